@@ -1,0 +1,52 @@
+import * as z from 'zod/mini';
+import { DIRECT_MESSAGE_MAX_LENGTH } from './limits.js';
+import { participantId, participantState } from './participant.js';
+
+/** Messages a browser sends to its room. */
+
+/** Kept alive by the server's auto-response; see PING_FRAME. */
+export const ping = z.object({ type: z.literal('ping') });
+
+/** Leave the lobby and enter the meeting. With a join token the token's name wins. */
+export const join = z.object({
+  type: z.literal('join'),
+  name: z.string().check(z.maxLength(1024)),
+  /** Initial state, so others never see a flash of "camera on" before the first update. */
+  state: z.optional(z.partial(participantState)),
+});
+
+/** Back to the lobby; the connection stays open. */
+export const leave = z.object({ type: z.literal('leave') });
+
+/** Change one's own state; only the fields present change. */
+export const update = z.object({
+  type: z.literal('update'),
+  changes: z.partial(participantState),
+});
+
+/** Host only: ask a participant to mute their microphone. */
+export const muteParticipant = z.object({
+  type: z.literal('mute-participant'),
+  id: participantId,
+});
+
+/** Host only: end the meeting for everyone. */
+export const endMeeting = z.object({ type: z.literal('end-meeting') });
+
+export const sendDirectMessage = z.object({
+  type: z.literal('direct-message'),
+  to: participantId,
+  message: z.string().check(z.maxLength(DIRECT_MESSAGE_MAX_LENGTH)),
+});
+
+export const clientMessage = z.discriminatedUnion('type', [
+  ping,
+  join,
+  leave,
+  update,
+  muteParticipant,
+  endMeeting,
+  sendDirectMessage,
+]);
+export type ClientMessage = z.infer<typeof clientMessage>;
+export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;

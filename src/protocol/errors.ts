@@ -1,0 +1,41 @@
+import * as z from 'zod/mini';
+
+/**
+ * Every error the room server can report. `fatal` codes end the connection
+ * (the client must not reconnect); the others answer one bad message and the
+ * connection carries on.
+ */
+export const errorCode = z.enum([
+  /** The widget speaks another protocol version: reload the page. */
+  'protocol-version',
+  /** JOIN_SECRET is set and the token is missing, invalid, expired or for another room. */
+  'unauthorized',
+  /** Not JSON, or not a known message, or a field of the wrong type. */
+  'invalid-message',
+  /** A binary frame: the protocol is text only. */
+  'binary-not-supported',
+  /** A frame over MAX_FRAME_BYTES. */
+  'too-large',
+  /** Too many messages too fast; the message was dropped. */
+  'rate-limited',
+  /** The display name is empty, too long or has control characters. */
+  'invalid-name',
+  /** The action needs a joined participant. */
+  'not-joined',
+  'already-joined',
+  /** Only a host may do this. */
+  'forbidden',
+  /** The target participant is not in the room. */
+  'unknown-participant',
+  /** The meeting was ended by a host. */
+  'meeting-ended',
+  /** Something went wrong on the server; nothing of it is echoed. */
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+export const FATAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
+  'protocol-version',
+  'unauthorized',
+  'meeting-ended',
+]);

@@ -1,0 +1,58 @@
+import * as z from 'zod/mini';
+import { NAME_MAX_LENGTH } from './limits.js';
+
+/** Connection ids are chosen by the server; clients only echo them back. */
+export const participantId = z.string().check(z.minLength(1), z.maxLength(64));
+
+export const role = z.enum(['host', 'guest']);
+export type Role = z.infer<typeof role>;
+
+// Control characters would let a name break the layout of other people's
+// screens (or hide itself); everything else is rendered as text, never HTML.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A display name: trimmed, 1–64 characters, no control characters. */
+export const displayName = z.pipe(
+  z.string().check(z.trim()),
+  z.string().check(
+    z.minLength(1, 'Name must not be empty'),
+    z.maxLength(NAME_MAX_LENGTH, `Name must be at most ${NAME_MAX_LENGTH} characters`),
+    z.refine((name) => !CONTROL_CHARACTERS.test(name), 'Name must not contain control characters'),
+  ),
+);
+
+/**
+ * Published media, as `sessionId/trackName` in the Calls session that carries
+ * it. Empty until the media work lands; present now so the shape is stable.
+ */
+export const trackRef = z.string().check(z.regex(/^[0-9a-f]{1,64}\/[A-Za-z0-9._~-]{1,64}$/));
+export const tracks = z.object({
+  microphone: z.optional(trackRef),
+  camera: z.optional(trackRef),
+  screen: z.optional(trackRef),
+});
+
+/** What a participant may change about themselves. */
+export const participantState = z.object({
+  microphone: z.boolean(),
+  camera: z.boolean(),
+  handRaised: z.boolean(),
+  tracks,
+});
+export type ParticipantState = z.infer<typeof participantState>;
+
+export const participant = z.object({
+  id: participantId,
+  name: displayName,
+  role,
+  /** Milliseconds since the epoch, from the server's clock. */
+  joinedAt: z.number().check(z.int(), z.nonnegative()),
+  ...participantState.shape,
+});
+export type Participant = z.infer<typeof participant>;
+
+export const meeting = z.object({
+  id: z.string().check(z.minLength(1), z.maxLength(64)),
+  startedAt: z.number().check(z.int(), z.nonnegative()),
+});
+export type Meeting = z.infer<typeof meeting>;

@@ -1,0 +1,96 @@
+import * as z from 'zod/mini';
+import { errorCode } from './errors.js';
+import { meeting, participant, participantId, participantState, role } from './participant.js';
+
+/** Messages a room sends to a browser: one snapshot on connect, then deltas. */
+
+export const pong = z.object({ type: z.literal('pong') });
+
+/** The whole room, once per connection (and again after every reconnect). */
+export const snapshot = z.object({
+  type: z.literal('snapshot'),
+  protocol: z.number().check(z.int()),
+  /** This connection's participant id. */
+  selfId: participantId,
+  room: z.string(),
+  participants: z.array(participant),
+  /** Connections in the lobby (connected, not joined). */
+  lobby: z.number().check(z.int(), z.nonnegative()),
+  meeting: z.nullable(meeting),
+});
+
+export const participantJoined = z.object({
+  type: z.literal('participant-joined'),
+  participant,
+});
+
+/** Only the fields that changed. */
+export const participantUpdated = z.object({
+  type: z.literal('participant-updated'),
+  id: participantId,
+  changes: z.partial(z.object({ ...participantState.shape, role })),
+});
+
+export const leaveReason = z.enum(['left', 'disconnected', 'timed-out', 'meeting-ended']);
+export type LeaveReason = z.infer<typeof leaveReason>;
+
+export const participantLeft = z.object({
+  type: z.literal('participant-left'),
+  id: participantId,
+  reason: leaveReason,
+});
+
+/** A host muted `id`; the target turns its microphone off, everyone can say so. */
+export const participantMuted = z.object({
+  type: z.literal('participant-muted'),
+  id: participantId,
+  by: participantId,
+});
+
+export const lobbyCount = z.object({
+  type: z.literal('lobby-count'),
+  count: z.number().check(z.int(), z.nonnegative()),
+});
+
+export const meetingStarted = z.object({
+  type: z.literal('meeting-started'),
+  meeting,
+});
+
+export const meetingEnded = z.object({
+  type: z.literal('meeting-ended'),
+  id: z.string(),
+  /** The host who ended it, or absent when the last participant left. */
+  by: z.optional(participantId),
+});
+
+export const directMessage = z.object({
+  type: z.literal('direct-message'),
+  from: participantId,
+  message: z.string(),
+});
+
+export const error = z.object({
+  type: z.literal('error'),
+  code: errorCode,
+  /** Human-readable, safe to show; never a stack trace. */
+  message: z.string(),
+  /** The `type` of the message that caused it, when known. */
+  cause: z.optional(z.string()),
+});
+
+export const serverMessage = z.discriminatedUnion('type', [
+  pong,
+  snapshot,
+  participantJoined,
+  participantUpdated,
+  participantLeft,
+  participantMuted,
+  lobbyCount,
+  meetingStarted,
+  meetingEnded,
+  directMessage,
+  error,
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
+export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;

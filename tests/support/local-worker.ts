@@ -1,0 +1,144 @@
+/**
+ * Starts the Worker under `wrangler dev` on 127.0.0.1 for tests and
+ * benchmarks, with the offline settings from TOOLCHAIN.md, and stops it by
+ * its process group so no workerd is left behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface LocalWorker {
+  /** e.g. `http://127.0.0.1:40123` */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface LocalWorkerOptions {
+  /** Worker variables (`JOIN_SECRET`, `ALLOWED_ORIGINS`, ...). */
+  vars?: Record<string, string>;
+  /** Fixed port; a free one is chosen otherwise. */
+  port?: number;
+  /** Give up when not ready after this long. */
+  startTimeoutMs?: number;
+  /** Print wrangler's output (for `npm start`). */
+  inheritOutput?: boolean;
+}
+
+export const offlineEnv = {
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+  // Never prompt, never open a browser.
+  CI: 'true',
+} as const;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startLocalWorker(options: LocalWorkerOptions = {}): Promise<LocalWorker> {
+  const port = options.port ?? (await freePort());
+  const persistDir = mkdtempSync(join(tmpdir(), 'meetkit-state-'));
+  const args = [
+    join(projectRoot, 'node_modules/wrangler/bin/wrangler.js'),
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(await freePort()),
+    '--show-interactive-dev-session=false',
+    '--persist-to',
+    persistDir,
+    '--log-level',
+    options.inheritOutput ? 'info' : 'warn',
+  ];
+  for (const [key, value] of Object.entries(options.vars ?? {})) args.push('--var', `${key}:${value}`);
+
+  const child = spawn(process.execPath, args, {
+    cwd: projectRoot,
+    env: { ...process.env, ...offlineEnv },
+    // Its own process group, so stop() reaches workerd too.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (options.inheritOutput) process.stdout.write(chunk);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+
+  const stop = async () => {
+    await stopProcessGroup(child);
+    rmSync(persistDir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitUntilReady(url, child, options.startTimeoutMs ?? 30_000, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, stop };
+}
+
+async function waitUntilReady(
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  output: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/`, { signal: AbortSignal.timeout(1_000) });
+      await response.body?.cancel();
+      return;
+    } catch {
+      // Not listening yet: wrangler takes a few seconds to start workerd.
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`wrangler dev was not ready within ${timeoutMs} ms:\n${output()}`);
+}
+
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
+  // workerd may outlive its parent by a moment; make sure the group is gone.
+  signalGroup('SIGKILL');
+}
