@@ -1,0 +1,134 @@
+/**
+ * A room participant for Node tests and benchmarks: a raw `ws` socket that
+ * speaks the protocol and lets a test await the next message it cares about.
+ */
+import WebSocket from 'ws';
+import {
+  parseServerMessage,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type ServerMessage,
+  type ServerMessageOf,
+} from '../../src/protocol/index.js';
+
+export interface RoomSocketOptions {
+  token?: string;
+  origin?: string;
+  /** Defaults to the current protocol version. */
+  version?: string | null;
+}
+
+interface Waiter {
+  match: (message: ServerMessage) => boolean;
+  resolve: (message: ServerMessage) => void;
+}
+
+export class RoomSocket {
+  readonly ws: WebSocket;
+  /** Every message received, in order, parsed. */
+  readonly received: ServerMessage[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters = new Set<Waiter>();
+  #cursor = 0;
+
+  constructor(serverUrl: string, room: string, options: RoomSocketOptions = {}) {
+    const url = new URL(`/parties/room/${room}`, serverUrl.replace(/^http/, 'ws'));
+    const version = options.version === undefined ? String(PROTOCOL_VERSION) : options.version;
+    if (version !== null) url.searchParams.set('v', version);
+    if (options.token) url.searchParams.set('token', options.token);
+    this.ws = new WebSocket(url, options.origin ? { origin: options.origin } : {});
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    this.closed = new Promise((resolve) =>
+      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    this.ws.on('message', (data, isBinary) => {
+      if (isBinary) throw new Error('room sent a binary frame');
+      const parsed = parseServerMessage(data.toString());
+      if (!parsed.ok) throw new Error(`room sent an invalid message: ${parsed.reason}: ${data.toString()}`);
+      this.received.push(parsed.message);
+      for (const waiter of this.#waiters) {
+        if (waiter.match(parsed.message)) {
+          this.#waiters.delete(waiter);
+          waiter.resolve(parsed.message);
+        }
+      }
+    });
+  }
+
+  static async open(serverUrl: string, room: string, options?: RoomSocketOptions): Promise<RoomSocket> {
+    const socket = new RoomSocket(serverUrl, room, options);
+    await socket.opened;
+    return socket;
+  }
+
+  send(message: ClientMessage): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  sendRaw(frame: string | Buffer): void {
+    this.ws.send(frame);
+  }
+
+  /**
+   * The next message (not yet consumed by an earlier `next`) of this type that
+   * matches; fails after `timeoutMs`.
+   */
+  next<T extends ServerMessage['type']>(
+    type: T,
+    match: (message: ServerMessageOf<T>) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<ServerMessageOf<T>> {
+    const test = (m: ServerMessage): m is ServerMessageOf<T> => m.type === type && match(m as ServerMessageOf<T>);
+    for (let i = this.#cursor; i < this.received.length; i++) {
+      const message = this.received[i]!;
+      if (test(message)) {
+        this.#cursor = i + 1;
+        return Promise.resolve(message);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        match: test,
+        resolve: (message) => {
+          clearTimeout(timer);
+          this.#cursor = this.received.length;
+          resolve(message as ServerMessageOf<T>);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`no ${type} message within ${timeoutMs} ms; got ${JSON.stringify(this.received.slice(this.#cursor))}`));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Joins and resolves with this participant as the room announced it. */
+  async join(name: string, state?: Extract<ClientMessage, { type: 'join' }>['state']) {
+    const snapshot = await this.next('snapshot');
+    this.send({ type: 'join', name, ...(state ? { state } : {}) });
+    const joined = await this.next('participant-joined', (m) => m.participant.id === snapshot.selfId);
+    return joined.participant;
+  }
+
+  get selfId(): string {
+    const snapshot = this.received.find((m) => m.type === 'snapshot');
+    if (!snapshot || snapshot.type !== 'snapshot') throw new Error('no snapshot yet');
+    return snapshot.selfId;
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    this.ws.close();
+    return this.closed;
+  }
+
+  /** Drops the TCP connection without a close frame, like a crashed tab. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+}
