@@ -1,0 +1,251 @@
+import PartySocket from 'partysocket';
+import { BehaviorSubject, distinctUntilChanged, EMPTY, map, of, Subject, type Observable } from 'rxjs';
+import {
+  displayName,
+  FATAL_ERROR_CODES,
+  HEARTBEAT_INTERVAL_MS,
+  parseServerMessage,
+  PING_FRAME,
+  PROTOCOL_VERSION,
+  ROOM_NAME_PATTERN,
+  type ClientMessage,
+  type ErrorCode,
+  type LeaveReason,
+  type Participant,
+  type ParticipantState,
+  type ServerMessage,
+} from '../protocol/index.js';
+import { applyServerMessage, emptyRoomState, selfOf, type RoomState } from './room-state.js';
+
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
+
+/** A problem the user should hear about: from the server, or found before sending. */
+export interface RoomError {
+  code: ErrorCode | 'invalid-room' | 'invalid-server' | 'invalid-response';
+  message: string;
+  /** The connection is over: do not expect it to recover. */
+  fatal: boolean;
+}
+
+/** Things that happen in the room, for toasts, sounds and host-page events. */
+export type RoomEvent =
+  | { type: 'participant-joined'; participant: Participant; self: boolean }
+  | { type: 'participant-left'; participant: Participant; reason: LeaveReason; self: boolean }
+  | { type: 'participant-muted'; participant: Participant; by: Participant | null; self: boolean }
+  | { type: 'meeting-ended'; by: Participant | null }
+  | { type: 'direct-message'; from: Participant | null; fromId: string; message: string };
+
+export interface RoomClientOptions {
+  /** Origin of the Meetkit server, e.g. `https://meet.example.com`. */
+  server: string;
+  room: string;
+  token?: string | undefined;
+  /** A WebSocket implementation, for Node (the `ws` package). */
+  WebSocket?: unknown;
+}
+
+export interface RoomClient {
+  readonly connection$: Observable<ConnectionStatus>;
+  readonly state$: Observable<RoomState>;
+  /** This participant while joined; null in the lobby. */
+  readonly self$: Observable<Participant | null>;
+  readonly participants$: Observable<readonly Participant[]>;
+  readonly lobbyCount$: Observable<number>;
+  readonly errors$: Observable<RoomError>;
+  readonly events$: Observable<RoomEvent>;
+  join(name: string, state?: Partial<ParticipantState>): boolean;
+  leave(): void;
+  update(changes: Partial<ParticipantState>): void;
+  muteParticipant(id: string): void;
+  endMeeting(): void;
+  sendDirectMessage(to: string, message: string): void;
+  /** Closes the connection for good and completes every observable. */
+  close(): void;
+}
+
+export function createRoomClient(options: RoomClientOptions): RoomClient {
+  const connection = new BehaviorSubject<ConnectionStatus>('connecting');
+  const state = new BehaviorSubject<RoomState>(emptyRoomState);
+  const errors = new Subject<RoomError>();
+  const events = new Subject<RoomEvent>();
+
+  const invalid = checkOptions(options);
+  if (invalid) return failedClient(invalid);
+  const server = new URL(options.server);
+
+  /** What to restore after a reconnect: the server gives every connection a new id. */
+  let wanted: { name: string; state: Partial<ParticipantState> } | null = null;
+  let stopped = false;
+
+  const socket = new PartySocket({
+    host: server.host,
+    protocol: server.protocol === 'https:' ? 'wss' : 'ws',
+    party: 'room',
+    room: options.room,
+    query: { v: String(PROTOCOL_VERSION), ...(options.token ? { token: options.token } : {}) },
+    WebSocket: options.WebSocket,
+    // We re-join from our own state after a reconnect; stale queued frames would confuse that.
+    maxEnqueuedMessages: 0,
+    shouldReconnectOnClose: () => !stopped,
+  });
+
+  const send = (message: ClientMessage) => {
+    if (socket.readyState === OPEN) socket.send(JSON.stringify(message));
+  };
+
+  const heartbeat = setInterval(() => {
+    if (socket.readyState === OPEN) socket.send(PING_FRAME);
+  }, HEARTBEAT_INTERVAL_MS);
+
+  const stop = (status: ConnectionStatus) => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(heartbeat);
+    socket.close();
+    connection.next(status);
+  };
+
+  const onOpen = () => connection.next('open');
+  const onClose = () => {
+    if (!stopped) connection.next('reconnecting');
+  };
+  const onMessage = (event: MessageEvent) => {
+    if (typeof event.data !== 'string') return;
+    const parsed = parseServerMessage(event.data);
+    if (!parsed.ok) {
+      errors.next({ code: 'invalid-response', message: `The room sent something unexpected (${parsed.reason})`, fatal: false });
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'snapshot' && message.protocol !== PROTOCOL_VERSION) {
+      errors.next({ code: 'protocol-version', message: 'Meetkit on this page is out of date: please reload', fatal: true });
+      return stop('failed');
+    }
+    const before = state.value;
+    const after = applyServerMessage(before, message);
+    if (after !== before) state.next(after);
+    announce(before, after, message);
+    if (message.type === 'snapshot' && wanted) send({ type: 'join', name: wanted.name, state: wanted.state });
+    if (message.type === 'error') {
+      const fatal = FATAL_ERROR_CODES.has(message.code);
+      errors.next({ code: message.code, message: message.message, fatal });
+      if (fatal) stop('failed');
+    }
+    if (message.type === 'meeting-ended' && message.by) {
+      wanted = null;
+      stop('closed');
+    }
+  };
+
+  /** Turns deltas into events, naming participants from the state before or after. */
+  const announce = (before: RoomState, after: RoomState, message: ServerMessage) => {
+    const find = (s: RoomState, id: string | undefined) => s.participants.find((p) => p.id === id) ?? null;
+    switch (message.type) {
+      case 'participant-joined':
+        return events.next({ type: 'participant-joined', participant: message.participant, self: message.participant.id === after.selfId });
+      case 'participant-left': {
+        const participant = find(before, message.id);
+        if (participant) events.next({ type: 'participant-left', participant, reason: message.reason, self: message.id === after.selfId });
+        return;
+      }
+      case 'participant-muted': {
+        const participant = find(after, message.id);
+        if (participant) events.next({ type: 'participant-muted', participant, by: find(after, message.by), self: message.id === after.selfId });
+        return;
+      }
+      case 'meeting-ended':
+        return events.next({ type: 'meeting-ended', by: find(before, message.by) });
+      case 'direct-message':
+        return events.next({ type: 'direct-message', from: find(after, message.from), fromId: message.from, message: message.message });
+    }
+  };
+
+  socket.addEventListener('open', onOpen);
+  socket.addEventListener('close', onClose);
+  socket.addEventListener('message', onMessage);
+
+  // Keep the wanted state in step with what the server confirmed, so a
+  // reconnect restores the latest microphone / camera / hand.
+  const selfSubscription = state.pipe(map(selfOf)).subscribe((self) => {
+    if (self && wanted) wanted = { name: self.name, state: { microphone: self.microphone, camera: self.camera, handRaised: self.handRaised, tracks: self.tracks } };
+  });
+
+  const state$ = state.asObservable();
+  return {
+    connection$: connection.pipe(distinctUntilChanged()),
+    state$,
+    self$: state$.pipe(map(selfOf), distinctUntilChanged()),
+    participants$: state$.pipe(map((s) => s.participants), distinctUntilChanged()),
+    lobbyCount$: state$.pipe(map((s) => s.lobby), distinctUntilChanged()),
+    errors$: errors.asObservable(),
+    events$: events.asObservable(),
+    join(name, initial = {}) {
+      const checked = displayName.safeParse(name);
+      if (!checked.success) {
+        errors.next({ code: 'invalid-name', message: checked.error.issues[0]?.message ?? 'Invalid name', fatal: false });
+        return false;
+      }
+      wanted = { name: checked.data, state: initial };
+      if (!selfOf(state.value)) send({ type: 'join', name: checked.data, state: initial });
+      return true;
+    },
+    leave() {
+      wanted = null;
+      send({ type: 'leave' });
+    },
+    update(changes) {
+      if (wanted) wanted = { ...wanted, state: { ...wanted.state, ...changes } };
+      send({ type: 'update', changes });
+    },
+    muteParticipant: (id) => send({ type: 'mute-participant', id }),
+    endMeeting: () => send({ type: 'end-meeting' }),
+    sendDirectMessage: (to, message) => send({ type: 'direct-message', to, message }),
+    close() {
+      stop('closed');
+      socket.removeEventListener('open', onOpen);
+      socket.removeEventListener('close', onClose);
+      socket.removeEventListener('message', onMessage);
+      selfSubscription.unsubscribe();
+      connection.complete();
+      state.complete();
+      errors.complete();
+      events.complete();
+    },
+  };
+}
+
+const OPEN = 1;
+
+function checkOptions(options: RoomClientOptions): RoomError | null {
+  try {
+    const server = new URL(options.server);
+    if (server.protocol !== 'http:' && server.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    return { code: 'invalid-server', message: `"${options.server}" is not an http(s) address`, fatal: true };
+  }
+  if (!ROOM_NAME_PATTERN.test(options.room)) {
+    return { code: 'invalid-room', message: 'Room names are 1-64 letters, digits, "-" or "_"', fatal: true };
+  }
+  return null;
+}
+
+/** A client that could not start: it reports why to every subscriber, and does nothing. */
+function failedClient(error: RoomError): RoomClient {
+  const noop = () => {};
+  return {
+    connection$: of('failed'),
+    state$: of(emptyRoomState),
+    self$: of(null),
+    participants$: of([]),
+    lobbyCount$: of(0),
+    errors$: of(error),
+    events$: EMPTY,
+    join: () => false,
+    leave: noop,
+    update: noop,
+    muteParticipant: noop,
+    endMeeting: noop,
+    sendDirectMessage: noop,
+    close: noop,
+  };
+}

@@ -1,0 +1,53 @@
+import type { Meeting, Participant, ServerMessage } from '../protocol/index.js';
+
+/** What a client knows about its room, rebuilt from each snapshot and kept by deltas. */
+export interface RoomState {
+  /** This connection's participant id (valid in the lobby too). */
+  selfId: string | null;
+  /** Joined participants in join order. */
+  participants: readonly Participant[];
+  lobby: number;
+  meeting: Meeting | null;
+}
+
+export const emptyRoomState: RoomState = { selfId: null, participants: [], lobby: 0, meeting: null };
+
+/** Pure: the room after one server message. Messages that change nothing return the same object. */
+export function applyServerMessage(state: RoomState, message: ServerMessage): RoomState {
+  switch (message.type) {
+    case 'snapshot':
+      return {
+        selfId: message.selfId,
+        participants: [...message.participants].sort((a, b) => a.joinedAt - b.joinedAt),
+        lobby: message.lobby,
+        meeting: message.meeting,
+      };
+    case 'participant-joined': {
+      const others = state.participants.filter((p) => p.id !== message.participant.id);
+      return { ...state, participants: [...others, message.participant].sort((a, b) => a.joinedAt - b.joinedAt) };
+    }
+    case 'participant-updated':
+      return patch(state, message.id, message.changes);
+    case 'participant-muted':
+      return patch(state, message.id, { microphone: false });
+    case 'participant-left':
+      if (!state.participants.some((p) => p.id === message.id)) return state;
+      return { ...state, participants: state.participants.filter((p) => p.id !== message.id) };
+    case 'lobby-count':
+      return message.count === state.lobby ? state : { ...state, lobby: message.count };
+    case 'meeting-started':
+      return { ...state, meeting: message.meeting };
+    case 'meeting-ended':
+      return { ...state, meeting: null, participants: message.by ? [] : state.participants };
+    default:
+      return state;
+  }
+}
+
+function patch(state: RoomState, id: string, changes: Partial<Participant>): RoomState {
+  if (!state.participants.some((p) => p.id === id)) return state;
+  return { ...state, participants: state.participants.map((p) => (p.id === id ? { ...p, ...changes } : p)) };
+}
+
+export const selfOf = (state: RoomState): Participant | null =>
+  state.participants.find((p) => p.id === state.selfId) ?? null;

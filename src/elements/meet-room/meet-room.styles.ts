@@ -1,0 +1,101 @@
+import { css } from 'lit';
+
+export const meetRoomStyles = css`
+  :host {
+    display: block;
+    box-sizing: border-box;
+    min-height: var(--meet-room-min-height, 320px);
+    padding: calc(var(--_space) * 2);
+    border-radius: var(--meet-room-radius, var(--_radius));
+    background: var(--_background);
+    color: var(--_text);
+    font-family: var(--_font-family);
+    font-size: var(--_font-size);
+    line-height: 1.4;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  h2 {
+    margin: 0 0 var(--_space);
+    font-size: 1.25em;
+  }
+  p {
+    margin: 0 0 var(--_space);
+  }
+  .muted {
+    color: var(--_text-muted);
+  }
+  [part='status'] {
+    margin-bottom: var(--_space);
+    padding: calc(var(--_space) * 0.75) var(--_space);
+    border-radius: calc(var(--_radius) / 1.5);
+    background: var(--_surface);
+    color: var(--_text-muted);
+  }
+  [part='error'] {
+    padding: calc(var(--_space) * 1.5);
+    border: 1px solid var(--_danger);
+    border-radius: var(--_radius);
+    color: var(--_text);
+  }
+  [part='error'] strong {
+    color: var(--_danger);
+  }
+  form {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space);
+    align-items: end;
+  }
+  label {
+    display: flex;
+    flex-direction: column;
+    gap: calc(var(--_space) / 2);
+    flex: 1 1 14em;
+  }
+  ul {
+    list-style: none;
+    margin: 0 0 calc(var(--_space) * 2);
+    padding: 0;
+    display: grid;
+    gap: var(--_space);
+    grid-template-columns: repeat(auto-fill, minmax(14em, 1fr));
+  }
+  [part~='participant'] {
+    display: flex;
+    align-items: center;
+    gap: var(--_space);
+    padding: var(--_space) calc(var(--_space) * 1.5);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+    min-height: 3em;
+  }
+  [part~='participant'][data-hand-raised] {
+    border-color: var(--_accent);
+  }
+  .name {
+    flex: 1;
+    overflow-wrap: anywhere;
+  }
+  .badge {
+    font-size: 0.8em;
+    padding: 0 calc(var(--_space) * 0.75);
+    border-radius: 999px;
+    border: 1px solid var(--_border);
+  }
+  .badge.host {
+    background: var(--_accent);
+    border-color: var(--_accent);
+    color: var(--_accent-text);
+  }
+  [part='controls'] {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space);
+  }
+  [part='controls'] .end {
+    margin-inline-start: auto;
+  }
+`;

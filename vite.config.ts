@@ -1,0 +1,28 @@
+import { defineConfig } from 'vite';
+
+/**
+ * Builds the widget for `<script>` use: `dist/meetkit.js` (ES module) and
+ * `dist/meetkit.iife.js` (classic script), each self-registering with every
+ * dependency bundled. `demo/` is copied as is: the Worker serves `dist/`.
+ */
+export default defineConfig({
+  publicDir: 'demo',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    // Library mode leaves the ES build unminified by default; this one ships to browsers as is.
+    minify: true,
+    rolldownOptions: {
+      // The classic build finds its origin through document.currentScript instead.
+      checks: { emptyImportMeta: false },
+    },
+    lib: {
+      entry: 'src/meetkit.ts',
+      name: 'Meetkit',
+      formats: ['es', 'iife'],
+      fileName: (format) => (format === 'es' ? 'meetkit.js' : 'meetkit.iife.js'),
+    },
+  },
+});
