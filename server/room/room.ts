@@ -57,6 +57,8 @@ export class Room extends DurableObject<Env> {
   /** Live connections by participant id, rebuilt from socket attachments after hibernation. */
   readonly #sessions = new Map<string, Session>();
   readonly #abuse = new Map<string, Abuse>();
+  /** When this instance was built: after hibernation or a restart it is a new one. */
+  readonly #awakeSince = Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -120,6 +122,7 @@ export class Room extends DurableObject<Env> {
       lobby: this.#lobbyCount(),
       meeting: this.#meeting ? { id: this.#meeting.id, startedAt: this.#meeting.startedAt } : null,
       lastMeeting: latest,
+      awakeSince: this.#awakeSince,
     };
   }
 
@@ -161,19 +164,21 @@ export class Room extends DurableObject<Env> {
       console.error('room: message handler failed', error);
       this.#sendError(ws, 'internal', 'Something went wrong in the room; please try again', parsed.message.type);
     }
-    writeState(ws, state);
+    // Handlers that close this socket (end-meeting, expel) have written its last state.
+    if (!state.gone) writeState(ws, state);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     const session = this.#sessionOf(ws);
-    if (session) this.#depart(session, 'disconnected');
-    // 1005/1006 are not codes one may send; everything else is echoed politely.
-    if (code !== 1005 && code !== 1006) {
-      try {
-        ws.close(code, 'bye');
-      } catch {
-        // Already closed by the runtime.
-      }
+    // Sockets the room closed itself (end, expel) are already gone from it.
+    if (!session) return;
+    this.#depart(session, 'disconnected');
+    // Complete the closing handshake. 1005 (no code) and 1006 (no close frame)
+    // may not be sent back, so those get a plain 1000.
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, 'Goodbye');
+    } catch {
+      // Already closed by the runtime.
     }
   }
 

@@ -26,6 +26,8 @@ export interface LocalWorkerOptions {
   port?: number;
   /** Give up when not ready after this long. */
   startTimeoutMs?: number;
+  /** Keep Durable Object storage here (to restart over the same state); a fresh temp dir otherwise. */
+  persistTo?: string;
   /** Print wrangler's output (for `npm start`). */
   inheritOutput?: boolean;
 }
@@ -38,6 +40,18 @@ export const offlineEnv = {
   // Never prompt, never open a browser.
   CI: 'true',
 } as const;
+
+/**
+ * The environment without the test runner's own variables: wrangler changes
+ * its behaviour when it believes it runs inside vitest.
+ */
+function runnerFreeEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('VITEST') || key === 'TEST' || key === 'NODE_ENV') delete env[key];
+  }
+  return env;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -54,7 +68,7 @@ export function freePort(): Promise<number> {
 
 export async function startLocalWorker(options: LocalWorkerOptions = {}): Promise<LocalWorker> {
   const port = options.port ?? (await freePort());
-  const persistDir = mkdtempSync(join(tmpdir(), 'meetkit-state-'));
+  const persistDir = options.persistTo ?? mkdtempSync(join(tmpdir(), 'meetkit-state-'));
   const args = [
     join(projectRoot, 'node_modules/wrangler/bin/wrangler.js'),
     'dev',
@@ -74,7 +88,7 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
 
   const child = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env: { ...process.env, ...offlineEnv },
+    env: { ...runnerFreeEnv(), ...offlineEnv },
     // Its own process group, so stop() reaches workerd too.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,7 +104,7 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
 
   const stop = async () => {
     await stopProcessGroup(child);
-    rmSync(persistDir, { recursive: true, force: true });
+    if (!options.persistTo) rmSync(persistDir, { recursive: true, force: true });
   };
 
   try {

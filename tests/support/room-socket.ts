@@ -4,7 +4,9 @@
  */
 import WebSocket from 'ws';
 import {
+  HEARTBEAT_INTERVAL_MS,
   parseServerMessage,
+  PING_FRAME,
   PROTOCOL_VERSION,
   type ClientMessage,
   type ServerMessage,
@@ -16,6 +18,8 @@ export interface RoomSocketOptions {
   origin?: string;
   /** Defaults to the current protocol version. */
   version?: string | null;
+  /** Send the heartbeat frame this often (ms); 0 = never. Default: the protocol's interval. */
+  heartbeatMs?: number;
 }
 
 interface Waiter {
@@ -31,6 +35,7 @@ export class RoomSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
   #waiters = new Set<Waiter>();
   #cursor = 0;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(serverUrl: string, room: string, options: RoomSocketOptions = {}) {
     const url = new URL(`/parties/room/${room}`, serverUrl.replace(/^http/, 'ws'));
@@ -44,8 +49,17 @@ export class RoomSocket {
       this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
     this.closed = new Promise((resolve) =>
-      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+      this.ws.once('close', (code, reason) => {
+        this.stopHeartbeat();
+        resolve({ code, reason: reason.toString() });
+      }),
     );
+    const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
+    if (heartbeatMs > 0) {
+      this.ws.once('open', () => {
+        this.#heartbeat = setInterval(() => this.ws.send(PING_FRAME), heartbeatMs);
+      });
+    }
     this.ws.on('message', (data, isBinary) => {
       if (isBinary) throw new Error('room sent a binary frame');
       const parsed = parseServerMessage(data.toString());
@@ -110,7 +124,8 @@ export class RoomSocket {
 
   /** Joins and resolves with this participant as the room announced it. */
   async join(name: string, state?: Extract<ClientMessage, { type: 'join' }>['state']) {
-    const snapshot = await this.next('snapshot');
+    const snapshot = this.received.find((m) => m.type === 'snapshot') ?? (await this.next('snapshot'));
+    if (snapshot.type !== 'snapshot') throw new Error('unreachable');
     this.send({ type: 'join', name, ...(state ? { state } : {}) });
     const joined = await this.next('participant-joined', (m) => m.participant.id === snapshot.selfId);
     return joined.participant;
@@ -122,6 +137,11 @@ export class RoomSocket {
     return snapshot.selfId;
   }
 
+  /** Go silent, like a half-open connection: no frames, no close. */
+  stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+  }
+
   close(): Promise<{ code: number; reason: string }> {
     this.ws.close();
     return this.closed;
@@ -129,6 +149,7 @@ export class RoomSocket {
 
   /** Drops the TCP connection without a close frame, like a crashed tab. */
   terminate(): void {
+    this.stopHeartbeat();
     this.ws.terminate();
   }
 }

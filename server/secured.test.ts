@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { signJoinToken } from './auth/join-token.js';
+import { connect, freshRoom, useWorker } from './test-support.js';
+
+const SECRET = 'test-secret-that-is-long-enough-for-hs256';
+const ALLOWED = 'http://allowed.example';
+const worker = useWorker({ vars: { JOIN_SECRET: SECRET, ALLOWED_ORIGINS: `${ALLOWED}, http://also.example/` } });
+
+const token = (room: string, name: string, role: 'host' | 'guest', ttl = 600, secret = SECRET) =>
+  signJoinToken({ room, name, role }, secret, ttl);
+
+describe('join tokens', () => {
+  it('takes name and role from the token, not from the message', async () => {
+    const room = freshRoom('token');
+    const guest = await connect(worker, room, { token: await token(room, 'Gail', 'guest') });
+    guest.send({ type: 'join', name: 'I am the boss' });
+    const joinedGuest = await guest.next('participant-joined');
+    // First in the room, but the token says guest.
+    expect(joinedGuest.participant).toMatchObject({ name: 'Gail', role: 'guest' });
+    guest.send({ type: 'end-meeting' });
+    expect(await guest.next('error')).toMatchObject({ code: 'forbidden' });
+
+    const host = await connect(worker, room, { token: await token(room, 'Hal', 'host') });
+    const hostParticipant = await host.join('whatever');
+    expect(hostParticipant).toMatchObject({ name: 'Hal', role: 'host' });
+    host.send({ type: 'mute-participant', id: joinedGuest.participant.id });
+    expect(await guest.next('participant-muted')).toMatchObject({ by: hostParticipant.id });
+  });
+
+  it.each([
+    ['no token', async (_room: string) => undefined, 'needs a join token'],
+    ['an expired token', (room: string) => token(room, 'Ann', 'host', -60), 'expired'],
+    ['a token for another room', (_room: string) => token('elsewhere', 'Ann', 'host'), 'another room'],
+    ['a token signed with another secret', (room: string) => token(room, 'Ann', 'host', 600, 'not-the-secret-at-all-but-long'), 'not valid'],
+    ['garbage', async (_room: string) => 'not.a.jwt', 'not valid'],
+  ])('refuses %s with a typed error and a 1008 close', async (_label, makeToken, reason) => {
+    const room = freshRoom('bad-token');
+    const socket = await connect(worker, room, { token: await makeToken(room), heartbeatMs: 0 });
+    const error = await socket.next('error');
+    expect(error.code).toBe('unauthorized');
+    expect(error.message).toContain(reason);
+    expect((await socket.closed).code).toBe(1008);
+  });
+});
+
+describe('allowed origins', () => {
+  it('refuses rooms and the API to other origins with 403', async () => {
+    const room = freshRoom('origin');
+    await expect(connect(worker, room, { origin: 'http://evil.example' })).rejects.toThrow('403');
+    const api = await fetch(`${worker().url}/api/rooms/${room}`, { headers: { Origin: 'http://evil.example' } });
+    expect(api.status).toBe(403);
+    expect(await api.json()).toMatchObject({ error: { code: 'forbidden-origin' } });
+  });
+
+  it('lets listed origins in, with CORS for them', async () => {
+    const room = freshRoom('origin-ok');
+    const socket = await connect(worker, room, { origin: 'http://also.example', token: await token(room, 'Ann', 'host') });
+    expect(await socket.next('snapshot')).toMatchObject({ room });
+    const api = await fetch(`${worker().url}/api/rooms/${room}`, { headers: { Origin: ALLOWED } });
+    expect(api.status).toBe(200);
+    expect(api.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+  });
+});

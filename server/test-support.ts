@@ -1,0 +1,52 @@
+/** Shared set-up for the room server tests. */
+import { afterAll, beforeAll } from 'vitest';
+import { startLocalWorker, type LocalWorker, type LocalWorkerOptions } from '../tests/support/local-worker.js';
+import { RoomSocket, type RoomSocketOptions } from '../tests/support/room-socket.js';
+
+/** Starts one Worker for the test file; the returned getter is valid inside tests. */
+export function useWorker(options: LocalWorkerOptions = {}): () => LocalWorker {
+  let worker: LocalWorker | undefined;
+  beforeAll(async () => {
+    worker = await startLocalWorker(options);
+  });
+  afterAll(async () => {
+    for (const socket of openSockets) socket.terminate();
+    openSockets.clear();
+    await worker?.stop();
+  });
+  return () => {
+    if (!worker) throw new Error('worker not started');
+    return worker;
+  };
+}
+
+const openSockets = new Set<RoomSocket>();
+let roomCounter = 0;
+/** A room name no other test uses. */
+export const freshRoom = (label: string) => `${label}-${process.pid}-${++roomCounter}`;
+
+export async function connect(worker: () => LocalWorker, room: string, options?: RoomSocketOptions): Promise<RoomSocket> {
+  const socket = new RoomSocket(worker().url, room, options);
+  openSockets.add(socket);
+  await socket.opened;
+  return socket;
+}
+
+/** Connects and joins; returns the socket and the participant the room announced. */
+export async function joined(worker: () => LocalWorker, room: string, name: string, options?: RoomSocketOptions) {
+  const socket = await connect(worker, room, options);
+  const participant = await socket.join(name);
+  return { socket, participant };
+}
+
+export async function roomSummary(worker: () => LocalWorker, room: string) {
+  const response = await fetch(`${worker().url}/api/rooms/${room}`);
+  return (await response.json()) as {
+    room: string;
+    participants: number;
+    lobby: number;
+    meeting: { id: string; startedAt: number } | null;
+    lastMeeting: { id: string; startedAt: number; endedAt: number | null; peakParticipants: number } | null;
+    awakeSince: number;
+  };
+}
