@@ -59,6 +59,8 @@ export interface RoomClient {
   muteParticipant(id: string): void;
   endMeeting(): void;
   sendDirectMessage(to: string, message: string): void;
+  /** Drops the connection and connects again now (a retry button; tests). */
+  reconnect(): void;
   /** Closes the connection for good and completes every observable. */
   close(): void;
 }
@@ -153,8 +155,12 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
         if (participant) events.next({ type: 'participant-muted', participant, by: find(after, message.by), self: message.id === after.selfId });
         return;
       }
-      case 'meeting-ended':
+      case 'meeting-ended': {
+        // Ended by a host: everyone was removed with it, this participant included.
+        const self = selfOf(before);
+        if (message.by && self) events.next({ type: 'participant-left', participant: self, reason: 'meeting-ended', self: true });
         return events.next({ type: 'meeting-ended', by: find(before, message.by) });
+      }
       case 'direct-message':
         return events.next({ type: 'direct-message', from: find(after, message.from), fromId: message.from, message: message.message });
     }
@@ -200,6 +206,9 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     muteParticipant: (id) => send({ type: 'mute-participant', id }),
     endMeeting: () => send({ type: 'end-meeting' }),
     sendDirectMessage: (to, message) => send({ type: 'direct-message', to, message }),
+    reconnect() {
+      if (!stopped) socket.reconnect();
+    },
     close() {
       stop('closed');
       socket.removeEventListener('open', onOpen);
@@ -246,6 +255,7 @@ function failedClient(error: RoomError): RoomClient {
     muteParticipant: noop,
     endMeeting: noop,
     sendDirectMessage: noop,
+    reconnect: noop,
     close: noop,
   };
 }

@@ -151,8 +151,6 @@ export class MeetRoom extends LitElement {
             : meetEvent('meet-participant-left', { participant: event.participant, reason: event.reason }),
         );
       case 'meeting-ended':
-        if (event.by === null && this.#self === null) return;
-        if (this.#self) this.dispatchEvent(meetEvent('meet-left', { reason: 'meeting-ended' }));
         if (event.by !== null) this.endedBy = event.by;
         return;
     }

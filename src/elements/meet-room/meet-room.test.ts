@@ -1,0 +1,160 @@
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import { defineElement } from '../../define.js';
+import { documentedTokens } from '../../styles/tokens.js';
+import { freshRoom, localWorkers } from '../../test-support/local-workers.js';
+import '../../meetkit.js';
+import { MeetRoom, REMEMBERED_NAME_KEY } from './meet-room.js';
+
+const shadow = (el: MeetRoom) => el.shadowRoot!;
+const button = (el: MeetRoom, name: string) =>
+  [...shadow(el).querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
+const joinButton = (el: MeetRoom) => button(el, 'Join')!;
+const participantNames = (el: MeetRoom) =>
+  [...shadow(el).querySelectorAll('[part~="participant"] .name')].map((n) => n.textContent?.trim());
+
+async function lobby(room: string, name = ''): Promise<MeetRoom> {
+  const { open } = await localWorkers();
+  const el = await fixture<MeetRoom>(html`<meet-room room=${room} server=${open} name=${name}></meet-room>`);
+  await waitUntil(() => joinButton(el) && !joinButton(el).disabled, 'lobby ready', { timeout: 5_000 });
+  return el;
+}
+
+afterEach(() => localStorage.removeItem(REMEMBERED_NAME_KEY));
+
+describe('<meet-room>', () => {
+  it('shows an accessible lobby that asks for a name', async () => {
+    const el = await lobby(freshRoom('a11y'));
+    await expect(el).to.be.accessible();
+    expect(shadow(el).querySelector('input')?.labels?.[0]?.textContent).to.contain('Your name');
+    expect(shadow(el).textContent).to.contain('Nobody is in the meeting yet');
+  });
+
+  it('joins from the keyboard, fires meet-joined and remembers the name', async () => {
+    const el = await lobby(freshRoom('keyboard'));
+    shadow(el).querySelector('input')!.focus();
+    await sendKeys({ type: 'Grace Hopper' });
+    const joined = oneEvent(el, 'meet-joined');
+    await sendKeys({ press: 'Enter' });
+    const { detail } = await joined;
+    expect(detail.participant).to.include({ name: 'Grace Hopper', role: 'host' });
+    expect(localStorage.getItem(REMEMBERED_NAME_KEY)).to.equal('Grace Hopper');
+    await waitUntil(() => participantNames(el).length === 1);
+    expect(participantNames(el)).to.deep.equal(['Grace Hopper (you)']);
+    await expect(el).to.be.accessible();
+
+    const left = oneEvent(el, 'meet-left');
+    button(el, 'Leave')!.click();
+    expect((await left).detail.reason).to.equal('left');
+  });
+
+  it('prefills the remembered name', async () => {
+    localStorage.setItem(REMEMBERED_NAME_KEY, 'Ada');
+    const el = await lobby(freshRoom('remembered'));
+    expect(shadow(el).querySelector('input')!.value).to.equal('Ada');
+  });
+
+  it('shows two participants to each other, arriving and leaving', async () => {
+    const room = freshRoom('pair');
+    const ann = await lobby(room, 'Ann');
+    const bob = await lobby(room, 'Bob');
+    const annJoined = oneEvent(ann, 'meet-joined');
+    joinButton(ann).click();
+    await annJoined;
+
+    const seenByAnn = oneEvent(ann, 'meet-participant-joined');
+    const bobJoined = oneEvent(bob, 'meet-joined');
+    bob.join();
+    expect((await seenByAnn).detail.participant.name).to.equal('Bob');
+    await bobJoined;
+    await waitUntil(() => participantNames(bob).length === 2);
+    expect(participantNames(bob)).to.deep.equal(['Ann', 'Bob (you)']);
+    expect(shadow(bob).querySelector('.badge.host')?.closest('li')?.textContent).to.contain('Ann');
+
+    const raised = waitUntil(() => shadow(ann).querySelector('[data-hand-raised]')?.textContent?.includes('Bob'));
+    button(bob, 'Raise hand')!.click();
+    await raised;
+    expect(button(bob, 'Lower hand')!.getAttribute('aria-pressed')).to.equal('true');
+
+    const bobLeft = oneEvent(ann, 'meet-participant-left');
+    bob.remove();
+    const { detail } = await bobLeft;
+    expect(detail).to.deep.include({ reason: 'disconnected' });
+    expect(detail.participant.name).to.equal('Bob');
+    await waitUntil(() => participantNames(ann).length === 1);
+  });
+
+  it('lets a host end the meeting for everyone', async () => {
+    const room = freshRoom('end');
+    const host = await lobby(room, 'Host');
+    const guest = await lobby(room, 'Guest');
+    host.join();
+    await oneEvent(host, 'meet-joined');
+    guest.join();
+    await oneEvent(guest, 'meet-joined');
+    await waitUntil(() => button(host, 'End meeting for all'));
+    expect(button(guest, 'End meeting for all')).to.be.undefined;
+    const guestLeft = oneEvent(guest, 'meet-left');
+    button(host, 'End meeting for all')!.click();
+    expect((await guestLeft).detail.reason).to.equal('meeting-ended');
+    await waitUntil(() => shadow(guest).textContent?.includes('Host ended the meeting'));
+  });
+
+  for (const [label, markup] of [
+    ['no room', html`<meet-room server="http://127.0.0.1:9"></meet-room>`],
+    ['an invalid room', html`<meet-room room="no spaces allowed" server="http://127.0.0.1:9"></meet-room>`],
+  ] as const) {
+    it(`shows an error and fires meet-error for ${label}`, async () => {
+      const errors: string[] = [];
+      const listener = (event: Event) => errors.push((event as CustomEvent).detail.code);
+      document.addEventListener('meet-error', listener);
+      const el = await fixture<MeetRoom>(markup);
+      await waitUntil(() => errors.length > 0);
+      document.removeEventListener('meet-error', listener);
+      expect(errors).to.deep.equal(['invalid-room']);
+      const alert = shadow(el).querySelector('[role="alert"]');
+      expect(alert?.textContent).to.contain('room');
+      await expect(el).to.be.accessible();
+    });
+  }
+
+  it('connects again when the room attribute is fixed', async () => {
+    const { open } = await localWorkers();
+    const el = await fixture<MeetRoom>(html`<meet-room room="bad room" server=${open}></meet-room>`);
+    await waitUntil(() => shadow(el).querySelector('[role="alert"]'));
+    el.room = freshRoom('fixed');
+    await waitUntil(() => joinButton(el) && !joinButton(el).disabled);
+  });
+
+  it('switches theme with the theme attribute', async () => {
+    const el = await fixture<MeetRoom>(html`<meet-room room="x" server="http://127.0.0.1:9" theme="dark"></meet-room>`);
+    const dark = getComputedStyle(el).backgroundColor;
+    el.theme = 'light';
+    await el.updateComplete;
+    expect(getComputedStyle(el).backgroundColor).to.not.equal(dark);
+    el.style.setProperty('--meet-color-background', 'rgb(1, 2, 3)');
+    expect(getComputedStyle(el).backgroundColor).to.equal('rgb(1, 2, 3)');
+  });
+
+  it('uses only documented --meet-* tokens', () => {
+    const styles = (MeetRoom.styles as { cssText: string }[]).map((s) => s.cssText).join('\n');
+    const used = new Set(styles.match(/--meet-[a-z0-9-]+/g));
+    const undocumented = [...used].filter((token) => !(token in documentedTokens));
+    expect(undocumented).to.deep.equal([]);
+  });
+
+  it('survives being registered twice', () => {
+    class Other extends HTMLElement {}
+    const warn = console.warn;
+    const warnings: unknown[] = [];
+    console.warn = (...args: unknown[]) => warnings.push(args);
+    try {
+      expect(() => defineElement('meet-room', Other)).not.to.throw();
+      expect(() => defineElement('meet-room', MeetRoom)).not.to.throw();
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings).to.have.length(1);
+    expect(customElements.get('meet-room')).to.equal(MeetRoom);
+  });
+});

@@ -1,0 +1,105 @@
+import { expect } from '@open-wc/testing';
+import { parseClientMessage, parseServerMessage, PING_FRAME, PONG_FRAME } from './index.js';
+
+const participant = {
+  id: 'p1',
+  name: 'Ann',
+  role: 'host',
+  joinedAt: 1,
+  microphone: true,
+  camera: false,
+  handRaised: false,
+  tracks: { microphone: 'abc123/mic' },
+};
+
+const validClient: Record<string, unknown> = {
+  ping: { type: 'ping' },
+  join: { type: 'join', name: 'Ann', state: { microphone: true } },
+  leave: { type: 'leave' },
+  update: { type: 'update', changes: { handRaised: true } },
+  'mute-participant': { type: 'mute-participant', id: 'p2' },
+  'end-meeting': { type: 'end-meeting' },
+  'direct-message': { type: 'direct-message', to: 'p2', message: 'hi' },
+};
+
+const invalidClient: Record<string, unknown> = {
+  join: { type: 'join' },
+  update: { type: 'update', changes: { microphone: 'yes' } },
+  'mute-participant': { type: 'mute-participant', id: '' },
+  'direct-message': { type: 'direct-message', to: 'p2', message: 'x'.repeat(8 * 1024 + 1) },
+  'bad track': { type: 'update', changes: { tracks: { camera: 'not a track' } } },
+  unknown: { type: 'make-coffee' },
+  'no type': { name: 'Ann' },
+};
+
+const validServer: Record<string, unknown> = {
+  pong: { type: 'pong' },
+  snapshot: { type: 'snapshot', protocol: 1, selfId: 'p1', room: 'r', participants: [participant], lobby: 0, meeting: null },
+  'participant-joined': { type: 'participant-joined', participant },
+  'participant-updated': { type: 'participant-updated', id: 'p1', changes: { role: 'host' } },
+  'participant-left': { type: 'participant-left', id: 'p1', reason: 'timed-out' },
+  'participant-muted': { type: 'participant-muted', id: 'p1', by: 'p2' },
+  'lobby-count': { type: 'lobby-count', count: 3 },
+  'meeting-started': { type: 'meeting-started', meeting: { id: 'm1', startedAt: 5 } },
+  'meeting-ended': { type: 'meeting-ended', id: 'm1', by: 'p1' },
+  'direct-message': { type: 'direct-message', from: 'p1', message: 'hi' },
+  error: { type: 'error', code: 'rate-limited', message: 'slow down', cause: 'update' },
+};
+
+const invalidServer: Record<string, unknown> = {
+  snapshot: { type: 'snapshot', protocol: 1, selfId: 'p1', room: 'r', participants: [{ ...participant, role: 'king' }], lobby: 0, meeting: null },
+  'participant-joined': { type: 'participant-joined', participant: { ...participant, name: '' } },
+  'participant-updated': { type: 'participant-updated', id: 'p1', changes: { camera: 1 } },
+  'participant-left': { type: 'participant-left', id: 'p1', reason: 'vanished' },
+  'participant-muted': { type: 'participant-muted', id: 'p1' },
+  'lobby-count': { type: 'lobby-count', count: -1 },
+  'meeting-started': { type: 'meeting-started', meeting: { id: 'm1' } },
+  'meeting-ended': { type: 'meeting-ended' },
+  'direct-message': { type: 'direct-message', from: 'p1' },
+  error: { type: 'error', code: 'teapot', message: 'no' },
+  pong: { type: 'pong-pong' },
+};
+
+describe('protocol', () => {
+  for (const [name, message] of Object.entries(validClient)) {
+    it(`accepts a valid client ${name}`, () => {
+      expect(parseClientMessage(JSON.stringify(message)).ok).to.be.true;
+    });
+  }
+  for (const [name, message] of Object.entries(invalidClient)) {
+    it(`rejects an invalid client ${name}`, () => {
+      const result = parseClientMessage(JSON.stringify(message));
+      expect(result.ok).to.be.false;
+    });
+  }
+  for (const [name, message] of Object.entries(validServer)) {
+    it(`accepts a valid server ${name}`, () => {
+      expect(parseServerMessage(JSON.stringify(message)).ok).to.be.true;
+    });
+  }
+  for (const [name, message] of Object.entries(invalidServer)) {
+    it(`rejects an invalid server ${name}`, () => {
+      expect(parseServerMessage(JSON.stringify(message)).ok).to.be.false;
+    });
+  }
+
+  it('names the message type and the field when rejecting', () => {
+    const result = parseClientMessage('{"type":"update","changes":{"microphone":"yes"}}');
+    expect(result).to.deep.include({ ok: false, type: 'update' });
+    expect(!result.ok && result.reason).to.contain('changes.microphone');
+  });
+
+  it('rejects text that is not JSON without throwing', () => {
+    expect(parseServerMessage('{nope')).to.deep.equal({ ok: false, reason: 'Message is not valid JSON' });
+  });
+
+  it('trims display names', () => {
+    const result = parseServerMessage(JSON.stringify({ type: 'participant-joined', participant: { ...participant, name: '  Ann ' } }));
+    expect(result.ok && result.message.type === 'participant-joined' && result.message.participant.name).to.equal('Ann');
+  });
+
+  it('keeps the heartbeat frames parseable', () => {
+    expect(parseClientMessage(PING_FRAME).ok).to.be.true;
+    expect(parseServerMessage(PONG_FRAME).ok).to.be.true;
+  });
+});
