@@ -19,7 +19,9 @@ describe('worker routes', () => {
   });
 
   it('serves the widget to pages on any origin', async () => {
-    const response = await fetch(`${worker().url}/meetkit.js`, { headers: { Origin: 'http://somewhere.example' } });
+    const response = await fetch(`${worker().url}/meetkit.js`, {
+      headers: { Origin: 'http://somewhere.example' },
+    });
     expect(response.headers.get('access-control-allow-origin')).toBe('http://somewhere.example');
     const preflight = await fetch(`${worker().url}/api/rooms/standup`, {
       method: 'OPTIONS',
@@ -31,7 +33,12 @@ describe('worker routes', () => {
 
   it('describes a room without joining it', async () => {
     const response = await fetch(`${worker().url}/api/rooms/quiet-room`);
-    expect(await response.json()).toMatchObject({ room: 'quiet-room', participants: 0, lobby: 0, meeting: null });
+    expect(await response.json()).toMatchObject({
+      room: 'quiet-room',
+      participants: 0,
+      lobby: 0,
+      meeting: null,
+    });
     expect((await fetch(`${worker().url}/api/rooms/bad%20room`)).status).toBe(400);
     expect((await fetch(`${worker().url}/api/nothing`)).status).toBe(404);
   });

@@ -44,7 +44,8 @@ export default {
       if (request.method !== 'GET') return withCors(jsonError(405, 'method-not-allowed', 'Use GET'), request);
       return withCors(Response.json(await env.Room.getByName(room).summary(room)), request);
     }
-    if (url.pathname.startsWith('/api/')) return withCors(jsonError(404, 'not-found', 'No such API'), request);
+    if (url.pathname.startsWith('/api/'))
+      return withCors(jsonError(404, 'not-found', 'No such API'), request);
 
     const asset = await env.ASSETS.fetch(request);
     // The widget is loaded as a module script by pages on any origin.
@@ -62,5 +63,4 @@ function roomName(raw: string): string | null {
   return ROOM_NAME_PATTERN.test(name) ? name : null;
 }
 
-const invalidRoom = () =>
-  jsonError(400, 'invalid-room', 'Room names are 1-64 letters, digits, "-" or "_"');
+const invalidRoom = () => jsonError(400, 'invalid-room', 'Room names are 1-64 letters, digits, "-" or "_"');

@@ -4,7 +4,9 @@ import { connect, freshRoom, useWorker } from './test-support.js';
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256';
 const ALLOWED = 'http://allowed.example';
-const worker = useWorker({ vars: { JOIN_SECRET: SECRET, ALLOWED_ORIGINS: `${ALLOWED}, http://also.example/` } });
+const worker = useWorker({
+  vars: { JOIN_SECRET: SECRET, ALLOWED_ORIGINS: `${ALLOWED}, http://also.example/` },
+});
 
 const token = (room: string, name: string, role: 'host' | 'guest', ttl = 600, secret = SECRET) =>
   signJoinToken({ room, name, role }, secret, ttl);
@@ -28,11 +30,15 @@ describe('join tokens', () => {
   });
 
   it.each([
-    ['no token', async (_room: string) => undefined, 'needs a join token'],
+    ['no token', (_room: string) => Promise.resolve(undefined), 'needs a join token'],
     ['an expired token', (room: string) => token(room, 'Ann', 'host', -60), 'expired'],
     ['a token for another room', (_room: string) => token('elsewhere', 'Ann', 'host'), 'another room'],
-    ['a token signed with another secret', (room: string) => token(room, 'Ann', 'host', 600, 'not-the-secret-at-all-but-long'), 'not valid'],
-    ['garbage', async (_room: string) => 'not.a.jwt', 'not valid'],
+    [
+      'a token signed with another secret',
+      (room: string) => token(room, 'Ann', 'host', 600, 'not-the-secret-at-all-but-long'),
+      'not valid',
+    ],
+    ['garbage', (_room: string) => Promise.resolve('not.a.jwt'), 'not valid'],
   ])('refuses %s with a typed error and a 1008 close', async (_label, makeToken, reason) => {
     const room = freshRoom('bad-token');
     const socket = await connect(worker, room, { token: await makeToken(room), heartbeatMs: 0 });
@@ -47,14 +53,19 @@ describe('allowed origins', () => {
   it('refuses rooms and the API to other origins with 403', async () => {
     const room = freshRoom('origin');
     await expect(connect(worker, room, { origin: 'http://evil.example' })).rejects.toThrow('403');
-    const api = await fetch(`${worker().url}/api/rooms/${room}`, { headers: { Origin: 'http://evil.example' } });
+    const api = await fetch(`${worker().url}/api/rooms/${room}`, {
+      headers: { Origin: 'http://evil.example' },
+    });
     expect(api.status).toBe(403);
     expect(await api.json()).toMatchObject({ error: { code: 'forbidden-origin' } });
   });
 
   it('lets listed origins in, with CORS for them', async () => {
     const room = freshRoom('origin-ok');
-    const socket = await connect(worker, room, { origin: 'http://also.example', token: await token(room, 'Ann', 'host') });
+    const socket = await connect(worker, room, {
+      origin: 'http://also.example',
+      token: await token(room, 'Ann', 'host'),
+    });
     expect(await socket.next('snapshot')).toMatchObject({ room });
     const api = await fetch(`${worker().url}/api/rooms/${room}`, { headers: { Origin: ALLOWED } });
     expect(api.status).toBe(200);

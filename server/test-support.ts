@@ -1,6 +1,10 @@
 /** Shared set-up for the room server tests. */
 import { afterAll, beforeAll } from 'vitest';
-import { startLocalWorker, type LocalWorker, type LocalWorkerOptions } from '../tests/support/local-worker.js';
+import {
+  startLocalWorker,
+  type LocalWorker,
+  type LocalWorkerOptions,
+} from '../tests/support/local-worker.js';
 import { RoomSocket, type RoomSocketOptions } from '../tests/support/room-socket.js';
 
 /** Starts one Worker for the test file; the returned getter is valid inside tests. */
@@ -25,7 +29,11 @@ let roomCounter = 0;
 /** A room name no other test uses. */
 export const freshRoom = (label: string) => `${label}-${process.pid}-${++roomCounter}`;
 
-export async function connect(worker: () => LocalWorker, room: string, options?: RoomSocketOptions): Promise<RoomSocket> {
+export async function connect(
+  worker: () => LocalWorker,
+  room: string,
+  options?: RoomSocketOptions,
+): Promise<RoomSocket> {
   const socket = new RoomSocket(worker().url, room, options);
   openSockets.add(socket);
   await socket.opened;
@@ -33,7 +41,12 @@ export async function connect(worker: () => LocalWorker, room: string, options?:
 }
 
 /** Connects and joins; returns the socket and the participant the room announced. */
-export async function joined(worker: () => LocalWorker, room: string, name: string, options?: RoomSocketOptions) {
+export async function joined(
+  worker: () => LocalWorker,
+  room: string,
+  name: string,
+  options?: RoomSocketOptions,
+) {
   const socket = await connect(worker, room, options);
   const participant = await socket.join(name);
   return { socket, participant };
@@ -41,7 +54,8 @@ export async function joined(worker: () => LocalWorker, room: string, name: stri
 
 export async function roomSummary(worker: () => LocalWorker, room: string) {
   const response = await fetch(`${worker().url}/api/rooms/${room}`);
-  return (await response.json()) as {
+  const summary: unknown = await response.json();
+  return summary as {
     room: string;
     participants: number;
     lobby: number;

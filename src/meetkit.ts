@@ -9,7 +9,13 @@ defineElement('meet-room', MeetRoom);
 
 export { MeetRoom };
 export { createRoomClient } from './client/room-client.js';
-export type { RoomClient, RoomClientOptions, RoomError, RoomEvent, ConnectionStatus } from './client/room-client.js';
+export type {
+  RoomClient,
+  RoomClientOptions,
+  RoomError,
+  RoomEvent,
+  ConnectionStatus,
+} from './client/room-client.js';
 export type { RoomState } from './client/room-state.js';
 export { roomContext } from './elements/room-context.js';
 export type { MeetEventDetails, MeetEvent } from './events/meet-events.js';

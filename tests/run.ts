@@ -27,9 +27,12 @@ function ensureChromium(): string {
         '  Elsewhere: install Chromium or Chrome and set CHROME_PATH=/path/to/chrome',
     );
   }
-  console.log('Chromium not found: installing Debian\'s chromium package (about a minute)…');
+  console.log("Chromium not found: installing Debian's chromium package (about a minute)…");
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium']]) {
-    const result = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const result = spawnSync('apt-get', args, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     if (result.status !== 0) fail(`apt-get ${args.join(' ')} failed`);
   }
   return chromiumPath() ?? fail(`apt-get installed chromium but ${DEFAULT_CHROMIUM} is still missing`);
@@ -65,7 +68,10 @@ function vitestSuite(name: string, config: string): SuiteResult {
     `--outputFile.json=${report}`,
   ]);
   try {
-    const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
+    const json = JSON.parse(readFileSync(report, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+    };
     return { name, passed: json.numPassedTests, failed: json.numFailedTests, ok: result.status === 0 };
   } catch {
     return { name, passed: 0, failed: 1, ok: false };
@@ -77,11 +83,15 @@ function browserSuite(chrome: string): SuiteResult {
   const report = join(reports, 'browser.log');
   console.log(`\n━━ ${name} ━━`);
   // wtr prints "N passed, M failed" in its progress line; read the last one from its output.
-  const result = spawnSync('bash', ['-o', 'pipefail', '-c', `"${bin('web-test-runner')}" 2>&1 | tee "${report}"`], {
-    cwd: projectRoot,
-    stdio: 'inherit',
-    env: { ...process.env, CHROME_PATH: chrome },
-  });
+  const result = spawnSync(
+    'bash',
+    ['-o', 'pipefail', '-c', `"${bin('web-test-runner')}" 2>&1 | tee "${report}"`],
+    {
+      cwd: projectRoot,
+      stdio: 'inherit',
+      env: { ...process.env, CHROME_PATH: chrome },
+    },
+  );
   const counts = [...readFileSync(report, 'utf8').matchAll(/(\d+) passed, (\d+) failed/g)].at(-1);
   return {
     name,
@@ -103,8 +113,10 @@ const results: SuiteResult[] = [
 rmSync(reports, { recursive: true, force: true });
 
 console.log('\n━━ summary ━━');
-for (const r of results) console.log(`  ${r.ok ? '✓' : '✗'} ${r.name.padEnd(8)} ${r.passed} passed, ${r.failed} failed`);
+for (const r of results)
+  console.log(`  ${r.ok ? '✓' : '✗'} ${r.name.padEnd(8)} ${r.passed} passed, ${r.failed} failed`);
 const passed = results.reduce((n, r) => n + r.passed, 0);
-const failed = results.reduce((n, r) => n + r.failed, 0) + results.filter((r) => !r.ok && r.failed === 0).length;
+const failed =
+  results.reduce((n, r) => n + r.failed, 0) + results.filter((r) => !r.ok && r.failed === 0).length;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && results.every((r) => r.ok) ? 0 : 1);

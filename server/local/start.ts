@@ -18,7 +18,11 @@ const build = spawnSync(process.execPath, [join(projectRoot, 'node_modules/vite/
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const worker = await startLocalWorker({ port: WORKER_PORT, inheritOutput: true, persistTo: join(projectRoot, '.wrangler/state') });
+const worker = await startLocalWorker({
+  port: WORKER_PORT,
+  inheritOutput: true,
+  persistTo: join(projectRoot, '.wrangler/state'),
+});
 const hostPage = await startStaticServer(join(projectRoot, 'demo/host'), HOST_PAGE_PORT);
 
 console.log(`
@@ -36,5 +40,5 @@ async function stop() {
   await Promise.all([worker.stop(), hostPage.stop()]);
   process.exit(0);
 }
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

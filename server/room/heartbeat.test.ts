@@ -9,7 +9,9 @@ describe('heartbeat', () => {
   it('removes a half-open connection and keeps the ones that ping', async () => {
     const room = freshRoom('ghost');
     const { socket: ann } = await joined(worker, room, 'Ann', { heartbeatMs: 200 });
-    const { socket: ghost, participant: ghostParticipant } = await joined(worker, room, 'Ghost', { heartbeatMs: 200 });
+    const { socket: ghost, participant: ghostParticipant } = await joined(worker, room, 'Ghost', {
+      heartbeatMs: 200,
+    });
     ghost.stopHeartbeat(); // silent from now on, and never closes
 
     const left = await ann.next('participant-left', (m) => m.id === ghostParticipant.id, 5_000);

@@ -13,59 +13,63 @@ describe('hibernation and restart', () => {
   const persistTo = mkdtempSync(join(tmpdir(), 'meetkit-restart-'));
   afterAll(() => rmSync(persistTo, { recursive: true, force: true }));
 
-  it('keeps participants, roles and the meeting across hibernation, and the record across a restart', { timeout: 60_000 }, async () => {
-    // No sweep alarm during the test: an alarm would wake the object.
-    let worker = await startLocalWorker({ persistTo, vars: { SWEEP_INTERVAL_MS: '600000' } });
-    const sockets: RoomSocket[] = [];
-    try {
-      const ann = await RoomSocket.open(worker.url, 'hibernate');
-      const bob = await RoomSocket.open(worker.url, 'hibernate');
-      sockets.push(ann, bob);
-      const annParticipant = await ann.join('Ann');
-      const bobParticipant = await bob.join('Bob');
-      bob.send({ type: 'update', changes: { handRaised: true } });
-      await ann.next('participant-updated');
-      const before = await roomSummary(() => worker, 'hibernate');
+  it(
+    'keeps participants, roles and the meeting across hibernation, and the record across a restart',
+    { timeout: 60_000 },
+    async () => {
+      // No sweep alarm during the test: an alarm would wake the object.
+      let worker = await startLocalWorker({ persistTo, vars: { SWEEP_INTERVAL_MS: '600000' } });
+      const sockets: RoomSocket[] = [];
+      try {
+        const ann = await RoomSocket.open(worker.url, 'hibernate');
+        const bob = await RoomSocket.open(worker.url, 'hibernate');
+        sockets.push(ann, bob);
+        const annParticipant = await ann.join('Ann');
+        const bobParticipant = await bob.join('Bob');
+        bob.send({ type: 'update', changes: { handRaised: true } });
+        await ann.next('participant-updated');
+        const before = await roomSummary(() => worker, 'hibernate');
 
-      // Nothing happens in the room (pings are answered without waking it): it hibernates.
-      // There is no event for that, so this one test waits.
-      await new Promise((resolve) => setTimeout(resolve, HIBERNATION_IDLE_MS));
+        // Nothing happens in the room (pings are answered without waking it): it hibernates.
+        // There is no event for that, so this one test waits.
+        await new Promise((resolve) => setTimeout(resolve, HIBERNATION_IDLE_MS));
 
-      bob.send({ type: 'update', changes: { camera: true } });
-      expect(await ann.next('participant-updated')).toEqual({
-        type: 'participant-updated',
-        id: bobParticipant.id,
-        changes: { camera: true },
-      });
-      const after = await roomSummary(() => worker, 'hibernate');
-      expect(after.awakeSince).toBeGreaterThan(before.awakeSince); // a new instance...
-      expect(after.meeting).toEqual(before.meeting); // ...with the same meeting
-      expect(after.participants).toBe(2);
+        bob.send({ type: 'update', changes: { camera: true } });
+        expect(await ann.next('participant-updated')).toEqual({
+          type: 'participant-updated',
+          id: bobParticipant.id,
+          changes: { camera: true },
+        });
+        const after = await roomSummary(() => worker, 'hibernate');
+        expect(after.awakeSince).toBeGreaterThan(before.awakeSince); // a new instance...
+        expect(after.meeting).toEqual(before.meeting); // ...with the same meeting
+        expect(after.participants).toBe(2);
 
-      const carol = await RoomSocket.open(worker.url, 'hibernate');
-      sockets.push(carol);
-      const snapshot = await carol.next('snapshot');
-      expect(snapshot.participants).toEqual([
-        expect.objectContaining({ id: annParticipant.id, role: 'host', handRaised: false }),
-        expect.objectContaining({ id: bobParticipant.id, role: 'guest', handRaised: true, camera: true }),
-      ]);
-      ann.send({ type: 'mute-participant', id: bobParticipant.id });
-      expect(await bob.next('participant-muted')).toMatchObject({ by: annParticipant.id });
+        const carol = await RoomSocket.open(worker.url, 'hibernate');
+        sockets.push(carol);
+        const snapshot = await carol.next('snapshot');
+        expect(snapshot.participants).toEqual([
+          expect.objectContaining({ id: annParticipant.id, role: 'host', handRaised: false }),
+          expect.objectContaining({ id: bobParticipant.id, role: 'guest', handRaised: true, camera: true }),
+        ]);
+        ann.send({ type: 'mute-participant', id: bobParticipant.id });
+        expect(await bob.next('participant-muted')).toMatchObject({ by: annParticipant.id });
 
-      // A restart drops every socket; the record survives and is closed.
-      for (const socket of sockets.splice(0)) socket.terminate();
-      await worker.stop();
-      worker = await startLocalWorker({ persistTo });
-      const restarted = await roomSummary(() => worker, 'hibernate');
-      expect(restarted.meeting).toBeNull();
-      expect(restarted.lastMeeting).toMatchObject({
-        id: before.meeting!.id,
-        peakParticipants: 2,
-        endedAt: expect.any(Number),
-      });
-    } finally {
-      for (const socket of sockets) socket.terminate();
-      await worker.stop();
-    }
-  });
+        // A restart drops every socket; the record survives and is closed.
+        for (const socket of sockets.splice(0)) socket.terminate();
+        await worker.stop();
+        worker = await startLocalWorker({ persistTo });
+        const restarted = await roomSummary(() => worker, 'hibernate');
+        expect(restarted.meeting).toBeNull();
+        expect(restarted.lastMeeting).toMatchObject({
+          id: before.meeting!.id,
+          peakParticipants: 2,
+          endedAt: expect.any(Number),
+        });
+      } finally {
+        for (const socket of sockets) socket.terminate();
+        await worker.stop();
+      }
+    },
+  );
 });

@@ -42,7 +42,9 @@ export class MeetingStore {
   }
 
   latest(): MeetingRecord | null {
-    const row = this.sql.exec<MeetingRow>('SELECT * FROM meetings ORDER BY started_at DESC LIMIT 1').toArray()[0];
+    const row = this.sql
+      .exec<MeetingRow>('SELECT * FROM meetings ORDER BY started_at DESC LIMIT 1')
+      .toArray()[0];
     return row ? toRecord(row) : null;
   }
 

@@ -13,7 +13,9 @@ describe('presence', () => {
 
     const annParticipant = await ann.join('  Ann  ');
     expect(annParticipant).toMatchObject({ name: 'Ann', role: 'host', microphone: false, handRaised: false });
-    expect(ann.received.find((m) => m.type === 'meeting-started')).toMatchObject({ meeting: { id: expect.any(String) } });
+    expect(ann.received.find((m) => m.type === 'meeting-started')).toMatchObject({
+      meeting: { id: expect.any(String) },
+    });
 
     const bob = await connect(worker, room);
     const bobSnapshot = await bob.next('snapshot');
@@ -35,7 +37,11 @@ describe('presence', () => {
     bob.send({ type: 'update', changes: { handRaised: false, camera: false } }); // already so: no delta
     bob.send({ type: 'update', changes: { handRaised: true, microphone: false } });
     const update = await ann.next('participant-updated');
-    expect(update).toEqual({ type: 'participant-updated', id: bobParticipant.id, changes: { handRaised: true } });
+    expect(update).toEqual({
+      type: 'participant-updated',
+      id: bobParticipant.id,
+      changes: { handRaised: true },
+    });
     expect(JSON.stringify(update).length).toBeLessThan(120);
   });
 
@@ -65,7 +71,11 @@ describe('presence', () => {
     const { socket: bob, participant: bobParticipant } = await joined(worker, room, 'Bob');
     const { socket: cat } = await joined(worker, room, 'Cat');
     ann.send({ type: 'direct-message', to: bobParticipant.id, message: 'psst' });
-    expect(await bob.next('direct-message')).toEqual({ type: 'direct-message', from: annParticipant.id, message: 'psst' });
+    expect(await bob.next('direct-message')).toEqual({
+      type: 'direct-message',
+      from: annParticipant.id,
+      message: 'psst',
+    });
     ann.send({ type: 'direct-message', to: 'nobody', message: 'hello?' });
     expect(await ann.next('error')).toMatchObject({ code: 'unknown-participant' });
     // Cat got nothing: the next thing Cat sees is a later broadcast, not the message.
@@ -93,7 +103,11 @@ describe('meeting record', () => {
     expect(ended.by).toBeUndefined();
     const after = await roomSummary(worker, room);
     expect(after.meeting).toBeNull();
-    expect(after.lastMeeting).toMatchObject({ id: during.meeting!.id, peakParticipants: 3, endedAt: expect.any(Number) });
+    expect(after.lastMeeting).toMatchObject({
+      id: during.meeting!.id,
+      peakParticipants: 3,
+      endedAt: expect.any(Number),
+    });
   });
 });
 
@@ -159,7 +173,14 @@ describe('bad input', () => {
     const { socket: good, participant: goodParticipant } = await joined(worker, room, 'Good');
     const { socket: bystander } = await joined(worker, room, 'Bystander');
     const roomStillWorks = async () => {
-      good.send({ type: 'update', changes: { handRaised: !good.received.some((m) => m.type === 'participant-updated' && m.id === goodParticipant.id && m.changes.handRaised) } });
+      good.send({
+        type: 'update',
+        changes: {
+          handRaised: !good.received.some(
+            (m) => m.type === 'participant-updated' && m.id === goodParticipant.id && m.changes.handRaised,
+          ),
+        },
+      });
       await bystander.next('participant-updated', (m) => m.id === goodParticipant.id);
     };
     return { room, bad, good, bystander, roomStillWorks };

@@ -126,7 +126,7 @@ export class Room extends DurableObject<Env> {
     };
   }
 
-  override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+  override webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): void {
     const session = this.#sessionOf(ws);
     if (!session) return;
     const { state } = session;
@@ -143,32 +143,43 @@ export class Room extends DurableObject<Env> {
       return;
     }
     if (typeof frame !== 'string') {
-      if (++abuse.invalid >= MAX_INVALID) return this.#expel(session, CLOSE_POLICY, 'Too many invalid messages');
+      if (++abuse.invalid >= MAX_INVALID)
+        return this.#expel(session, CLOSE_POLICY, 'Too many invalid messages');
       return this.#sendError(ws, 'binary-not-supported', 'Binary frames are not supported: send JSON text');
     }
     // Length in UTF-16 units is at most the UTF-8 size, so only count bytes when close.
-    if (frame.length > MAX_FRAME_BYTES || (frame.length * 3 > MAX_FRAME_BYTES && byteLength(frame) > MAX_FRAME_BYTES)) {
-      if (++abuse.oversized >= MAX_OVERSIZED) return this.#expel(session, CLOSE_TOO_BIG, 'Messages too large');
+    if (
+      frame.length > MAX_FRAME_BYTES ||
+      (frame.length * 3 > MAX_FRAME_BYTES && byteLength(frame) > MAX_FRAME_BYTES)
+    ) {
+      if (++abuse.oversized >= MAX_OVERSIZED)
+        return this.#expel(session, CLOSE_TOO_BIG, 'Messages too large');
       return this.#sendError(ws, 'too-large', `Messages must be at most ${MAX_FRAME_BYTES} bytes`);
     }
 
     state.lastMessageAt = now;
     const parsed = parseClientMessage(frame);
     if (!parsed.ok) {
-      if (++abuse.invalid >= MAX_INVALID) return this.#expel(session, CLOSE_POLICY, 'Too many invalid messages');
+      if (++abuse.invalid >= MAX_INVALID)
+        return this.#expel(session, CLOSE_POLICY, 'Too many invalid messages');
       return this.#sendError(ws, 'invalid-message', parsed.reason, parsed.type);
     }
     try {
       this.#handle(session, parsed.message, now);
     } catch (error) {
       console.error('room: message handler failed', error);
-      this.#sendError(ws, 'internal', 'Something went wrong in the room; please try again', parsed.message.type);
+      this.#sendError(
+        ws,
+        'internal',
+        'Something went wrong in the room; please try again',
+        parsed.message.type,
+      );
     }
     // Handlers that close this socket (end-meeting, expel) have written its last state.
     if (!state.gone) writeState(ws, state);
   }
 
-  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+  override webSocketClose(ws: WebSocket, code: number): void {
     const session = this.#sessionOf(ws);
     // Sockets the room closed itself (end, expel) are already gone from it.
     if (!session) return;
@@ -182,7 +193,7 @@ export class Room extends DurableObject<Env> {
     }
   }
 
-  override async webSocketError(ws: WebSocket): Promise<void> {
+  override webSocketError(ws: WebSocket): void {
     const session = this.#sessionOf(ws);
     if (session) this.#depart(session, 'disconnected');
   }
@@ -221,7 +232,8 @@ export class Room extends DurableObject<Env> {
       case 'leave':
         return this.#depart(session, 'left');
       case 'mute-participant': {
-        if (self.role !== 'host') return this.#sendError(ws, 'forbidden', 'Only a host can mute others', message.type);
+        if (self.role !== 'host')
+          return this.#sendError(ws, 'forbidden', 'Only a host can mute others', message.type);
         const target = this.#sessions.get(message.id)?.state.participant;
         if (!target) return this.#sendError(ws, 'unknown-participant', 'No such participant', message.type);
         target.microphone = false;
@@ -243,7 +255,12 @@ export class Room extends DurableObject<Env> {
     if (name === undefined) {
       const checked = displayName.safeParse(message.name);
       if (!checked.success) {
-        return this.#sendError(ws, 'invalid-name', checked.error.issues[0]?.message ?? 'Invalid name', 'join');
+        return this.#sendError(
+          ws,
+          'invalid-name',
+          checked.error.issues[0]?.message ?? 'Invalid name',
+          'join',
+        );
       }
       name = checked.data;
     }
@@ -291,7 +308,13 @@ export class Room extends DurableObject<Env> {
     if (!target || target.state.gone) {
       return this.#sendError(session.ws, 'unknown-participant', 'No such participant', message.type);
     }
-    target.ws.send(JSON.stringify({ type: 'direct-message', from: session.state.id, message: message.message } satisfies ServerMessage));
+    target.ws.send(
+      JSON.stringify({
+        type: 'direct-message',
+        from: session.state.id,
+        message: message.message,
+      } satisfies ServerMessage),
+    );
   }
 
   /** A participant leaves (to the lobby, or with their connection). */
@@ -314,7 +337,11 @@ export class Room extends DurableObject<Env> {
       const joined = this.#joined();
       if (joined.length === 0) {
         this.#finishMeeting();
-      } else if (participant.role === 'host' && !this.env.JOIN_SECRET && !joined.some((p) => p.role === 'host')) {
+      } else if (
+        participant.role === 'host' &&
+        !this.env.JOIN_SECRET &&
+        !joined.some((p) => p.role === 'host')
+      ) {
         this.#handOverHost(joined);
       }
     }
@@ -401,7 +428,9 @@ export class Room extends DurableObject<Env> {
   }
 
   #sendError(ws: WebSocket, code: ErrorCode, message: string, cause?: string): void {
-    ws.send(JSON.stringify({ type: 'error', code, message, ...(cause ? { cause } : {}) } satisfies ServerMessage));
+    ws.send(
+      JSON.stringify({ type: 'error', code, message, ...(cause ? { cause } : {}) } satisfies ServerMessage),
+    );
   }
 
   #sessionOf(ws: WebSocket): Session | undefined {
@@ -412,7 +441,13 @@ export class Room extends DurableObject<Env> {
   #abuseOf(id: string, now: number): Abuse {
     let abuse = this.#abuse.get(id);
     if (!abuse) {
-      abuse = { bucket: new TokenBucket(RATE_BURST, RATE_PER_SECOND, now), dropped: 0, oversized: 0, invalid: 0, lastRateErrorAt: 0 };
+      abuse = {
+        bucket: new TokenBucket(RATE_BURST, RATE_PER_SECOND, now),
+        dropped: 0,
+        oversized: 0,
+        invalid: 0,
+        lastRateErrorAt: 0,
+      };
       this.#abuse.set(id, abuse);
     }
     return abuse;

@@ -19,13 +19,17 @@ const { values } = parseArgs({
 const secret = process.env.JOIN_SECRET;
 const fail = (message: string): never => {
   console.error(`mint-join-token: ${message}`);
-  console.error('usage: JOIN_SECRET=... npm run token -- --room <room> --name <name> [--role host|guest] [--ttl seconds]');
+  console.error(
+    'usage: JOIN_SECRET=... npm run token -- --room <room> --name <name> [--role host|guest] [--ttl seconds]',
+  );
   process.exit(2);
 };
 if (!secret) fail('JOIN_SECRET is not set');
-if (!values.room || !ROOM_NAME_PATTERN.test(values.room)) fail('--room must be letters, digits, - or _ (1-64)');
+if (!values.room || !ROOM_NAME_PATTERN.test(values.room))
+  fail('--room must be letters, digits, - or _ (1-64)');
 const ttl = Number(values.ttl);
-if (!Number.isInteger(ttl) || ttl <= 0 || ttl > 7 * 24 * 3600) fail('--ttl must be whole seconds, at most a week');
+if (!Number.isInteger(ttl) || ttl <= 0 || ttl > 7 * 24 * 3600)
+  fail('--ttl must be whole seconds, at most a week');
 const claims = joinTokenClaims.safeParse({ room: values.room, name: values.name, role: values.role, exp: 0 });
 if (!claims.success) fail('--name must be 1-64 characters and --role host or guest');
 

@@ -80,6 +80,8 @@ describe('createRoomClient', () => {
     ann.reconnect();
     const self = await next(ann.self$, (p) => p !== null && p.id !== oldId);
     expect(self).to.include({ name: 'Ann', handRaised: true });
-    await waitUntil(async () => (await firstValueFrom(watcher.participants$)).map((p) => p.id).join() === self!.id);
+    await waitUntil(
+      async () => (await firstValueFrom(watcher.participants$)).map((p) => p.id).join() === self!.id,
+    );
   });
 });

@@ -115,12 +115,20 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     if (typeof event.data !== 'string') return;
     const parsed = parseServerMessage(event.data);
     if (!parsed.ok) {
-      errors.next({ code: 'invalid-response', message: `The room sent something unexpected (${parsed.reason})`, fatal: false });
+      errors.next({
+        code: 'invalid-response',
+        message: `The room sent something unexpected (${parsed.reason})`,
+        fatal: false,
+      });
       return;
     }
     const message = parsed.message;
     if (message.type === 'snapshot' && message.protocol !== PROTOCOL_VERSION) {
-      errors.next({ code: 'protocol-version', message: 'Meetkit on this page is out of date: please reload', fatal: true });
+      errors.next({
+        code: 'protocol-version',
+        message: 'Meetkit on this page is out of date: please reload',
+        fatal: true,
+      });
       return stop('failed');
     }
     const before = state.value;
@@ -144,25 +152,47 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     const find = (s: RoomState, id: string | undefined) => s.participants.find((p) => p.id === id) ?? null;
     switch (message.type) {
       case 'participant-joined':
-        return events.next({ type: 'participant-joined', participant: message.participant, self: message.participant.id === after.selfId });
+        return events.next({
+          type: 'participant-joined',
+          participant: message.participant,
+          self: message.participant.id === after.selfId,
+        });
       case 'participant-left': {
         const participant = find(before, message.id);
-        if (participant) events.next({ type: 'participant-left', participant, reason: message.reason, self: message.id === after.selfId });
+        if (participant)
+          events.next({
+            type: 'participant-left',
+            participant,
+            reason: message.reason,
+            self: message.id === after.selfId,
+          });
         return;
       }
       case 'participant-muted': {
         const participant = find(after, message.id);
-        if (participant) events.next({ type: 'participant-muted', participant, by: find(after, message.by), self: message.id === after.selfId });
+        if (participant)
+          events.next({
+            type: 'participant-muted',
+            participant,
+            by: find(after, message.by),
+            self: message.id === after.selfId,
+          });
         return;
       }
       case 'meeting-ended': {
         // Ended by a host: everyone was removed with it, this participant included.
         const self = selfOf(before);
-        if (message.by && self) events.next({ type: 'participant-left', participant: self, reason: 'meeting-ended', self: true });
+        if (message.by && self)
+          events.next({ type: 'participant-left', participant: self, reason: 'meeting-ended', self: true });
         return events.next({ type: 'meeting-ended', by: find(before, message.by) });
       }
       case 'direct-message':
-        return events.next({ type: 'direct-message', from: find(after, message.from), fromId: message.from, message: message.message });
+        return events.next({
+          type: 'direct-message',
+          from: find(after, message.from),
+          fromId: message.from,
+          message: message.message,
+        });
     }
   };
 
@@ -173,7 +203,16 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
   // Keep the wanted state in step with what the server confirmed, so a
   // reconnect restores the latest microphone / camera / hand.
   const selfSubscription = state.pipe(map(selfOf)).subscribe((self) => {
-    if (self && wanted) wanted = { name: self.name, state: { microphone: self.microphone, camera: self.camera, handRaised: self.handRaised, tracks: self.tracks } };
+    if (self && wanted)
+      wanted = {
+        name: self.name,
+        state: {
+          microphone: self.microphone,
+          camera: self.camera,
+          handRaised: self.handRaised,
+          tracks: self.tracks,
+        },
+      };
   });
 
   const state$ = state.asObservable();
@@ -181,14 +220,24 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     connection$: connection.pipe(distinctUntilChanged()),
     state$,
     self$: state$.pipe(map(selfOf), distinctUntilChanged()),
-    participants$: state$.pipe(map((s) => s.participants), distinctUntilChanged()),
-    lobbyCount$: state$.pipe(map((s) => s.lobby), distinctUntilChanged()),
+    participants$: state$.pipe(
+      map((s) => s.participants),
+      distinctUntilChanged(),
+    ),
+    lobbyCount$: state$.pipe(
+      map((s) => s.lobby),
+      distinctUntilChanged(),
+    ),
     errors$: errors.asObservable(),
     events$: events.asObservable(),
     join(name, initial = {}) {
       const checked = displayName.safeParse(name);
       if (!checked.success) {
-        errors.next({ code: 'invalid-name', message: checked.error.issues[0]?.message ?? 'Invalid name', fatal: false });
+        errors.next({
+          code: 'invalid-name',
+          message: checked.error.issues[0]?.message ?? 'Invalid name',
+          fatal: false,
+        });
         return false;
       }
       wanted = { name: checked.data, state: initial };

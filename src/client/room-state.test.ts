@@ -37,13 +37,21 @@ describe('applyServerMessage', () => {
   });
 
   it('patches only the changed fields', () => {
-    const next = applyServerMessage(base, { type: 'participant-updated', id: 'b', changes: { handRaised: true } });
+    const next = applyServerMessage(base, {
+      type: 'participant-updated',
+      id: 'b',
+      changes: { handRaised: true },
+    });
     expect(selfOf(next)).to.include({ handRaised: true, name: 'B', role: 'guest' });
     expect(next.participants[0]).to.equal(base.participants[0]);
   });
 
   it('mutes, removes, counts and ends', () => {
-    let state = applyServerMessage(base, { type: 'participant-updated', id: 'a', changes: { microphone: true } });
+    let state = applyServerMessage(base, {
+      type: 'participant-updated',
+      id: 'a',
+      changes: { microphone: true },
+    });
     state = applyServerMessage(state, { type: 'participant-muted', id: 'a', by: 'b' });
     expect(state.participants[0]?.microphone).to.be.false;
     state = applyServerMessage(state, { type: 'participant-left', id: 'a', reason: 'left' });
@@ -58,6 +66,8 @@ describe('applyServerMessage', () => {
   it('returns the same state for messages that change nothing', () => {
     expect(applyServerMessage(base, { type: 'pong' })).to.equal(base);
     expect(applyServerMessage(base, { type: 'participant-left', id: 'zz', reason: 'left' })).to.equal(base);
-    expect(applyServerMessage(base, { type: 'participant-updated', id: 'zz', changes: { camera: true } })).to.equal(base);
+    expect(
+      applyServerMessage(base, { type: 'participant-updated', id: 'zz', changes: { camera: true } }),
+    ).to.equal(base);
   });
 });

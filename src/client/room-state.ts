@@ -24,7 +24,10 @@ export function applyServerMessage(state: RoomState, message: ServerMessage): Ro
       };
     case 'participant-joined': {
       const others = state.participants.filter((p) => p.id !== message.participant.id);
-      return { ...state, participants: [...others, message.participant].sort((a, b) => a.joinedAt - b.joinedAt) };
+      return {
+        ...state,
+        participants: [...others, message.participant].sort((a, b) => a.joinedAt - b.joinedAt),
+      };
     }
     case 'participant-updated':
       return patch(state, message.id, message.changes);

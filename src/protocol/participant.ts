@@ -9,6 +9,7 @@ export type Role = z.infer<typeof role>;
 
 // Control characters would let a name break the layout of other people's
 // screens (or hide itself); everything else is rendered as text, never HTML.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A display name: trimmed, 1–64 characters, no control characters. */

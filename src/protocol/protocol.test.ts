@@ -34,7 +34,15 @@ const invalidClient: Record<string, unknown> = {
 
 const validServer: Record<string, unknown> = {
   pong: { type: 'pong' },
-  snapshot: { type: 'snapshot', protocol: 1, selfId: 'p1', room: 'r', participants: [participant], lobby: 0, meeting: null },
+  snapshot: {
+    type: 'snapshot',
+    protocol: 1,
+    selfId: 'p1',
+    room: 'r',
+    participants: [participant],
+    lobby: 0,
+    meeting: null,
+  },
   'participant-joined': { type: 'participant-joined', participant },
   'participant-updated': { type: 'participant-updated', id: 'p1', changes: { role: 'host' } },
   'participant-left': { type: 'participant-left', id: 'p1', reason: 'timed-out' },
@@ -47,7 +55,15 @@ const validServer: Record<string, unknown> = {
 };
 
 const invalidServer: Record<string, unknown> = {
-  snapshot: { type: 'snapshot', protocol: 1, selfId: 'p1', room: 'r', participants: [{ ...participant, role: 'king' }], lobby: 0, meeting: null },
+  snapshot: {
+    type: 'snapshot',
+    protocol: 1,
+    selfId: 'p1',
+    room: 'r',
+    participants: [{ ...participant, role: 'king' }],
+    lobby: 0,
+    meeting: null,
+  },
   'participant-joined': { type: 'participant-joined', participant: { ...participant, name: '' } },
   'participant-updated': { type: 'participant-updated', id: 'p1', changes: { camera: 1 } },
   'participant-left': { type: 'participant-left', id: 'p1', reason: 'vanished' },
@@ -94,8 +110,12 @@ describe('protocol', () => {
   });
 
   it('trims display names', () => {
-    const result = parseServerMessage(JSON.stringify({ type: 'participant-joined', participant: { ...participant, name: '  Ann ' } }));
-    expect(result.ok && result.message.type === 'participant-joined' && result.message.participant.name).to.equal('Ann');
+    const result = parseServerMessage(
+      JSON.stringify({ type: 'participant-joined', participant: { ...participant, name: '  Ann ' } }),
+    );
+    expect(
+      result.ok && result.message.type === 'participant-joined' && result.message.participant.name,
+    ).to.equal('Ann');
   });
 
   it('keeps the heartbeat frames parseable', () => {

@@ -34,7 +34,7 @@ async function visitor(room: string, script: 'module' | 'classic' = 'module'): P
     if (message.type() === 'error') pageErrors.push(message.text());
   });
   const params = new URLSearchParams({ room, server: worker.url, script });
-  await page.goto(`${hostSite.url}/?${params}`);
+  await page.goto(`${hostSite.url}/?${params.toString()}`);
   return page;
 }
 
@@ -62,7 +62,10 @@ describe('rooms across origins', () => {
 
     // Bob closes the tab without saying goodbye.
     await bob.context().close();
-    await ann.getByRole('list').getByText('Bob', { exact: true }).waitFor({ state: 'detached', timeout: 5_000 });
+    await ann
+      .getByRole('list')
+      .getByText('Bob', { exact: true })
+      .waitFor({ state: 'detached', timeout: 5_000 });
     expect(await ann.getByRole('heading', { name: /In the meeting \(1\)/ }).count()).toBe(1);
 
     await ann.context().close();

@@ -60,7 +60,8 @@ export class RoomSocket {
         this.#heartbeat = setInterval(() => this.ws.send(PING_FRAME), heartbeatMs);
       });
     }
-    this.ws.on('message', (data, isBinary) => {
+    this.ws.on('message', (raw, isBinary) => {
+      const data = raw as Buffer;
       if (isBinary) throw new Error('room sent a binary frame');
       const parsed = parseServerMessage(data.toString());
       if (!parsed.ok) throw new Error(`room sent an invalid message: ${parsed.reason}: ${data.toString()}`);
@@ -97,7 +98,8 @@ export class RoomSocket {
     match: (message: ServerMessageOf<T>) => boolean = () => true,
     timeoutMs = 5_000,
   ): Promise<ServerMessageOf<T>> {
-    const test = (m: ServerMessage): m is ServerMessageOf<T> => m.type === type && match(m as ServerMessageOf<T>);
+    const test = (m: ServerMessage): m is ServerMessageOf<T> =>
+      m.type === type && match(m as ServerMessageOf<T>);
     for (let i = this.#cursor; i < this.received.length; i++) {
       const message = this.received[i]!;
       if (test(message)) {
@@ -116,7 +118,11 @@ export class RoomSocket {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(new Error(`no ${type} message within ${timeoutMs} ms; got ${JSON.stringify(this.received.slice(this.#cursor))}`));
+        reject(
+          new Error(
+            `no ${type} message within ${timeoutMs} ms; got ${JSON.stringify(this.received.slice(this.#cursor))}`,
+          ),
+        );
       }, timeoutMs);
       this.#waiters.add(waiter);
     });

@@ -71,7 +71,9 @@ describe('<meet-room>', () => {
     expect(participantNames(bob)).to.deep.equal(['Ann', 'Bob (you)']);
     expect(shadow(bob).querySelector('.badge.host')?.closest('li')?.textContent).to.contain('Ann');
 
-    const raised = waitUntil(() => shadow(ann).querySelector('[data-hand-raised]')?.textContent?.includes('Bob'));
+    const raised = waitUntil(() =>
+      shadow(ann).querySelector('[data-hand-raised]')?.textContent?.includes('Bob'),
+    );
     button(bob, 'Raise hand')!.click();
     await raised;
     expect(button(bob, 'Lower hand')!.getAttribute('aria-pressed')).to.equal('true');
@@ -127,7 +129,9 @@ describe('<meet-room>', () => {
   });
 
   it('switches theme with the theme attribute', async () => {
-    const el = await fixture<MeetRoom>(html`<meet-room room="x" server="http://127.0.0.1:9" theme="dark"></meet-room>`);
+    const el = await fixture<MeetRoom>(
+      html`<meet-room room="x" server="http://127.0.0.1:9" theme="dark"></meet-room>`,
+    );
     const dark = getComputedStyle(el).backgroundColor;
     el.theme = 'light';
     await el.updateComplete;

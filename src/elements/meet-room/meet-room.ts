@@ -1,7 +1,13 @@
 import { provide } from '@lit/context';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { createRoomClient, type ConnectionStatus, type RoomClient, type RoomError, type RoomEvent } from '../../client/room-client.js';
+import {
+  createRoomClient,
+  type ConnectionStatus,
+  type RoomClient,
+  type RoomError,
+  type RoomEvent,
+} from '../../client/room-client.js';
 import type { RoomState } from '../../client/room-state.js';
 import { meetEvent } from '../../events/meet-events.js';
 import { NAME_MAX_LENGTH, ROOM_NAME_PATTERN, type Participant } from '../../protocol/index.js';
@@ -120,7 +126,11 @@ export class MeetRoom extends LitElement {
       void this.updateComplete.then(() => this.#onError({ code: 'invalid-room', message, fatal: true }));
       return;
     }
-    this.client = createRoomClient({ server: this.server || scriptOrigin, room: this.room, token: this.token || undefined });
+    this.client = createRoomClient({
+      server: this.server || scriptOrigin,
+      room: this.room,
+      token: this.token || undefined,
+    });
     this.#state.observe(this.client.state$);
     this.#connection.observe(this.client.connection$);
     this.#errors.observe(this.client.errors$);
@@ -128,7 +138,8 @@ export class MeetRoom extends LitElement {
   }
 
   #disconnect(): void {
-    for (const controller of [this.#state, this.#connection, this.#errors, this.#events]) controller.observe(undefined);
+    for (const controller of [this.#state, this.#connection, this.#errors, this.#events])
+      controller.observe(undefined);
     this.client?.close();
     this.client = undefined;
   }
@@ -142,7 +153,9 @@ export class MeetRoom extends LitElement {
     switch (event.type) {
       case 'participant-joined':
         return void this.dispatchEvent(
-          event.self ? meetEvent('meet-joined', { participant: event.participant }) : meetEvent('meet-participant-joined', { participant: event.participant }),
+          event.self
+            ? meetEvent('meet-joined', { participant: event.participant })
+            : meetEvent('meet-participant-joined', { participant: event.participant }),
         );
       case 'participant-left':
         return void this.dispatchEvent(
@@ -158,10 +171,14 @@ export class MeetRoom extends LitElement {
 
   protected override render() {
     if (this.fatalError) {
-      return html`<div part="error" role="alert"><strong>Can't open this meeting.</strong> ${this.fatalError.message}</div>`;
+      return html`<div part="error" role="alert">
+        <strong>Can't open this meeting.</strong> ${this.fatalError.message}
+      </div>`;
     }
     if (this.endedBy !== undefined && this.endedBy !== null) {
-      return html`<div part="status" role="status">${this.endedBy.name} ended the meeting for everyone.</div>`;
+      return html`<div part="status" role="status">
+        ${this.endedBy.name} ended the meeting for everyone.
+      </div>`;
     }
     const self = this.#self;
     return html`${this.#renderStatus()}${self ? this.#renderMeeting(self) : this.#renderLobby()}`;
@@ -173,19 +190,26 @@ export class MeetRoom extends LitElement {
       connecting: 'Connecting…',
       reconnecting: 'Connection lost. Reconnecting…',
     };
-    return html`<div part="status" role="status" ?hidden=${!status || !text[status]}>${status ? text[status] : ''}</div>`;
+    return html`<div part="status" role="status" ?hidden=${!status || !text[status]}>
+      ${status ? text[status] : ''}
+    </div>`;
   }
 
   #renderLobby() {
     const state = this.#state.value;
     const count = state?.participants.length ?? 0;
     const ready = this.#connection.value === 'open' && state?.selfId != null;
-    const people = count === 0 ? 'Nobody is in the meeting yet.' : count === 1 ? '1 person is in the meeting.' : `${count} people are in the meeting.`;
+    const people =
+      count === 0
+        ? 'Nobody is in the meeting yet.'
+        : count === 1
+          ? '1 person is in the meeting.'
+          : `${count} people are in the meeting.`;
     return html`
       <section part="lobby" aria-labelledby="lobby-title">
         <h2 id="lobby-title">Join “${this.room}”</h2>
         <p class="muted" aria-live="polite">${people}</p>
-        <form @submit=${this.#submitLobby}>
+        <form @submit=${(event: SubmitEvent) => this.#submitLobby(event)}>
           ${this.name
             ? html`<p>You will join as <strong>${this.name}</strong>.</p>`
             : html`<label>
@@ -219,24 +243,44 @@ export class MeetRoom extends LitElement {
         <ul part="participants">
           ${participants.map((p) => {
             const you = p.id === self.id;
-            return html`<li part=${you ? 'participant self' : 'participant'} ?data-hand-raised=${p.handRaised}>
+            return html`<li
+              part=${you ? 'participant self' : 'participant'}
+              ?data-hand-raised=${p.handRaised}
+            >
               <span class="name">${p.name}${you ? ' (you)' : ''}</span>
               ${p.role === 'host' ? html`<span class="badge host">Host</span>` : nothing}
-              ${p.handRaised ? html`<span class="badge" role="img" aria-label="Hand raised">✋</span>` : nothing}
+              ${p.handRaised
+                ? html`<span class="badge" role="img" aria-label="Hand raised">✋</span>`
+                : nothing}
               ${p.microphone ? nothing : html`<span class="badge muted">Muted</span>`}
               ${isHost && !you
-                ? html`<button type="button" ?disabled=${!p.microphone} @click=${() => this.client?.muteParticipant(p.id)} aria-label=${`Mute ${p.name}`}>Mute</button>`
+                ? html`<button
+                    type="button"
+                    ?disabled=${!p.microphone}
+                    @click=${() => this.client?.muteParticipant(p.id)}
+                    aria-label=${`Mute ${p.name}`}
+                  >
+                    Mute
+                  </button>`
                 : nothing}
             </li>`;
           })}
         </ul>
       </section>
       <div part="controls" role="toolbar" aria-label="Meeting controls">
-        <button type="button" aria-pressed=${self.handRaised ? 'true' : 'false'} @click=${() => this.raiseHand(!self.handRaised)}>
+        <button
+          type="button"
+          aria-pressed=${self.handRaised ? 'true' : 'false'}
+          @click=${() => this.raiseHand(!self.handRaised)}
+        >
           ${self.handRaised ? 'Lower hand' : 'Raise hand'}
         </button>
         <button type="button" class="danger" @click=${() => this.leave()}>Leave</button>
-        ${isHost ? html`<button type="button" class="end danger" @click=${() => this.client?.endMeeting()}>End meeting for all</button>` : nothing}
+        ${isHost
+          ? html`<button type="button" class="end danger" @click=${() => this.client?.endMeeting()}>
+              End meeting for all
+            </button>`
+          : nothing}
       </div>
     `;
   }
