@@ -24,6 +24,21 @@ export const documentedTokens: Record<string, string> = {
   '--meet-room-min-height': 'Minimum height of <meet-room>',
 };
 
+/** The dark scheme's defaults; a host value for a token still wins. */
+const darkValues = css`
+  --_background: var(--meet-color-background, #111318);
+  --_surface: var(--meet-color-surface, #1f232b);
+  --_text: var(--meet-color-text, #f3f4f6);
+  --_text-muted: var(--meet-color-text-muted, #aab1bd);
+  --_border: var(--meet-color-border, #374151);
+  --_accent: var(--meet-color-accent, #fb923c);
+  --_accent-text: var(--meet-color-accent-text, #111318);
+  --_danger: var(--meet-color-danger, #f87171);
+  --_danger-text: var(--meet-color-danger-text, #111318);
+  --_focus: var(--meet-color-focus, #93c5fd);
+  color-scheme: dark;
+`;
+
 /**
  * Resolved theme as private properties (`--_x`), light by default, dark when
  * the page prefers it or `theme="dark"`; `theme="light"` forces light. A host
@@ -49,31 +64,11 @@ export const themeStyles = css`
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
-      --_background: var(--meet-color-background, #111318);
-      --_surface: var(--meet-color-surface, #1f232b);
-      --_text: var(--meet-color-text, #f3f4f6);
-      --_text-muted: var(--meet-color-text-muted, #aab1bd);
-      --_border: var(--meet-color-border, #374151);
-      --_accent: var(--meet-color-accent, #fb923c);
-      --_accent-text: var(--meet-color-accent-text, #111318);
-      --_danger: var(--meet-color-danger, #f87171);
-      --_danger-text: var(--meet-color-danger-text, #111318);
-      --_focus: var(--meet-color-focus, #93c5fd);
-      color-scheme: dark;
+      ${darkValues}
     }
   }
   :host([theme='dark']) {
-    --_background: var(--meet-color-background, #111318);
-    --_surface: var(--meet-color-surface, #1f232b);
-    --_text: var(--meet-color-text, #f3f4f6);
-    --_text-muted: var(--meet-color-text-muted, #aab1bd);
-    --_border: var(--meet-color-border, #374151);
-    --_accent: var(--meet-color-accent, #fb923c);
-    --_accent-text: var(--meet-color-accent-text, #111318);
-    --_danger: var(--meet-color-danger, #f87171);
-    --_danger-text: var(--meet-color-danger-text, #111318);
-    --_focus: var(--meet-color-focus, #93c5fd);
-    color-scheme: dark;
+    ${darkValues}
   }
 `;
 

@@ -1,5 +1,5 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { defineElement } from '../../define.js';
 import { documentedTokens } from '../../styles/tokens.js';
 import { freshRoom, localWorkers } from '../../test-support/local-workers.js';
@@ -126,6 +126,19 @@ describe('<meet-room>', () => {
     await waitUntil(() => shadow(el).querySelector('[role="alert"]'));
     el.room = freshRoom('fixed');
     await waitUntil(() => joinButton(el) && !joinButton(el).disabled);
+  });
+
+  it('follows prefers-color-scheme unless the theme attribute says otherwise', async () => {
+    const el = await fixture<MeetRoom>(html`<meet-room room="x" server="http://127.0.0.1:9"></meet-room>`);
+    await emulateMedia({ colorScheme: 'dark' });
+    try {
+      expect(getComputedStyle(el).backgroundColor).to.equal('rgb(17, 19, 24)');
+      el.theme = 'light';
+      await el.updateComplete;
+      expect(getComputedStyle(el).backgroundColor).to.equal('rgb(255, 255, 255)');
+    } finally {
+      await emulateMedia({ colorScheme: 'light' });
+    }
   });
 
   it('switches theme with the theme attribute', async () => {

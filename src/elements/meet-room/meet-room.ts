@@ -249,9 +249,7 @@ export class MeetRoom extends LitElement {
             >
               <span class="name">${p.name}${you ? ' (you)' : ''}</span>
               ${p.role === 'host' ? html`<span class="badge host">Host</span>` : nothing}
-              ${p.handRaised
-                ? html`<span class="badge" role="img" aria-label="Hand raised">✋</span>`
-                : nothing}
+              ${p.handRaised ? html`<span class="badge hand">Hand raised</span>` : nothing}
               ${p.microphone ? nothing : html`<span class="badge muted">Muted</span>`}
               ${isHost && !you
                 ? html`<button
