@@ -53,6 +53,21 @@ function runnerFreeEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Every wrangler still running. A runner that exits without calling stop()
+ * (web-test-runner does, on some paths) must not leave workerd behind.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -93,6 +108,8 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const collect = (chunk: Buffer) => {
