@@ -1,0 +1,296 @@
+/**
+ * The local SFU's HTTP face: the part of the Cloudflare Calls API the Worker
+ * uses (CALLS-API.md), on 127.0.0.1 only, plus two local-only routes:
+ * `GET /__local/stats` and `PUT /__local/faults`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as z from 'zod/mini';
+import {
+  closeTracksRequest,
+  MAX_TRACKS_PER_CALL,
+  renegotiateRequest,
+  tracksRequest,
+  updateTracksRequest,
+  type TrackObject,
+} from '../../calls/schema.js';
+import { Faults, faultSettings } from './faults.js';
+import { SfuSession, type PublishedTrack } from './session.js';
+
+const MAX_BODY_BYTES = 1 << 20;
+const SESSION_ROUTE =
+  /^\/v1\/apps\/([^/]+)\/sessions\/([0-9a-f]{32})(\/tracks\/new|\/renegotiate|\/tracks\/close|\/tracks\/update)?$/;
+const NEW_SESSION_ROUTE = /^\/v1\/apps\/([^/]+)\/sessions\/new$/;
+
+export interface LocalSfuOptions {
+  appId: string;
+  appSecret: string;
+  /** 0 picks a free port. */
+  port?: number;
+}
+
+export interface LocalSfu {
+  url: string;
+  /** The value for `CALLS_API_URL`. */
+  callsApiUrl: string;
+  faults: Faults;
+  sessions: ReadonlyMap<string, SfuSession>;
+  stats(): LocalSfuStats;
+  close(): Promise<void>;
+}
+
+export interface LocalSfuStats {
+  sessions: number;
+  publishedTracks: number;
+  pulledTracks: number;
+  forwardedPackets: number;
+  faultsInjected: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu> {
+  const sessions = new Map<string, SfuSession>();
+  const closedSessions = new Set<string>();
+  const faults = new Faults();
+  let forwardedByClosed = 0;
+
+  const stats = (): LocalSfuStats => {
+    const all = [...sessions.values()];
+    return {
+      sessions: all.length,
+      publishedTracks: all.reduce((n, s) => n + [...s.published.values()].filter((t) => t.active).length, 0),
+      pulledTracks: all.reduce((n, s) => n + [...s.pulled.values()].filter((t) => t.active).length, 0),
+      forwardedPackets: forwardedByClosed + all.reduce((n, s) => n + s.forwarded, 0),
+      faultsInjected: faults.injected,
+    };
+  };
+
+  const newSession = () => {
+    const session = new SfuSession((closed) => {
+      sessions.delete(closed.id);
+      closedSessions.add(closed.id);
+      forwardedByClosed += closed.forwarded;
+    });
+    sessions.set(session.id, session);
+    return session;
+  };
+
+  function sessionFor(id: string): SfuSession {
+    const session = sessions.get(id);
+    if (session) return session;
+    if (closedSessions.has(id)) throw new HttpError(410, 'session_error', 'session is closed');
+    throw new HttpError(404, 'session_error', 'no such session');
+  }
+
+  /** One negotiation at a time per session: overlapping mutations get 406. */
+  async function exclusive<T>(session: SfuSession, work: () => Promise<T>): Promise<T> {
+    if (session.busy || session.offerOutstanding)
+      throw new HttpError(406, 'session_error', 'another negotiation is in progress on this session');
+    session.busy = true;
+    try {
+      return await work();
+    } finally {
+      session.busy = false;
+    }
+  }
+
+  async function tracksNew(session: SfuSession, body: unknown) {
+    const request = parse(tracksRequest, body);
+    if (request.tracks.length === 0 || request.tracks.length > MAX_TRACKS_PER_CALL)
+      throw new HttpError(400, 'invalid_params', `between 1 and ${MAX_TRACKS_PER_CALL} tracks per call`);
+    const locations = new Set(request.tracks.map((t) => t.location));
+    if (locations.size !== 1)
+      throw new HttpError(400, 'invalid_params', 'tracks must be all local or all remote');
+
+    if (locations.has('local')) {
+      const offer = request.sessionDescription;
+      if (offer?.type !== 'offer')
+        throw new HttpError(400, 'invalid_params', 'the local SFU publishes only from a browser offer');
+      const items = request.tracks.map((t) => {
+        if (!t.mid || !t.trackName)
+          throw new HttpError(400, 'invalid_params', 'local tracks need mid and trackName');
+        return { mid: t.mid, trackName: t.trackName };
+      });
+      return exclusive(session, async () => {
+        const { answer, tracks } = await session.publish(offer, items);
+        return { requiresImmediateRenegotiation: false, sessionDescription: answer, tracks };
+      });
+    }
+
+    return exclusive(session, async () => {
+      if (!(await session.waitConnected()))
+        throw new HttpError(425, 'session_error', 'the session did not connect in time');
+      const found: PublishedTrack[] = [];
+      const items: TrackObject[] = request.tracks.map((t) => {
+        const source =
+          t.sessionId && t.trackName ? sessions.get(t.sessionId)?.published.get(t.trackName) : undefined;
+        if (t.mid?.startsWith('#'))
+          return {
+            ...t,
+            errorCode: 'invalid_params',
+            errorDescription: 'pulling into an existing transceiver is not emulated',
+          };
+        if (!source?.active)
+          return {
+            sessionId: t.sessionId,
+            trackName: t.trackName,
+            errorCode: 'not_found_track_error',
+            errorDescription: 'the track is not published (yet)',
+          };
+        found.push(source);
+        return { sessionId: t.sessionId, trackName: t.trackName };
+      });
+      if (found.length === 0) return { requiresImmediateRenegotiation: false, tracks: items };
+      const { offer, mids } = await session.pull(found);
+      let next = 0;
+      const tracks = items.map((item) => (item.errorCode ? item : { ...item, mid: mids[next++] }));
+      return { requiresImmediateRenegotiation: true, sessionDescription: offer, tracks };
+    });
+  }
+
+  async function route(method: string, path: string, body: unknown): Promise<[number, unknown]> {
+    if (path === '/__local/stats' && method === 'GET') return [200, stats()];
+    if (path === '/__local/faults' && method === 'PUT') {
+      faults.set(parse(faultSettings, body));
+      return [200, faults.settings];
+    }
+
+    const newRoute = NEW_SESSION_ROUTE.exec(path);
+    const sessionRoute = SESSION_ROUTE.exec(path);
+    const app = newRoute?.[1] ?? sessionRoute?.[1];
+    if (!app) throw new HttpError(404, 'not_found', `no route ${method} ${path}`);
+    if (app !== options.appId) throw new HttpError(404, 'not_found', 'no such app');
+
+    if (newRoute) {
+      if (method !== 'POST') throw new HttpError(405, 'invalid_request', 'use POST');
+      return [201, { sessionId: newSession().id }];
+    }
+    const session = sessionFor(sessionRoute![2]!);
+    const action = sessionRoute![3];
+    switch (`${method} ${action ?? ''}`) {
+      case 'GET ':
+        return [200, session.state()];
+      case 'POST /tracks/new':
+        return [200, await tracksNew(session, body)];
+      case 'PUT /renegotiate': {
+        const { sessionDescription } = parse(renegotiateRequest, body);
+        if (!session.offerOutstanding || sessionDescription.type !== 'answer' || session.busy)
+          throw new HttpError(
+            400,
+            'invalid_session_description',
+            'no offer of ours is waiting for this answer',
+          );
+        session.busy = true;
+        try {
+          await session.renegotiate(sessionDescription);
+        } finally {
+          session.busy = false;
+        }
+        return [200, {}];
+      }
+      case 'PUT /tracks/close': {
+        const request = parse(closeTracksRequest, body);
+        return [
+          200,
+          await exclusive(session, async () => {
+            const { tracks, answer } = await session.closeTracks(
+              request.tracks.map((t) => t.mid),
+              request.sessionDescription,
+            );
+            return {
+              tracks,
+              requiresImmediateRenegotiation: false,
+              ...(answer ? { sessionDescription: answer } : {}),
+            };
+          }),
+        ];
+      }
+      case 'PUT /tracks/update':
+        parse(updateTracksRequest, body); // Simulcast layers are not emulated: accepted, nothing to do.
+        return [200, {}];
+      default:
+        throw new HttpError(405, 'invalid_request', `${method} is not allowed here`);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const method = req.method ?? 'GET';
+    let status: number;
+    let payload: unknown;
+    try {
+      const local = path.startsWith('/__local/');
+      if (!local && req.headers.authorization !== `Bearer ${options.appSecret}`)
+        throw new HttpError(401, 'unauthorized', 'missing or wrong app secret');
+      const body = await readJson(req);
+      if (!local) {
+        const delay = faults.delayFor(path);
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        const failure = faults.failureFor(path);
+        if (failure !== null) throw new HttpError(failure, 'temporarily_unavailable_error', 'injected fault');
+      }
+      [status, payload] = await route(method, path, body);
+    } catch (error) {
+      const known = error instanceof HttpError ? error : null;
+      status = known?.status ?? 500;
+      payload = {
+        errorCode: known?.errorCode ?? 'internal_error',
+        errorDescription: error instanceof Error ? error.message : String(error),
+      };
+    }
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(payload));
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    callsApiUrl: `${url}/v1`,
+    faults,
+    sessions,
+    stats,
+    async close() {
+      for (const session of [...sessions.values()]) session.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function parse<T>(schema: z.ZodMiniType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) throw new HttpError(400, 'invalid_params', z.prettifyError(result.error));
+  return result.data;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'invalid_params', 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'invalid_params', 'body is not JSON');
+  }
+}

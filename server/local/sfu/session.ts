@@ -1,0 +1,244 @@
+/**
+ * One Calls session in the local SFU: a werift peer connection, the tracks it
+ * publishes (by name) and the tracks it pulls from other sessions (by mid).
+ * Forwarding clones each RTP packet per subscriber, because werift's sender
+ * rewrites headers in place.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket } from 'werift';
+import { createPeer, keepLoopbackCandidates, withVideoStartBitrate } from './peer.js';
+import type { SessionDescription } from '../../calls/schema.js';
+
+/** How long a session that negotiated waits for its connection before an operation gives up (425). */
+export const CONNECT_WAIT_MS = 5_000;
+/** Keyframe requests to one publisher at most this often. */
+const KEYFRAME_INTERVAL_MS = 300;
+
+export type Kind = 'audio' | 'video';
+
+export interface PublishedTrack {
+  name: string;
+  mid: string;
+  kind: Kind;
+  session: SfuSession;
+  transceiver: RTCRtpTransceiver;
+  /** The incoming media, once werift has seen it. */
+  track: MediaStreamTrack | undefined;
+  subscribers: Set<PulledTrack>;
+  active: boolean;
+  lastKeyframeRequest: number;
+}
+
+export interface PulledTrack {
+  mid: string;
+  source: PublishedTrack;
+  session: SfuSession;
+  transceiver: RTCRtpTransceiver;
+  active: boolean;
+}
+
+export class SfuSession {
+  readonly id = randomBytes(16).toString('hex');
+  readonly pc: RTCPeerConnection = createPeer();
+  readonly published = new Map<string, PublishedTrack>();
+  readonly pulled = new Map<string, PulledTrack>();
+  /** The SFU made an offer and waits for `renegotiate`. */
+  offerOutstanding = false;
+  /** A negotiation is being processed right now. */
+  busy = false;
+  closed = false;
+  /** RTP packets forwarded out of this session's tracks (for stats). */
+  forwarded = 0;
+
+  constructor(private readonly onClosed: (session: SfuSession) => void) {
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') this.#requestKeyframesForPulled();
+      if (state === 'failed' || state === 'closed') this.close();
+    });
+  }
+
+  get connected(): boolean {
+    return this.pc.connectionState === 'connected';
+  }
+
+  get negotiated(): boolean {
+    return this.pc.remoteDescription !== null;
+  }
+
+  /** Waits for ICE and DTLS when the session has negotiated but is not up yet. */
+  async waitConnected(timeoutMs = CONNECT_WAIT_MS): Promise<boolean> {
+    if (this.connected || !this.negotiated) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const { unSubscribe } = this.pc.connectionStateChange.subscribe((state) => {
+        if (state === 'connected') done(true);
+      });
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        unSubscribe();
+        resolve(ok);
+      };
+    });
+  }
+
+  /** Browser offer with new local tracks: answer it and start receiving them. */
+  async publish(offer: SessionDescription, tracks: { mid: string; trackName: string }[]) {
+    await this.pc.setRemoteDescription(offer);
+    const results = tracks.map(({ mid, trackName }) => {
+      const transceiver = this.pc.getTransceivers().find((t) => t.mid === mid);
+      if (!transceiver)
+        return { mid, trackName, errorCode: 'invalid_params', errorDescription: `no m-line ${mid}` };
+      const existing = this.published.get(trackName);
+      if (existing?.active && existing.mid !== mid)
+        return { mid, trackName, errorCode: 'invalid_params', errorDescription: 'track name in use' };
+      this.#addPublished(trackName, mid, transceiver);
+      return { mid, trackName };
+    });
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    return { answer: this.#localDescription(), tracks: results };
+  }
+
+  #addPublished(name: string, mid: string, transceiver: RTCRtpTransceiver): void {
+    const published: PublishedTrack = {
+      name,
+      mid,
+      kind: transceiver.kind as Kind,
+      session: this,
+      transceiver,
+      track: transceiver.receiver.track ?? undefined,
+      subscribers: new Set(),
+      active: true,
+      lastKeyframeRequest: 0,
+    };
+    this.published.set(name, published);
+    const forward = (track: MediaStreamTrack) => {
+      published.track = track;
+      track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+        if (!published.active) return;
+        for (const subscriber of published.subscribers) {
+          if (!subscriber.active) continue;
+          this.forwarded++;
+          void subscriber.transceiver.sender.sendRtp(rtp.clone()).catch(() => undefined);
+        }
+      });
+      if (published.subscribers.size > 0) requestKeyframe(published, true);
+    };
+    if (published.track) forward(published.track);
+    else transceiver.onTrack.subscribe((track) => forward(track));
+  }
+
+  /** Remote tracks to pull: adds send-only transceivers and makes an SFU offer. */
+  async pull(sources: PublishedTrack[]) {
+    const pulled = sources.map((source) => {
+      const transceiver = this.pc.addTransceiver(source.kind, { direction: 'sendonly' });
+      return { source, transceiver };
+    });
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    this.offerOutstanding = true;
+    return {
+      offer: this.#localDescription(),
+      mids: pulled.map(({ source, transceiver }) => {
+        const mid = transceiver.mid!;
+        const track: PulledTrack = { mid, source, session: this, transceiver, active: true };
+        this.pulled.set(mid, track);
+        source.subscribers.add(track);
+        // A subscriber's own keyframe requests (PLI, FIR) go to the publisher.
+        transceiver.sender.onRtcp.subscribe((packet) => {
+          if (packet.type === 206) requestKeyframe(source);
+        });
+        return mid;
+      }),
+    };
+  }
+
+  /** The browser's answer to our offer. */
+  async renegotiate(answer: SessionDescription): Promise<void> {
+    await this.pc.setRemoteDescription(answer);
+    this.offerOutstanding = false;
+    if (this.connected) this.#requestKeyframesForPulled();
+  }
+
+  /** Stops tracks by mid; with a browser offer (m-lines stopped), answers it. */
+  async closeTracks(mids: string[], offer?: SessionDescription) {
+    const results = mids.map((mid) => {
+      const pulled = this.pulled.get(mid);
+      if (pulled) {
+        pulled.active = false;
+        pulled.source.subscribers.delete(pulled);
+        this.pulled.delete(mid);
+        return { mid };
+      }
+      const published = [...this.published.values()].find((t) => t.mid === mid && t.active);
+      if (published) {
+        this.#unpublish(published);
+        return { mid };
+      }
+      return { mid, errorCode: 'close_track_error', errorDescription: `no open track with mid ${mid}` };
+    });
+    if (!offer) return { tracks: results };
+    await this.pc.setRemoteDescription(offer);
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    return { tracks: results, answer: this.#localDescription() };
+  }
+
+  #unpublish(published: PublishedTrack): void {
+    published.active = false;
+    for (const subscriber of published.subscribers) subscriber.active = false;
+    published.subscribers.clear();
+    this.published.delete(published.name);
+  }
+
+  state() {
+    return {
+      tracks: [
+        ...[...this.published.values()].map((t) => ({
+          location: 'local' as const,
+          mid: t.mid,
+          trackName: t.name,
+          status: t.active ? 'active' : 'inactive',
+        })),
+        ...[...this.pulled.values()].map((t) => ({
+          location: 'remote' as const,
+          mid: t.mid,
+          trackName: t.source.name,
+          sessionId: t.source.session.id,
+          status: t.active && t.source.active ? 'active' : 'inactive',
+        })),
+      ],
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const published of [...this.published.values()]) this.#unpublish(published);
+    for (const pulled of this.pulled.values()) pulled.source.subscribers.delete(pulled);
+    this.pulled.clear();
+    void this.pc.close().catch(() => undefined);
+    this.onClosed(this);
+  }
+
+  #requestKeyframesForPulled(): void {
+    for (const pulled of this.pulled.values()) requestKeyframe(pulled.source, true);
+  }
+
+  #localDescription(): SessionDescription {
+    const local = this.pc.localDescription!;
+    let sdp = keepLoopbackCandidates(local.sdp);
+    // Every answer goes to a browser that sends: keep its start bitrate in each one.
+    if (local.type === 'answer') sdp = withVideoStartBitrate(sdp);
+    return { type: local.type as 'offer' | 'answer', sdp };
+  }
+}
+
+/** Asks the publisher's browser for a keyframe so a new subscriber can start decoding. */
+function requestKeyframe(published: PublishedTrack, force = false): void {
+  if (published.kind !== 'video' || !published.track?.ssrc) return;
+  const now = Date.now();
+  if (!force && now - published.lastKeyframeRequest < KEYFRAME_INTERVAL_MS) return;
+  published.lastKeyframeRequest = now;
+  void published.transceiver.receiver.sendRtcpPLI(published.track.ssrc).catch(() => undefined);
+}
