@@ -16,4 +16,14 @@ export interface Env {
    * It exists only so `npm run bench` can measure our deltas against it.
    */
   BROADCAST_MODE?: 'delta' | 'snapshot';
+  /** Cloudflare Calls (Realtime SFU) app. Without both, rooms work but carry no media. */
+  CALLS_APP_ID?: string;
+  /** A secret: `wrangler secret put CALLS_APP_SECRET`. Never leaves the Worker. */
+  CALLS_APP_SECRET?: string;
+  /** Defaults to Cloudflare's; `npm start` points it at the local SFU. */
+  CALLS_API_URL?: string;
+  /** Cloudflare TURN key; with its token, browsers get short-lived TURN credentials. */
+  TURN_KEY_ID?: string;
+  /** A secret: `wrangler secret put TURN_KEY_API_TOKEN`. */
+  TURN_KEY_API_TOKEN?: string;
 }

@@ -2,7 +2,7 @@
  * The Worker: routes each room's WebSocket to its Durable Object, answers the
  * small HTTP API, and serves the widget and the demo from static assets.
  */
-import { ROOM_NAME_PATTERN } from '../src/protocol/index.js';
+import { media, ROOM_NAME_PATTERN } from '../src/protocol/index.js';
 import type { Env } from './env.js';
 import { preflight, withCors } from './http/cors.js';
 import { jsonError } from './http/json-error.js';
@@ -13,12 +13,16 @@ export { Room } from './room/room.js';
 
 const ROOM_SOCKET_PATH = /^\/parties\/room\/([^/]*)\/?$/;
 const ROOM_API_PATH = /^\/api\/rooms\/([^/]*)\/?$/;
+const MEDIA_API_PATH = /^\/api\/rooms\/([^/]*)\/media\/([a-z]+)$/;
+/** SDP offers are a few KiB; nothing the media API takes comes near this. */
+const MAX_MEDIA_BODY_BYTES = 128 * 1024;
 
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     const socketRoute = ROOM_SOCKET_PATH.exec(url.pathname);
     const apiRoute = ROOM_API_PATH.exec(url.pathname);
+    const mediaRoute = MEDIA_API_PATH.exec(url.pathname);
 
     if (socketRoute || url.pathname.startsWith('/api/')) {
       if (request.method === 'OPTIONS') return preflight(request);
@@ -38,6 +42,9 @@ export default {
       return env.Room.getByName(room).fetch(new Request(request, { headers }));
     }
 
+    if (mediaRoute)
+      return withCors(await mediaRequest(request, env, mediaRoute[1]!, mediaRoute[2]!), request);
+
     if (apiRoute) {
       const room = roomName(apiRoute[1]!);
       if (!room) return withCors(invalidRoom(), request);
@@ -52,6 +59,43 @@ export default {
     return url.pathname.startsWith('/meetkit') ? withCors(asset, request) : asset;
   },
 } satisfies ExportedHandler<Env>;
+
+/**
+ * `POST /api/rooms/<room>/media/<op>` with `Authorization: Bearer <id>.<key>`.
+ * Only the JSON body and those two values go on to the room; cookies and
+ * other headers of the browser are never passed to Calls.
+ */
+async function mediaRequest(
+  request: Request,
+  env: Env,
+  rawRoom: string,
+  operation: string,
+): Promise<Response> {
+  const room = roomName(rawRoom);
+  if (!room) return invalidRoom();
+  if (!(media.MEDIA_OPERATIONS as readonly string[]).includes(operation))
+    return jsonError(404, 'not-found', 'No such media operation');
+  if (request.method !== 'POST') return jsonError(405, 'method-not-allowed', 'Use POST');
+  const credentials = /^Bearer ([A-Za-z0-9_-]{1,64})\.([0-9a-f]{32})$/.exec(
+    request.headers.get('Authorization') ?? '',
+  );
+  if (!credentials) return jsonError(401, 'unauthorized', "Media requests need the room connection's key");
+  const text = await request.text();
+  if (text.length > MAX_MEDIA_BODY_BYTES) return jsonError(413, 'too-large', 'Request body too large');
+  let body: unknown = {};
+  try {
+    if (text) body = JSON.parse(text);
+  } catch {
+    return jsonError(400, 'invalid-request', 'Body is not JSON');
+  }
+  const reply = await env.Room.getByName(room).media(
+    operation as media.MediaOperation,
+    credentials[1]!,
+    credentials[2]!,
+    body,
+  );
+  return new Response(reply.json, { status: reply.status, headers: { 'content-type': 'application/json' } });
+}
 
 function roomName(raw: string): string | null {
   let name: string;

@@ -1,4 +1,5 @@
 import type { Participant, Role } from '../../src/protocol/index.js';
+import type { CallsBinding } from './media-gateway.js';
 
 /**
  * What the room knows about one WebSocket. Stored as the socket's attachment,
@@ -17,6 +18,10 @@ export interface ConnectionState {
   participant: Participant | null;
   /** Set once the room has said goodbye for this socket (sweep, end). */
   gone: boolean;
+  /** Proves a media API request comes from this connection; sent only to it. */
+  mediaKey: string;
+  /** This participant's Calls session, once they have one. */
+  calls: CallsBinding | null;
 }
 
 export const readState = (ws: WebSocket): ConnectionState | null =>
@@ -30,4 +35,9 @@ export function newParticipantId(): string {
   return btoa(String.fromCharCode(...bytes))
     .replaceAll('+', '-')
     .replaceAll('/', '_');
+}
+
+/** 128 random bits as hex, for the media API key. */
+export function newMediaKey(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

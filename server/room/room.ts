@@ -14,10 +14,25 @@ import {
   type Participant,
   type ParticipantState,
   type ServerMessage,
+  type media,
 } from '../../src/protocol/index.js';
 import { verifyJoinToken } from '../auth/join-token.js';
 import type { Env } from '../env.js';
-import { newParticipantId, readState, writeState, type ConnectionState } from './connection-state.js';
+import {
+  newMediaKey,
+  newParticipantId,
+  readState,
+  writeState,
+  type ConnectionState,
+} from './connection-state.js';
+import {
+  callsClientFor,
+  closeAll,
+  handleMediaOperation,
+  MediaApiError,
+  mediaErrorReply,
+  type MediaReply,
+} from './media-gateway.js';
 import { MeetingStore, type MeetingRecord } from './meeting-store.js';
 import { TokenBucket } from './rate-limit.js';
 
@@ -103,6 +118,8 @@ export class Room extends DurableObject<Env> {
       identity,
       participant: null,
       gone: false,
+      mediaKey: newMediaKey(),
+      calls: null,
     };
     this.ctx.acceptWebSocket(server);
     writeState(server, state);
@@ -124,6 +141,52 @@ export class Room extends DurableObject<Env> {
       lastMeeting: latest,
       awakeSince: this.#awakeSince,
     };
+  }
+
+  /**
+   * A media API request (`src/protocol/media.ts`), already routed by the
+   * Worker. Only a joined participant holding its connection's media key may
+   * act, and only on its own Calls session.
+   */
+  async media(
+    operation: media.MediaOperation,
+    participantId: string,
+    key: string,
+    body: unknown,
+  ): Promise<MediaReply> {
+    const calls = callsClientFor(this.env);
+    if (!calls) {
+      return mediaErrorReply(
+        new MediaApiError(
+          503,
+          'media-unavailable',
+          'Video is not set up on this server (CALLS_APP_ID, CALLS_APP_SECRET).',
+        ),
+      );
+    }
+    const session = this.#sessions.get(participantId);
+    if (!session || !constantTimeEqual(session.state.mediaKey, key)) {
+      return mediaErrorReply(
+        new MediaApiError(401, 'unauthorized', 'Not connected to this room: reconnect and try again'),
+      );
+    }
+    const self = session.state.participant;
+    if (!self) return mediaErrorReply(new MediaApiError(403, 'not-joined', 'Join the meeting first'));
+    try {
+      return await handleMediaOperation(operation, body, {
+        env: this.env,
+        calls,
+        self,
+        binding: session.state.calls,
+        participants: this.#joined(),
+        bind: (binding) => {
+          session.state.calls = binding;
+          writeState(session.ws, session.state);
+        },
+      });
+    } catch (error) {
+      return mediaErrorReply(error);
+    }
   }
 
   override webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): void {
@@ -273,7 +336,8 @@ export class Room extends DurableObject<Env> {
       microphone: message.state?.microphone ?? false,
       camera: message.state?.camera ?? false,
       handRaised: message.state?.handRaised ?? false,
-      tracks: message.state?.tracks ?? {},
+      // Tracks announced at join must already be in this connection's own session.
+      tracks: ownTracks(message.state?.tracks, state) ? (message.state?.tracks ?? {}) : {},
     };
     state.participant = participant;
     writeState(ws, state);
@@ -294,6 +358,14 @@ export class Room extends DurableObject<Env> {
     for (const key of ['microphone', 'camera', 'handRaised'] as const) {
       const value = changes[key];
       if (value !== undefined && value !== self[key]) changed[key] = self[key] = value;
+    }
+    if (changes.tracks && !ownTracks(changes.tracks, session.state)) {
+      return this.#sendError(
+        session.ws,
+        'invalid-tracks',
+        'Tracks must be in your own media session',
+        'update',
+      );
     }
     if (changes.tracks && JSON.stringify(changes.tracks) !== JSON.stringify(self.tracks)) {
       changed.tracks = self.tracks = changes.tracks;
@@ -323,6 +395,10 @@ export class Room extends DurableObject<Env> {
     const participant = state.participant;
     state.participant = null;
     if (reason !== 'left') {
+      // Whatever they still publish goes too, even if their browser vanished.
+      const calls = state.calls && callsClientFor(this.env);
+      if (calls && state.calls) this.ctx.waitUntil(closeAll(calls, state.calls));
+      state.calls = null;
       state.gone = true;
       this.#sessions.delete(state.id);
       this.#abuse.delete(state.id);
@@ -416,6 +492,7 @@ export class Room extends DurableObject<Env> {
   }
 
   #snapshotFrame(selfId: string, room: string): string {
+    const mediaKey = this.#sessions.get(selfId)?.state.mediaKey;
     return JSON.stringify({
       type: 'snapshot',
       protocol: PROTOCOL_VERSION,
@@ -424,6 +501,7 @@ export class Room extends DurableObject<Env> {
       participants: this.#joined(),
       lobby: this.#lobbyCount(),
       meeting: this.#meeting ? { id: this.#meeting.id, startedAt: this.#meeting.startedAt } : null,
+      ...(mediaKey ? { mediaKey } : {}),
     } satisfies ServerMessage);
   }
 
@@ -479,6 +557,21 @@ function refuse(client: WebSocket, server: WebSocket, code: ErrorCode, message: 
   server.send(JSON.stringify({ type: 'error', code, message } satisfies ServerMessage));
   server.close(CLOSE_POLICY, message.slice(0, 120));
   return new Response(null, { status: 101, webSocket: client });
+}
+
+/** True when every announced track is in this connection's own Calls session. */
+function ownTracks(tracks: ParticipantState['tracks'] | undefined, state: ConnectionState): boolean {
+  const refs = Object.values(tracks ?? {});
+  if (refs.length === 0) return true;
+  const own = state.calls ? `${state.calls.sessionId}/` : null;
+  return own !== null && refs.every((ref) => ref.startsWith(own));
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;

@@ -25,6 +25,8 @@ export const errorCode = z.enum([
   'already-joined',
   /** Only a host may do this. */
   'forbidden',
+  /** Announced tracks must be in this participant's own media session. */
+  'invalid-tracks',
   /** The target participant is not in the room. */
   'unknown-participant',
   /** The meeting was ended by a host. */

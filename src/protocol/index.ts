@@ -4,3 +4,4 @@ export * from './participant.js';
 export * from './client-messages.js';
 export * from './server-messages.js';
 export * from './parse.js';
+export * as media from './media.js';

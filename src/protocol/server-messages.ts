@@ -17,6 +17,8 @@ export const snapshot = z.object({
   /** Connections in the lobby (connected, not joined). */
   lobby: z.number().check(z.int(), z.nonnegative()),
   meeting: z.nullable(meeting),
+  /** This connection's key for the media API (`media.ts`); never sent to anyone else. */
+  mediaKey: z.optional(z.string().check(z.maxLength(64))),
 });
 
 export const participantJoined = z.object({

@@ -1,0 +1,216 @@
+/**
+ * The media API of a room, through the real Worker (wrangler dev) to the
+ * local SFU, with werift peers standing in for browsers: who may do what,
+ * and that media really flows.
+ */
+import { MediaStreamTrack, RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalSfu, type LocalSfu } from '../local/sfu/calls-server.js';
+import { localCallsVars, LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET } from '../local/sfu/local-app.js';
+import { createPeer } from '../local/sfu/peer.js';
+import { startLocalWorker, type LocalWorker } from '../../tests/support/local-worker.js';
+import type { RoomSocket } from '../../tests/support/room-socket.js';
+import { connect, freshRoom, joined } from '../test-support.js';
+
+let sfu: LocalSfu;
+let worker: LocalWorker;
+let bare: LocalWorker;
+const peers: RTCPeerConnection[] = [];
+const timers: ReturnType<typeof setInterval>[] = [];
+
+beforeAll(async () => {
+  sfu = await startLocalSfu({ appId: LOCAL_CALLS_APP_ID, appSecret: LOCAL_CALLS_APP_SECRET });
+  [worker, bare] = await Promise.all([
+    startLocalWorker({ vars: localCallsVars(sfu.callsApiUrl) }),
+    startLocalWorker(),
+  ]);
+});
+afterEach(async () => {
+  timers.splice(0).forEach(clearInterval);
+  await Promise.all(peers.splice(0).map((pc) => pc.close()));
+});
+afterAll(async () => {
+  await Promise.all([worker?.stop(), bare?.stop()]);
+  await sfu?.close();
+});
+
+interface Member {
+  socket: RoomSocket;
+  id: string;
+  key: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes; the tests assert them
+  call(op: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+async function member(room: string, name: string, server = () => worker): Promise<Member> {
+  const { socket, participant } = await joined(server, room, name);
+  const snapshot = socket.received.find((m) => m.type === 'snapshot');
+  const key = snapshot?.type === 'snapshot' ? snapshot.mediaKey! : '';
+  return {
+    socket,
+    id: participant.id,
+    key,
+    async call(op, body = {}) {
+      const response = await fetch(`${server().url}/api/rooms/${room}/media/${op}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${participant.id}.${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+  };
+}
+
+const local = (pc: RTCPeerConnection) => ({ type: pc.localDescription!.type, sdp: pc.localDescription!.sdp });
+
+/** Publishes one synthetic VP8 track named `camera` and announces it in the room. */
+async function publishCamera(m: Member) {
+  const { body: session } = await m.call('session');
+  const pc = createPeer();
+  peers.push(pc);
+  const track = new MediaStreamTrack({ kind: 'video' });
+  const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  const published = await m.call('publish', {
+    sessionId: session.sessionId,
+    offer: local(pc),
+    tracks: [{ mid: transceiver.mid, trackName: 'camera' }],
+  });
+  expect(published.status).toBe(200);
+  await pc.setRemoteDescription(published.body.answer);
+  let seq = 0;
+  timers.push(
+    setInterval(() => {
+      const header = new RtpHeader({
+        payloadType: 96,
+        sequenceNumber: seq++,
+        timestamp: seq * 3000,
+        ssrc: 42,
+        marker: true,
+      });
+      track.writeRtp(new RtpPacket(header, Buffer.from([0x10, 0, 0, 0, 9])));
+    }, 10),
+  );
+  const ref = `${session.sessionId}/camera`;
+  m.socket.send({ type: 'update', changes: { tracks: { camera: ref } } });
+  return { sessionId: session.sessionId as string, ref, mid: transceiver.mid! };
+}
+
+describe('room media API', () => {
+  it('gives a joined participant a Calls session and no ICE servers in local mode', async () => {
+    const ann = await member(freshRoom('media-session'), 'Ann');
+    expect(ann.key).toMatch(/^[0-9a-f]{32}$/);
+    const { status, body } = await ann.call('session');
+    expect(status).toBe(200);
+    expect(body).toEqual({ sessionId: expect.stringMatching(/^[0-9a-f]{32}$/), iceServers: [] });
+  });
+
+  it('refuses a wrong key, the lobby, and a browser acting on someone else’s session', async () => {
+    const room = freshRoom('media-auth');
+    const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
+    const { body: annSession } = await ann.call('session');
+
+    const forged = await fetch(`${worker.url}/api/rooms/${room}/media/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ann.id}.${'0'.repeat(32)}` },
+    });
+    expect(forged.status).toBe(401);
+
+    const lobby = await connect(() => worker, room);
+    await lobby.next('snapshot');
+    const snapshot = lobby.received.find((m) => m.type === 'snapshot');
+    const key = snapshot?.type === 'snapshot' ? snapshot.mediaKey : '';
+    const fromLobby = await fetch(`${worker.url}/api/rooms/${room}/media/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${snapshot?.type === 'snapshot' ? snapshot.selfId : ''}.${key}` },
+    });
+    expect(fromLobby.status).toBe(403);
+
+    await bob.call('session');
+    const hijack = await bob.call('renegotiate', {
+      sessionId: annSession.sessionId,
+      answer: { type: 'answer', sdp: 'v=0' },
+    });
+    expect(hijack).toEqual({
+      status: 403,
+      body: { error: { code: 'not-your-session', message: expect.any(String) } },
+    });
+
+    bob.socket.send({ type: 'update', changes: { tracks: { camera: `${annSession.sessionId}/camera` } } });
+    expect(await bob.socket.next('error')).toMatchObject({ code: 'invalid-tracks' });
+  });
+
+  it('answers malformed requests with a typed 400', async () => {
+    const ann = await member(freshRoom('media-bad'), 'Ann');
+    const { body: session } = await ann.call('session');
+    const bad = await ann.call('publish', {
+      sessionId: session.sessionId,
+      offer: { type: 'offer' },
+      tracks: [],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid-request');
+  });
+
+  it('forwards a published track to another participant of the room, and only of the room', async () => {
+    const room = freshRoom('media-flow');
+    const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
+    const outsider = await member(freshRoom('media-other'), 'Eve');
+    const published = await publishCamera(ann);
+    await bob.socket.next('participant-updated', (m) => m.id === ann.id);
+
+    const { body: bobSession } = await bob.call('session');
+    const { body: eveSession } = await outsider.call('session');
+    const stolen = await outsider.call('pull', { sessionId: eveSession.sessionId, tracks: [published.ref] });
+    expect(stolen.body).toEqual({ offer: null, tracks: [{ ref: published.ref, error: 'not-in-room' }] });
+
+    const pulled = await bob.call('pull', { sessionId: bobSession.sessionId, tracks: [published.ref] });
+    expect(pulled.status).toBe(200);
+    expect(pulled.body.tracks).toEqual([{ ref: published.ref, mid: expect.any(String) }]);
+    const pc = createPeer();
+    peers.push(pc);
+    let packets = 0;
+    const arrived = new Promise<void>((resolve) =>
+      pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => ++packets === 10 && resolve())),
+    );
+    await pc.setRemoteDescription(pulled.body.offer);
+    await pc.setLocalDescription(await pc.createAnswer());
+    expect(
+      (await bob.call('renegotiate', { sessionId: bobSession.sessionId, answer: local(pc) })).status,
+    ).toBe(200);
+    await arrived;
+  });
+
+  it('closes what a participant published when their connection drops', async () => {
+    const room = freshRoom('media-drop');
+    const ann = await member(room, 'Ann');
+    const before = sfu.stats().publishedTracks;
+    const published = await publishCamera(ann);
+    expect(sfu.stats().publishedTracks).toBe(before + 1);
+    ann.socket.terminate();
+    await expect
+      .poll(() => sfu.sessions.get(published.sessionId)?.published.size, { timeout: 10_000 })
+      .toBe(0);
+  });
+
+  it('says clearly when the server has no Calls configured', async () => {
+    const ann = await member(freshRoom('media-none'), 'Ann', () => bare);
+    const { status, body } = await ann.call('session');
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('media-unavailable');
+  });
+
+  it('turns a failing Calls into a typed, retryable error for the browser', async () => {
+    const ann = await member(freshRoom('media-fail'), 'Ann');
+    sfu.faults.set({ status: 503, rate: 0, failNext: 50, delayMs: 0 });
+    try {
+      const { status, body } = await ann.call('session');
+      expect(status).toBe(503);
+      expect(body.error.code).toBe('media-busy');
+    } finally {
+      sfu.faults.set({ status: 503, rate: 0, failNext: 0, delayMs: 0 });
+    }
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The browser's media API on the Worker: `POST /api/rooms/<room>/media/<op>`
+ * with `Authorization: Bearer <participantId>.<mediaKey>` (the key comes in
+ * the room snapshot, only to that participant). The Worker holds the Calls
+ * app secret and checks that a browser acts only on its own Calls session
+ * and pulls only tracks published in its own room.
+ */
+import * as z from 'zod/mini';
+import { trackRef } from './participant.js';
+
+export const MEDIA_OPERATIONS = ['session', 'publish', 'pull', 'renegotiate', 'close'] as const;
+export type MediaOperation = (typeof MEDIA_OPERATIONS)[number];
+
+/** Track names are ours to choose; Calls allows these characters. */
+export const trackName = z.string().check(z.regex(/^[A-Za-z0-9._~-]{1,64}$/));
+const sessionId = z.string().check(z.regex(/^[0-9a-f]{1,64}$/));
+const mid = z.string().check(z.minLength(1), z.maxLength(32));
+
+export const sdp = z.object({
+  type: z.enum(['offer', 'answer']),
+  sdp: z.string().check(z.maxLength(64 * 1024)),
+});
+export type Sdp = z.infer<typeof sdp>;
+
+export const iceServer = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.optional(z.string()),
+  credential: z.optional(z.string()),
+});
+
+/** `session`: a new Calls session for this participant (the old one, if any, is closed). */
+export const sessionResponse = z.object({ sessionId, iceServers: z.array(iceServer) });
+
+/** `publish`: the browser's offer with its new send-only tracks. */
+export const publishRequest = z.object({
+  sessionId,
+  offer: sdp,
+  tracks: z.array(z.object({ mid, trackName })).check(z.minLength(1), z.maxLength(8)),
+});
+export const publishResponse = z.object({
+  answer: sdp,
+  tracks: z.array(z.object({ mid, trackName })),
+});
+
+/** `pull`: other participants' tracks, as `sessionId/trackName` refs from the room. */
+export const pullRequest = z.object({
+  sessionId,
+  tracks: z.array(trackRef).check(z.minLength(1), z.maxLength(64)),
+});
+export const pullResponse = z.object({
+  /** Answer it with `renegotiate`; null when no track could be added. */
+  offer: z.nullable(sdp),
+  tracks: z.array(
+    z.object({
+      ref: trackRef,
+      mid: z.optional(mid),
+      /** `not-found` (not published yet: try later) or `not-in-room`. */
+      error: z.optional(z.enum(['not-found', 'not-in-room', 'failed'])),
+    }),
+  ),
+});
+
+export const renegotiateRequest = z.object({ sessionId, answer: sdp });
+export const closeRequest = z.object({
+  sessionId,
+  mids: z.array(mid).check(z.minLength(1), z.maxLength(64)),
+  /** The browser's offer with these transceivers stopped; without it the tracks are forced closed. */
+  offer: z.optional(sdp),
+});
+export const closeResponse = z.object({ answer: z.nullable(sdp) });
+export const emptyResponse = z.object({});
+
+/** Every failure: `{error: {code, message}}` with a message a person can read. */
+export const mediaErrorResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
