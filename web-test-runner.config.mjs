@@ -6,25 +6,52 @@ import { tsImport } from 'tsx/esm/api';
 // The same TypeScript helpers as the other suites, loaded without a global loader.
 const { chromiumArgs, findChromium } = await tsImport('./tests/support/chromium.ts', import.meta.url);
 const { startLocalWorker } = await tsImport('./tests/support/local-worker.ts', import.meta.url);
+const { startLocalSfu } = await tsImport('./server/local/sfu/calls-server.ts', import.meta.url);
+const { LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET, localCallsVars } = await tsImport(
+  './server/local/sfu/local-app.ts',
+  import.meta.url,
+);
 
 /** A test secret for the second Worker, which requires join tokens. */
 const JOIN_SECRET = 'element-tests-secret-long-enough-for-hs256';
 
-/** Starts an open Worker and a token-protected one; tests ask the dev server for their URLs. */
+/**
+ * Starts the local SFU, an open Worker and a token-protected one (both with
+ * media through the SFU); tests ask the dev server for their URLs, for the
+ * SFU's counters and to inject Calls faults.
+ */
 function localWorkersPlugin() {
+  let sfu;
   let open;
   let secured;
   return {
     name: 'meetkit-local-workers',
     async serverStart() {
-      [open, secured] = await Promise.all([startLocalWorker(), startLocalWorker({ vars: { JOIN_SECRET } })]);
+      sfu = await startLocalSfu({ appId: LOCAL_CALLS_APP_ID, appSecret: LOCAL_CALLS_APP_SECRET });
+      const calls = localCallsVars(sfu.callsApiUrl);
+      [open, secured] = await Promise.all([
+        startLocalWorker({ vars: calls }),
+        startLocalWorker({ vars: { ...calls, JOIN_SECRET } }),
+      ]);
     },
     async serverStop() {
       await Promise.all([open?.stop(), secured?.stop()]);
+      await sfu?.close();
     },
     serve(context) {
       if (context.path === '/__meetkit__/workers.json') {
         return { body: JSON.stringify({ open: open.url, secured: secured.url }), type: 'json' };
+      }
+      if (context.path === '/__meetkit__/sfu/stats') {
+        return { body: JSON.stringify(sfu.stats()), type: 'json' };
+      }
+      if (context.path === '/__meetkit__/sfu/faults') {
+        const query = Object.fromEntries(new URLSearchParams(context.querystring));
+        const settings = { status: 503, rate: 0, failNext: 0, delayMs: 0 };
+        for (const key of Object.keys(settings))
+          if (query[key] !== undefined) settings[key] = Number(query[key]);
+        sfu.faults.set(settings);
+        return { body: JSON.stringify(sfu.faults.settings), type: 'json' };
       }
     },
   };

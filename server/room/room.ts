@@ -394,11 +394,11 @@ export class Room extends DurableObject<Env> {
     const { state } = session;
     const participant = state.participant;
     state.participant = null;
+    // What they published goes with them, even if their browser vanished.
+    const calls = state.calls && callsClientFor(this.env);
+    if (calls && state.calls) this.ctx.waitUntil(closeAll(calls, state.calls));
+    state.calls = null;
     if (reason !== 'left') {
-      // Whatever they still publish goes too, even if their browser vanished.
-      const calls = state.calls && callsClientFor(this.env);
-      if (calls && state.calls) this.ctx.waitUntil(closeAll(calls, state.calls));
-      state.calls = null;
       state.gone = true;
       this.#sessions.delete(state.id);
       this.#abuse.delete(state.id);

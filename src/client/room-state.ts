@@ -8,9 +8,17 @@ export interface RoomState {
   participants: readonly Participant[];
   lobby: number;
   meeting: Meeting | null;
+  /** This connection's key for the media API; null until the snapshot. */
+  mediaKey: string | null;
 }
 
-export const emptyRoomState: RoomState = { selfId: null, participants: [], lobby: 0, meeting: null };
+export const emptyRoomState: RoomState = {
+  selfId: null,
+  participants: [],
+  lobby: 0,
+  meeting: null,
+  mediaKey: null,
+};
 
 /** Pure: the room after one server message. Messages that change nothing return the same object. */
 export function applyServerMessage(state: RoomState, message: ServerMessage): RoomState {
@@ -21,6 +29,7 @@ export function applyServerMessage(state: RoomState, message: ServerMessage): Ro
         participants: [...message.participants].sort((a, b) => a.joinedAt - b.joinedAt),
         lobby: message.lobby,
         meeting: message.meeting,
+        mediaKey: message.mediaKey ?? null,
       };
     case 'participant-joined': {
       const others = state.participants.filter((p) => p.id !== message.participant.id);

@@ -16,3 +16,27 @@ export function localWorkers(): Promise<LocalWorkers> {
 let counter = 0;
 /** A room name no other test uses. */
 export const freshRoom = (label: string) => `${label}-${Date.now().toString(36)}-${++counter}`;
+
+/** Counters of the local SFU the test runner started. */
+export interface SfuStats {
+  sessions: number;
+  publishedTracks: number;
+  pulledTracks: number;
+  forwardedPackets: number;
+  faultsInjected: number;
+}
+
+export async function sfuStats(): Promise<SfuStats> {
+  return (await fetch('/__meetkit__/sfu/stats')).json() as Promise<SfuStats>;
+}
+
+/** Makes the local SFU fail or slow down its Calls API (all zero: back to normal). */
+export async function injectCallsFaults(faults: {
+  status?: number;
+  rate?: number;
+  failNext?: number;
+  delayMs?: number;
+}) {
+  const query = new URLSearchParams(Object.entries(faults).map(([k, v]) => [k, String(v)]));
+  await fetch(`/__meetkit__/sfu/faults?${query.toString()}`);
+}
