@@ -22,6 +22,8 @@ export const documentedTokens: Record<string, string> = {
   '--meet-spacing': 'Base spacing unit',
   '--meet-room-radius': 'Corner radius of <meet-room> itself (falls back to --meet-radius)',
   '--meet-room-min-height': 'Minimum height of <meet-room>',
+  '--meet-tile-radius': 'Corner radius of participant tiles (falls back to --meet-radius)',
+  '--meet-room-grid-min-height': 'Minimum height of the video grid in <meet-room>',
 };
 
 /** The dark scheme's defaults; a host value for a token still wins. */

@@ -1,0 +1,43 @@
+import { css } from 'lit';
+
+export const meetControlsStyles = css`
+  :host {
+    display: block;
+    color: var(--_text);
+    font-family: var(--_font-family);
+    font-size: var(--_font-size);
+    line-height: 1.4;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  [part='toolbar'] {
+    display: flex;
+    flex-wrap: wrap;
+    justify-content: center;
+    gap: var(--_space);
+  }
+  button {
+    display: inline-flex;
+    align-items: center;
+    gap: calc(var(--_space) * 0.75);
+  }
+  /* An off microphone or camera is worth noticing. */
+  [part~='microphone'][aria-pressed='false'],
+  [part~='camera'][aria-pressed='false'] {
+    color: var(--_danger);
+  }
+  [part~='leave'] {
+    margin-inline-start: calc(var(--_space) * 2);
+  }
+  svg {
+    width: 1.25em;
+    height: 1.25em;
+    flex: none;
+    fill: none;
+    stroke: currentColor;
+    stroke-width: 2;
+    stroke-linecap: round;
+    stroke-linejoin: round;
+  }
+`;

@@ -1,0 +1,200 @@
+import { expect, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import { defineElement } from '../../define.js';
+import { documentedTokens } from '../../styles/tokens.js';
+import {
+  contextFixture,
+  createFakeCall,
+  createFakeRoom,
+  fakeParticipant,
+  stopFakeMedia,
+  type FakeCall,
+  type FakeRoom,
+} from '../../test-support/fake-call.js';
+import { MeetControls } from './meet-controls.js';
+
+defineElement('meet-controls', MeetControls);
+
+const you = fakeParticipant({ id: 'you', name: 'You', joinedAt: 1 });
+const buttons = (el: MeetControls) => [...el.shadowRoot!.querySelectorAll('button')];
+const button = (el: MeetControls, part: string) =>
+  el.shadowRoot!.querySelector<HTMLButtonElement>(`button[part~="${part}"]`);
+const pressed = (el: MeetControls, part: string) => button(el, part)!.getAttribute('aria-pressed');
+
+async function controls(
+  room: FakeRoom = createFakeRoom({ selfId: 'you', participants: [you] }),
+  call: FakeCall = createFakeCall(),
+) {
+  const { el, wrapper, providers } = await contextFixture<MeetControls>(
+    html`<meet-controls></meet-controls>`,
+    {
+      room,
+      call,
+    },
+  );
+  return { el, wrapper, providers, room, call };
+}
+
+afterEach(stopFakeMedia);
+
+describe('<meet-controls>', () => {
+  it('is an accessible toolbar of named buttons', async () => {
+    const { el } = await controls();
+    await expect(el).to.be.accessible();
+    const toolbar = el.shadowRoot!.querySelector('[role="toolbar"]')!;
+    expect(toolbar.getAttribute('aria-label')).to.equal('Meeting controls');
+    expect(toolbar.getAttribute('part')).to.equal('toolbar');
+    expect(buttons(el).map((b) => b.textContent?.trim())).to.deep.equal([
+      'Microphone',
+      'Camera',
+      'Share screen',
+      'Raise hand',
+      'Leave',
+    ]);
+    expect(buttons(el).every((b) => b.type === 'button' && b.part.contains('button'))).to.be.true;
+    expect(button(el, 'leave')!.classList.contains('danger')).to.be.true;
+    expect(button(el, 'microphone')!.getAttribute('aria-keyshortcuts')).to.equal('Control+D Meta+D');
+    expect(button(el, 'raise-hand')!.getAttribute('aria-keyshortcuts')).to.equal('Control+Alt+H Meta+Alt+H');
+    expect(button(el, 'microphone')!.querySelector('svg rect')).to.be.instanceOf(SVGRectElement);
+    expect(button(el, 'microphone')!.title).to.match(/^Microphone \((Ctrl\+D|⌘D)\)$/);
+  });
+
+  it('is disabled until you have joined', async () => {
+    const room = createFakeRoom({ selfId: 'you', participants: [] });
+    const { el } = await controls(room);
+    expect(buttons(el).every((b) => b.disabled)).to.be.true;
+    await expect(el).to.be.accessible();
+
+    room.setState({ participants: [you] });
+    await waitUntil(() => buttons(el).every((b) => !b.disabled), 'enabled once joined');
+  });
+
+  it('is disabled without a room client', async () => {
+    const { el, providers } = await controls();
+    providers.room.setValue(undefined);
+    await waitUntil(() => buttons(el).every((b) => b.disabled));
+  });
+
+  it('turns the microphone, camera and screen share on and off', async () => {
+    const { el, call } = await controls();
+    for (const [part, kind] of [
+      ['microphone', 'microphone'],
+      ['camera', 'camera'],
+      ['screen-share', 'screen'],
+    ] as const) {
+      expect(pressed(el, part), part).to.equal('false');
+      button(el, part)!.click();
+      await waitUntil(() => pressed(el, part) === 'true', `${part} on`);
+      button(el, part)!.click();
+      await waitUntil(() => pressed(el, part) === 'false', `${part} off`);
+      expect(call.calls.filter((c) => c.kind === kind).map((c) => c.on)).to.deep.equal([true, false]);
+    }
+    expect(button(el, 'microphone')!.textContent?.trim(), 'the name stays').to.equal('Microphone');
+  });
+
+  it('follows media turned on elsewhere', async () => {
+    const { el, call } = await controls();
+    await call.setCamera(true);
+    await el.updateComplete;
+    expect(pressed(el, 'camera')).to.equal('true');
+  });
+
+  it('raises and lowers your hand', async () => {
+    const { el, room } = await controls();
+    button(el, 'raise-hand')!.click();
+    expect(room.updates).to.deep.equal([{ handRaised: true }]);
+    await el.updateComplete;
+    expect(pressed(el, 'raise-hand')).to.equal('true');
+    button(el, 'raise-hand')!.click();
+    expect(room.updates).to.deep.equal([{ handRaised: true }, { handRaised: false }]);
+    await el.updateComplete;
+    expect(pressed(el, 'raise-hand')).to.equal('false');
+  });
+
+  it('has keyboard shortcuts', async () => {
+    const { el, call, room } = await controls();
+    await sendKeys({ press: 'Control+d' });
+    await waitUntil(() => pressed(el, 'microphone') === 'true', 'Ctrl+D turns the microphone on');
+    await sendKeys({ press: 'Meta+e' });
+    await waitUntil(() => pressed(el, 'camera') === 'true', '⌘E turns the camera on');
+    await sendKeys({ press: 'Control+Alt+s' });
+    await waitUntil(() => pressed(el, 'screen-share') === 'true', 'Ctrl+Alt+S shares the screen');
+    await sendKeys({ press: 'Control+Alt+h' });
+    await waitUntil(() => pressed(el, 'raise-hand') === 'true', 'Ctrl+Alt+H raises the hand');
+    await sendKeys({ press: 'Control+d' });
+    await waitUntil(() => pressed(el, 'microphone') === 'false', 'Ctrl+D turns it off again');
+    expect(call.calls.map((c) => `${c.kind} ${c.on}`)).to.deep.equal([
+      'microphone true',
+      'camera true',
+      'screen true',
+      'microphone false',
+    ]);
+    expect(room.updates).to.deep.equal([{ handRaised: true }]);
+  });
+
+  it('prevents the browser default for its shortcuts only', async () => {
+    await controls();
+    const seen: KeyboardEvent[] = [];
+    const listener = (event: KeyboardEvent) => seen.push(event);
+    document.addEventListener('keydown', listener);
+    try {
+      await sendKeys({ press: 'Control+e' });
+      await sendKeys({ press: 'Control+k' });
+    } finally {
+      document.removeEventListener('keydown', listener);
+    }
+    const letters = seen.filter((e) => e.key.length === 1);
+    expect(letters.map((e) => [e.key, e.defaultPrevented])).to.deep.equal([
+      ['e', true],
+      ['k', false],
+    ]);
+  });
+
+  it('ignores shortcuts while you type', async () => {
+    const { wrapper, call } = await controls();
+    const input = document.createElement('input');
+    input.setAttribute('aria-label', 'Chat');
+    wrapper.append(input);
+    input.focus();
+    await sendKeys({ press: 'Control+d' });
+    expect(call.calls).to.deep.equal([]);
+  });
+
+  it('stops listening to the keyboard once removed', async () => {
+    const { el, call } = await controls();
+    el.remove();
+    await sendKeys({ press: 'Control+d' });
+    expect(call.calls).to.deep.equal([]);
+  });
+
+  it('has no screen share button where sharing is not supported', async () => {
+    const { el } = await controls(undefined, createFakeCall({ screenShareSupported: false }));
+    expect(button(el, 'screen-share')).to.equal(null);
+    await sendKeys({ press: 'Control+Alt+s' });
+    expect(buttons(el)).to.have.length(4);
+    await expect(el).to.be.accessible();
+  });
+
+  it('leaves, unless the page cancels meet-leave', async () => {
+    const { el, wrapper, room } = await controls();
+    const cancel = (event: Event) => event.preventDefault();
+    wrapper.addEventListener('meet-leave', cancel, { once: true });
+    const first = oneEvent(document.body, 'meet-leave');
+    button(el, 'leave')!.click();
+    const event = await first;
+    expect(event.defaultPrevented).to.be.true;
+    expect(event.composed).to.be.true;
+    expect(event.detail).to.deep.equal({});
+    expect(room.leaves).to.equal(0);
+
+    button(el, 'leave')!.click();
+    expect(room.leaves).to.equal(1);
+    await waitUntil(() => buttons(el).every((b) => b.disabled), 'nothing to control after leaving');
+  });
+
+  it('uses only documented --meet-* tokens', () => {
+    const styles = (MeetControls.styles as { cssText: string }[]).map((s) => s.cssText).join('\n');
+    const used = new Set(styles.match(/--meet-[a-z0-9-]+/g));
+    expect([...used].filter((token) => !(token in documentedTokens))).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,224 @@
+import { consume } from '@lit/context';
+import {
+  html,
+  LitElement,
+  nothing,
+  svg,
+  type PropertyValues,
+  type SVGTemplateResult,
+  type TemplateResult,
+} from 'lit';
+import { state } from 'lit/decorators.js';
+import type { CallClient, LocalMedia } from '../../client/call-types.js';
+import type { RoomClient } from '../../client/room-client.js';
+import type { Participant } from '../../protocol/index.js';
+import { controlStyles, themeStyles } from '../../styles/tokens.js';
+import { callContext } from '../call-context.js';
+import { ObserveController } from '../observe-controller.js';
+import { roomContext } from '../room-context.js';
+import { meetControlsStyles } from './meet-controls.styles.js';
+
+/** `meet-leave`: the user asked to leave. Cancel it to keep them in (e.g. to confirm first). */
+export type MeetLeaveEvent = CustomEvent<Record<string, never>>;
+
+type Action = 'microphone' | 'camera' | 'screen-share' | 'raise-hand';
+
+/** A shortcut is Ctrl (⌘ on Apple devices) plus, optionally, Alt, plus a letter. */
+interface Shortcut {
+  key: string;
+  alt: boolean;
+}
+
+/** Google Meet's keys where it has them, so they are already familiar. */
+const shortcuts: Record<Action, Shortcut> = {
+  microphone: { key: 'd', alt: false },
+  camera: { key: 'e', alt: false },
+  'screen-share': { key: 's', alt: true },
+  'raise-hand': { key: 'h', alt: true },
+};
+
+const apple = /Mac|iPhone|iPad|iPod/.test(navigator.userAgent);
+
+/** For `aria-keyshortcuts`: both modifiers work everywhere. */
+const ariaShortcut = ({ key, alt }: Shortcut) =>
+  ['Control', 'Meta'].map((mod) => [mod, ...(alt ? ['Alt'] : []), key.toUpperCase()].join('+')).join(' ');
+
+/** For the tooltip, as this platform writes it. */
+const shownShortcut = ({ key, alt }: Shortcut) =>
+  apple ? `${alt ? '⌥' : ''}⌘${key.toUpperCase()}` : `Ctrl+${alt ? 'Alt+' : ''}${key.toUpperCase()}`;
+
+function matches(event: KeyboardEvent, { key, alt }: Shortcut): boolean {
+  if (!(event.ctrlKey || event.metaKey) || event.altKey !== alt || event.shiftKey) return false;
+  // With Alt, a Mac types another character (⌥S is ß): go by the physical key then.
+  return event.key.toLowerCase() === key || (alt && event.code === `Key${key.toUpperCase()}`);
+}
+
+/** Typing in a field must never toggle the microphone. */
+function isTyping(event: KeyboardEvent): boolean {
+  const target = event.composedPath()[0];
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
+  );
+}
+
+/**
+ * The meeting toolbar: microphone, camera, screen sharing, raised hand and
+ * leave. Works with the room and call clients `<meet-room>` provides; the
+ * buttons are disabled until this participant has joined.
+ *
+ * Keyboard shortcuts, with Ctrl (⌘ on a Mac) anywhere on the page except in
+ * a text field: D microphone, E camera, Alt+S share screen, Alt+H raise hand.
+ *
+ * @event meet-leave - The user pressed Leave. Cancelable: `preventDefault()` keeps them in the meeting.
+ *
+ * @csspart toolbar - The toolbar around the buttons.
+ * @csspart button - Every button; each also has its own part:
+ * @csspart microphone - The microphone button.
+ * @csspart camera - The camera button.
+ * @csspart screen-share - The screen share button (absent where sharing is not supported).
+ * @csspart raise-hand - The raise hand button.
+ * @csspart leave - The leave button.
+ */
+export class MeetControls extends LitElement {
+  static override styles = [themeStyles, controlStyles, meetControlsStyles];
+
+  @consume({ context: roomContext, subscribe: true })
+  @state()
+  private roomClient: RoomClient | undefined;
+
+  @consume({ context: callContext, subscribe: true })
+  @state()
+  private callClient: CallClient | undefined;
+
+  readonly #self = new ObserveController<Participant | null>(this);
+  readonly #local = new ObserveController<LocalMedia>(this);
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('keydown', this.#onKeydown);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('keydown', this.#onKeydown);
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('roomClient')) this.#self.observe(this.roomClient?.self$);
+    if (changed.has('callClient')) this.#local.observe(this.callClient?.local$);
+  }
+
+  /** What each button does, or null while it cannot. */
+  #action(action: Action): (() => void) | null {
+    const self = this.#self.value;
+    const room = this.roomClient;
+    const call = this.callClient;
+    if (!room || !self) return null;
+    if (action === 'raise-hand') return () => room.update({ handRaised: !self.handRaised });
+    const local = this.#local.value;
+    if (!call || !local) return null;
+    // A failure also arrives on the call's errors$, which is where it is shown.
+    const settle = (done: Promise<void>) => void done.catch(() => {});
+    switch (action) {
+      case 'microphone':
+        return () => settle(call.setMicrophone(!local.microphone));
+      case 'camera':
+        return () => settle(call.setCamera(!local.camera));
+      case 'screen-share':
+        return call.screenShareSupported ? () => settle(call.setScreenShare(!local.screen)) : null;
+    }
+  }
+
+  readonly #onKeydown = (event: KeyboardEvent) => {
+    if (event.defaultPrevented || event.repeat || isTyping(event)) return;
+    for (const [action, shortcut] of Object.entries(shortcuts) as [Action, Shortcut][]) {
+      if (!matches(event, shortcut)) continue;
+      const run = this.#action(action);
+      if (!run) return;
+      event.preventDefault();
+      run();
+      return;
+    }
+  };
+
+  #leave(): void {
+    const event: MeetLeaveEvent = new CustomEvent('meet-leave', {
+      detail: {},
+      bubbles: true,
+      composed: true,
+      cancelable: true,
+    });
+    if (this.dispatchEvent(event)) this.roomClient?.leave();
+  }
+
+  protected override render() {
+    const self = this.#self.value;
+    const local = this.#local.value;
+    const joined = !!this.roomClient && !!self;
+    return html`<div part="toolbar" role="toolbar" aria-label="Meeting controls">
+      ${this.#toggle(
+        'microphone',
+        'Microphone',
+        !!local?.microphone,
+        local?.microphone ? micIcon : micOffIcon,
+      )}
+      ${this.#toggle('camera', 'Camera', !!local?.camera, local?.camera ? cameraIcon : cameraOffIcon)}
+      ${this.callClient?.screenShareSupported === false
+        ? nothing
+        : this.#toggle('screen-share', 'Share screen', !!local?.screen, screenIcon)}
+      ${this.#toggle('raise-hand', 'Raise hand', !!self?.handRaised, handIcon)}
+      <button
+        type="button"
+        part="button leave"
+        class="danger"
+        ?disabled=${!joined}
+        @click=${() => this.#leave()}
+      >
+        ${leaveIcon}<span>Leave</span>
+      </button>
+    </div>`;
+  }
+
+  /** A button that turns something on and off; its name stays the same, `aria-pressed` tells which. */
+  #toggle(action: Action, label: string, pressed: boolean, icon: TemplateResult) {
+    const run = this.#action(action);
+    const shortcut = shortcuts[action];
+    return html`<button
+      type="button"
+      part="button ${action}"
+      aria-pressed=${pressed ? 'true' : 'false'}
+      aria-keyshortcuts=${ariaShortcut(shortcut)}
+      title="${label} (${shownShortcut(shortcut)})"
+      ?disabled=${!run}
+      @click=${() => run?.()}
+    >
+      ${icon}<span>${label}</span>
+    </button>`;
+  }
+}
+
+const icon = (paths: SVGTemplateResult) => html`<svg viewBox="0 0 24 24" aria-hidden="true">${paths}</svg>`;
+const slash = svg`<path d="M4 4l16 16" />`;
+const mic = svg`<rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" />`;
+const camera = svg`<rect x="3" y="7" width="12" height="10" rx="2" /><path d="M15 11l6-3v8l-6-3z" />`;
+const micIcon = icon(mic);
+const micOffIcon = icon(svg`${mic}${slash}`);
+const cameraIcon = icon(camera);
+const cameraOffIcon = icon(svg`${camera}${slash}`);
+const screenIcon = icon(svg`<rect x="3" y="4" width="18" height="12" rx="2" /><path d="M8 20h8M12 16v4" />`);
+const handIcon = icon(
+  svg`<path
+    d="M8 13V6a1.5 1.5 0 0 1 3 0v5M11 11V4.5a1.5 1.5 0 0 1 3 0V11M14 11V6a1.5 1.5 0 0 1 3 0v7a7 7 0 0 1-7 7 6 6 0 0 1-5-2.7l-2.3-3.9a1.5 1.5 0 0 1 2.6-1.5L8 13"
+  />`,
+);
+const leaveIcon = icon(svg`<path d="M10 4H5v16h5M14 8l4 4-4 4M18 12H9" />`);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'meet-controls': MeetControls;
+  }
+  interface GlobalEventHandlersEventMap {
+    'meet-leave': MeetLeaveEvent;
+  }
+}

@@ -1,0 +1,186 @@
+import { expect, html, waitUntil } from '@open-wc/testing';
+import type { RemoteMedia } from '../../client/call-types.js';
+import { defineElement } from '../../define.js';
+import type { Participant } from '../../protocol/index.js';
+import {
+  contextFixture,
+  createFakeCall,
+  createFakeRoom,
+  fakeDeviceStream,
+  fakeParticipant,
+  fakeScreenStream,
+  stopFakeMedia,
+  type FakeCall,
+  type FakeRoom,
+} from '../../test-support/fake-call.js';
+import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
+import { gridLayout, spotlightLayout } from './layout.js';
+import { MeetParticipantGrid } from './meet-participant-grid.js';
+
+defineElement('meet-participant-tile', MeetParticipantTile);
+defineElement('meet-participant-grid', MeetParticipantGrid);
+
+const you = fakeParticipant({ id: 'you', name: 'You', joinedAt: 30, camera: true, microphone: true });
+const ann = fakeParticipant({ id: 'ann', name: 'Ann', joinedAt: 10, camera: true });
+const bob = fakeParticipant({ id: 'bob', name: 'Bob', joinedAt: 20 });
+
+const tiles = (el: MeetParticipantGrid) => [...el.shadowRoot!.querySelectorAll('meet-participant-tile')];
+const labels = (el: MeetParticipantGrid) =>
+  tiles(el).map((t) => t.shadowRoot!.querySelector('[role="group"]')!.getAttribute('aria-label'));
+const size = (tile: Element) => {
+  const { width, height } = tile.getBoundingClientRect();
+  return { width, height };
+};
+
+async function grid(
+  room: FakeRoom,
+  call: FakeCall,
+  { width = 800, height = 450 } = {},
+): Promise<{ el: MeetParticipantGrid; wrapper: HTMLDivElement }> {
+  const { el, wrapper } = await contextFixture<MeetParticipantGrid>(
+    html`<meet-participant-grid style="height: 100%"></meet-participant-grid>`,
+    { room, call },
+    `width: ${width}px; height: ${height}px`,
+  );
+  await waitUntil(() => tiles(el).every((t) => t.getBoundingClientRect().width > 0), 'laid out');
+  return { el, wrapper };
+}
+
+const joined = (participants: Participant[], selfId = 'you') => createFakeRoom({ selfId, participants });
+
+afterEach(stopFakeMedia);
+
+describe('<meet-participant-grid>', () => {
+  it('is an accessible list of participants', async () => {
+    const { el } = await grid(joined([ann, bob, you]), createFakeCall());
+    await expect(el).to.be.accessible();
+    const list = el.shadowRoot!.querySelector('[role="list"]')!;
+    expect(list.getAttribute('aria-label')).to.equal('Participants');
+    expect(tiles(el).map((t) => t.getAttribute('role'))).to.deep.equal(['listitem', 'listitem', 'listitem']);
+  });
+
+  it('shows one tile per participant, sized by the layout', async () => {
+    const { el } = await grid(joined([ann, bob, you]), createFakeCall());
+    const { tileWidth, tileHeight } = gridLayout({ width: 800, height: 450, count: 3 });
+    expect(tiles(el)).to.have.length(3);
+    for (const tile of tiles(el)) expect(size(tile)).to.deep.equal({ width: tileWidth, height: tileHeight });
+    for (const tile of tiles(el)) expect(tile.getAttribute('part')).to.equal('tile');
+  });
+
+  it('lets the page style the tiles inside it', async () => {
+    const { el } = await grid(joined([ann, you]), createFakeCall());
+    const style = document.createElement('style');
+    style.textContent = 'meet-participant-grid::part(tile-name) { text-transform: uppercase; }';
+    document.head.append(style);
+    try {
+      const name = tiles(el)[1]!.shadowRoot!.querySelector('[part="name"]')!;
+      expect(getComputedStyle(name).textTransform).to.equal('uppercase');
+    } finally {
+      style.remove();
+    }
+  });
+
+  it('shows nothing before anyone joins, and no tiles without clients', async () => {
+    const { el, providers } = await contextFixture<MeetParticipantGrid>(
+      html`<meet-participant-grid></meet-participant-grid>`,
+      { room: createFakeRoom(), call: createFakeCall() },
+    );
+    expect(tiles(el)).to.have.length(0);
+    providers.room.setValue(joined([ann]));
+    await waitUntil(() => tiles(el).length === 1, 'a new room client is followed');
+    providers.room.setValue(undefined);
+    await waitUntil(() => tiles(el).length === 0, 'no room client, no tiles');
+  });
+
+  it('puts you first, then screen shares, then the others by join time', async () => {
+    const room = joined([ann, bob, you]);
+    const call = createFakeCall();
+    const { el } = await grid(room, call);
+    expect(labels(el)).to.deep.equal(['You (you)', 'Ann', 'Bob']);
+
+    call.setRemote(new Map([['bob', { stream: new MediaStream(), screen: fakeScreenStream() }]]));
+    await waitUntil(() => tiles(el).length === 4);
+    expect(labels(el)).to.deep.equal(['You (you)', "Bob's screen", 'Ann', 'Bob']);
+  });
+
+  it('gives you the local camera and the others their own media', async () => {
+    const call = createFakeCall();
+    const annMedia = await fakeDeviceStream();
+    call.setRemote(new Map([['ann', { stream: annMedia, screen: null }]]));
+    const { el } = await grid(joined([ann, bob, you]), call);
+    await call.setCamera(true);
+    await waitUntil(() => tiles(el)[0]!.stream !== null, 'your camera');
+    const [mine, anns, bobs] = tiles(el);
+    expect(mine!.local).to.be.true;
+    expect(mine!.stream).to.equal(call.local.cameraStream);
+    expect(anns!.local).to.be.false;
+    expect(anns!.stream).to.equal(annMedia);
+    expect(bobs!.stream).to.equal(null);
+    expect(bobs!.hasAttribute('camera-off')).to.be.true;
+    const video = mine!.shadowRoot!.querySelector('video')!;
+    await waitUntil(() => video.readyState >= 2 && !video.paused, 'your camera plays');
+  });
+
+  it('shows a screen share large, with the others beside it', async () => {
+    const call = createFakeCall();
+    const { el } = await grid(joined([ann, bob, you]), call, { width: 1000, height: 500 });
+    await call.setScreenShare(true);
+    await waitUntil(() => tiles(el).length === 4, 'your screen appears');
+
+    const spotlit = tiles(el).filter((t) => t.part.contains('spotlight'));
+    expect(spotlit).to.have.length(1);
+    expect(spotlit[0]!.screenShare).to.be.true;
+    expect(spotlit[0]!.stream).to.equal(call.local.screenStream);
+    const { spotlight, others } = spotlightLayout({ width: 1000, height: 500, count: 3 });
+    expect(size(spotlit[0]!)).to.deep.equal({ width: spotlight.width, height: spotlight.height });
+    for (const tile of tiles(el).filter((t) => t !== spotlit[0]))
+      expect(size(tile)).to.deep.equal({ width: others[0]!.width, height: others[0]!.height });
+
+    await call.setScreenShare(false);
+    await waitUntil(() => tiles(el).length === 3, 'back to the grid');
+    expect(tiles(el).some((t) => t.part.contains('spotlight'))).to.be.false;
+  });
+
+  it('lays out again when resized', async () => {
+    const { el, wrapper } = await grid(
+      joined([ann, bob, you, fakeParticipant({ id: 'cy', name: 'Cy' })]),
+      createFakeCall(),
+    );
+    const before = gridLayout({ width: 800, height: 450, count: 4 });
+    expect(size(tiles(el)[0]!).width).to.equal(before.tileWidth);
+
+    wrapper.style.width = '400px';
+    wrapper.style.height = '900px';
+    const after = gridLayout({ width: 400, height: 900, count: 4 });
+    expect(after.columns).to.equal(1);
+    await waitUntil(() => size(tiles(el)[0]!).width === after.tileWidth, 'narrow layout');
+    const tops = tiles(el).map((t) => t.getBoundingClientRect().top);
+    expect(new Set(tops).size, 'one column').to.equal(4);
+  });
+
+  it('keeps tiles (and their video) as people come, go and change', async () => {
+    const room = joined([ann, bob, you]);
+    const { el } = await grid(room, createFakeCall());
+    const [mine, anns, bobs] = tiles(el);
+
+    const early = fakeParticipant({ id: 'eve', name: 'Eve', joinedAt: 1 });
+    room.setState({ participants: [early, ann, { ...bob, handRaised: true }, you] });
+    await waitUntil(() => tiles(el).length === 4);
+    expect(tiles(el)).to.deep.equal([mine, tiles(el)[1], anns, bobs]);
+    expect(labels(el)[1]).to.equal('Eve');
+    expect(bobs!.hasAttribute('hand-raised')).to.be.true;
+
+    room.setState({ participants: [early, bob, you] });
+    await waitUntil(() => tiles(el).length === 3);
+    expect(labels(el)).to.deep.equal(['You (you)', 'Eve', 'Bob']);
+    expect(tiles(el)[2]).to.equal(bobs);
+  });
+
+  it('follows remote media as it arrives', async () => {
+    const call = createFakeCall();
+    const { el } = await grid(joined([ann, you]), call);
+    const media: RemoteMedia = { stream: await fakeDeviceStream(), screen: null };
+    call.setRemote(new Map([['ann', media]]));
+    await waitUntil(() => tiles(el)[1]!.stream === media.stream);
+  });
+});

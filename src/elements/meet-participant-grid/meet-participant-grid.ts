@@ -1,0 +1,152 @@
+import { consume } from '@lit/context';
+import { html, LitElement, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { styleMap } from 'lit/directives/style-map.js';
+import type { CallClient, LocalMedia, RemoteMedia } from '../../client/call-types.js';
+import type { RoomClient } from '../../client/room-client.js';
+import type { RoomState } from '../../client/room-state.js';
+import type { Participant } from '../../protocol/index.js';
+import { themeStyles } from '../../styles/tokens.js';
+import { callContext } from '../call-context.js';
+import '../meet-participant-tile/meet-participant-tile.js';
+import { ObserveController } from '../observe-controller.js';
+import { roomContext } from '../room-context.js';
+import { gridRects, orderTiles, spotlightLayout, type Rect } from './layout.js';
+import { meetParticipantGridStyles } from './meet-participant-grid.styles.js';
+
+/** One tile: a participant's camera, or their screen share. */
+interface GridTile {
+  key: string;
+  participant: Participant;
+  stream: MediaStream | null;
+  local: boolean;
+  screenShare: boolean;
+}
+
+/**
+ * Everyone in the meeting as `<meet-participant-tile>`s, as large as the
+ * space allows. While someone shares their screen, the share takes most of
+ * the space and the others line up beside (or below) it.
+ *
+ * Uses the room and call clients that `<meet-room>` provides. Give it a
+ * size: the tiles fill its content box (it is at least 240px tall).
+ *
+ * @csspart tile - Each `<meet-participant-tile>`; also `spotlight` for the screen share shown large.
+ * @csspart tile-video - A tile's `video` part (and likewise `tile-audio`, `tile-avatar`, `tile-name`,
+ *   `tile-muted-indicator`, `tile-host-badge`, `tile-hand`): see `<meet-participant-tile>`.
+ */
+export class MeetParticipantGrid extends LitElement {
+  static override styles = [themeStyles, meetParticipantGridStyles];
+
+  /** Space between tiles, in px. */
+  @property({ type: Number }) gap = 8;
+
+  @consume({ context: roomContext, subscribe: true })
+  @state()
+  private roomClient: RoomClient | undefined;
+
+  @consume({ context: callContext, subscribe: true })
+  @state()
+  private callClient: CallClient | undefined;
+
+  @state() private size = { width: 0, height: 0 };
+
+  readonly #room = new ObserveController<RoomState>(this);
+  readonly #local = new ObserveController<LocalMedia>(this);
+  readonly #remote = new ObserveController<ReadonlyMap<string, RemoteMedia>>(this);
+  readonly #resizeObserver = new ResizeObserver(([entry]) => {
+    const box = entry?.contentBoxSize[0];
+    if (box) this.size = { width: Math.floor(box.inlineSize), height: Math.floor(box.blockSize) };
+  });
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#resizeObserver.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#resizeObserver.disconnect();
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('roomClient')) this.#room.observe(this.roomClient?.state$);
+    if (changed.has('callClient')) {
+      this.#local.observe(this.callClient?.local$);
+      this.#remote.observe(this.callClient?.remote$);
+    }
+  }
+
+  get #tiles(): GridTile[] {
+    const room = this.#room.value;
+    const local = this.#local.value;
+    const remote = this.#remote.value;
+    const tiles: GridTile[] = [];
+    for (const participant of room?.participants ?? []) {
+      const self = participant.id === room?.selfId;
+      const media = self ? undefined : remote?.get(participant.id);
+      const camera = self ? (local?.cameraStream ?? null) : (media?.stream ?? null);
+      const screen = self ? (local?.screen ? local.screenStream : null) : (media?.screen ?? null);
+      const tile = { participant, local: self };
+      tiles.push({ ...tile, key: `${participant.id} camera`, stream: camera, screenShare: false });
+      if (screen) tiles.push({ ...tile, key: `${participant.id} screen`, stream: screen, screenShare: true });
+    }
+    return orderTiles(tiles);
+  }
+
+  /** Where each tile goes: the first screen share large, when there is one. */
+  #layout(tiles: GridTile[]): Map<string, Rect> {
+    const { width, height } = this.size;
+    const options = { width, height, gap: this.gap };
+    const spotlit = tiles.find((tile) => tile.screenShare);
+    if (!spotlit) {
+      const rects = gridRects({ ...options, count: tiles.length });
+      return new Map(tiles.map((tile, i) => [tile.key, rects[i]!]));
+    }
+    const others = tiles.filter((tile) => tile !== spotlit);
+    const { spotlight, others: rects } = spotlightLayout({ ...options, count: others.length });
+    return new Map([[spotlit.key, spotlight], ...others.map((tile, i) => [tile.key, rects[i]!] as const)]);
+  }
+
+  protected override render() {
+    const tiles = this.#tiles;
+    const rects = this.#layout(tiles);
+    const spotlit = tiles.find((tile) => tile.screenShare);
+    return html`<div class="tiles" role="list" aria-label="Participants">
+      ${repeat(
+        tiles,
+        (tile) => tile.key,
+        (tile) => {
+          const rect = rects.get(tile.key);
+          return html`<meet-participant-tile
+            role="listitem"
+            part=${tile === spotlit ? 'tile spotlight' : 'tile'}
+            exportparts=${tileParts}
+            .participant=${tile.participant}
+            .stream=${tile.stream}
+            ?local=${tile.local}
+            ?screen-share=${tile.screenShare}
+            style=${styleMap({
+              left: `${rect?.x ?? 0}px`,
+              top: `${rect?.y ?? 0}px`,
+              width: `${rect?.width ?? 0}px`,
+              height: `${rect?.height ?? 0}px`,
+            })}
+          ></meet-participant-tile>`;
+        },
+      )}
+    </div>`;
+  }
+}
+
+/** A tile's parts, for styling from outside the grid. */
+const tileParts = ['video', 'audio', 'avatar', 'name', 'muted-indicator', 'host-badge', 'hand']
+  .map((part) => `${part}: tile-${part}`)
+  .join(', ');
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'meet-participant-grid': MeetParticipantGrid;
+  }
+}

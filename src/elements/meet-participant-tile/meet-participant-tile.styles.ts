@@ -1,0 +1,117 @@
+import { css } from 'lit';
+
+export const meetParticipantTileStyles = css`
+  :host {
+    display: block;
+    position: relative;
+    box-sizing: border-box;
+    overflow: hidden;
+    min-width: 0;
+    min-height: 0;
+    border-radius: var(--meet-tile-radius, var(--_radius));
+    background: var(--_surface);
+    color: var(--_text);
+    font-family: var(--_font-family);
+    font-size: var(--_font-size);
+    line-height: 1.4;
+    /* Lets the avatar and labels scale with the tile. */
+    container-type: size;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  :host([hand-raised]) {
+    outline: 3px solid var(--_accent);
+    outline-offset: -3px;
+  }
+  .tile {
+    position: absolute;
+    inset: 0;
+    display: grid;
+    place-items: center;
+  }
+  video {
+    position: absolute;
+    inset: 0;
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+    background: var(--_surface);
+  }
+  video[hidden] {
+    display: none;
+  }
+  :host([local]:not([screen-share])) video {
+    transform: scaleX(-1);
+  }
+  :host([screen-share]) video {
+    object-fit: contain;
+  }
+  audio {
+    display: none;
+  }
+  [part='avatar'] {
+    display: grid;
+    place-items: center;
+    width: clamp(2.5rem, 40cqmin, 8rem);
+    aspect-ratio: 1;
+    border-radius: 50%;
+    background: var(--_accent);
+    color: var(--_accent-text);
+    font-size: clamp(1.25rem, 18cqmin, 3.5rem);
+    font-weight: 600;
+    user-select: none;
+  }
+  .caption {
+    position: absolute;
+    inset-inline-start: calc(var(--_space) * 0.75);
+    inset-block-end: calc(var(--_space) * 0.75);
+    max-width: calc(100% - var(--_space) * 1.5);
+    display: flex;
+    align-items: center;
+    gap: calc(var(--_space) / 2);
+    padding: calc(var(--_space) / 4) calc(var(--_space) * 0.75);
+    border-radius: calc(var(--_radius) / 1.5);
+    background: color-mix(in srgb, var(--_background) 80%, transparent);
+    font-size: 0.875em;
+  }
+  [part='name'] {
+    overflow: hidden;
+    white-space: nowrap;
+    text-overflow: ellipsis;
+  }
+  [part='host-badge'] {
+    flex: none;
+    font-size: 0.8em;
+    padding: 0 calc(var(--_space) * 0.75);
+    border-radius: 999px;
+    background: var(--_accent);
+    color: var(--_accent-text);
+  }
+  .badge {
+    display: inline-grid;
+    place-items: center;
+    flex: none;
+  }
+  [part='muted-indicator'] {
+    color: var(--_danger);
+  }
+  [part='hand'] {
+    position: absolute;
+    inset-inline-end: calc(var(--_space) * 0.75);
+    inset-block-start: calc(var(--_space) * 0.75);
+    padding: calc(var(--_space) / 2);
+    border-radius: 50%;
+    background: var(--_accent);
+    color: var(--_accent-text);
+  }
+  svg {
+    width: 1.25em;
+    height: 1.25em;
+    fill: none;
+    stroke: currentColor;
+    stroke-width: 2;
+    stroke-linecap: round;
+    stroke-linejoin: round;
+  }
+`;

@@ -1,0 +1,190 @@
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { defineElement } from '../../define.js';
+import type { Participant } from '../../protocol/index.js';
+import { documentedTokens } from '../../styles/tokens.js';
+import {
+  fakeDeviceStream,
+  fakeParticipant,
+  fakeScreenStream,
+  stopFakeMedia,
+  stopFakeTrack,
+} from '../../test-support/fake-call.js';
+import { MeetParticipantTile } from './meet-participant-tile.js';
+
+defineElement('meet-participant-tile', MeetParticipantTile);
+
+const part = (el: MeetParticipantTile, name: string) =>
+  el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`);
+const video = (el: MeetParticipantTile) => part(el, 'video') as HTMLVideoElement;
+const audio = (el: MeetParticipantTile) => part(el, 'audio') as HTMLAudioElement | null;
+const group = (el: MeetParticipantTile) => el.shadowRoot!.querySelector('[role="group"]')!;
+const playing = (v: HTMLVideoElement) => waitUntil(() => v.readyState >= 2 && !v.paused, 'video plays');
+
+const ada = fakeParticipant({ id: 'ada', name: 'Ada', microphone: true, camera: true, joinedAt: 1 });
+
+async function tile(
+  participant: Participant,
+  stream: MediaStream | null,
+  { local = false, screenShare = false } = {},
+): Promise<MeetParticipantTile> {
+  return fixture<MeetParticipantTile>(html`
+    <meet-participant-tile
+      style="width: 320px; height: 180px"
+      .participant=${participant}
+      .stream=${stream}
+      ?local=${local}
+      ?screen-share=${screenShare}
+    ></meet-participant-tile>
+  `);
+}
+
+afterEach(stopFakeMedia);
+
+describe('<meet-participant-tile>', () => {
+  it('is accessible and named after the participant', async () => {
+    const el = await tile(
+      { ...ada, microphone: false, role: 'host', handRaised: true },
+      await fakeDeviceStream(),
+    );
+    await expect(el).to.be.accessible();
+    expect(group(el).getAttribute('aria-label')).to.equal('Ada');
+    expect(part(el, 'name')!.textContent).to.equal('Ada');
+    expect(part(el, 'muted-indicator')!.getAttribute('aria-label')).to.equal('Microphone off');
+    expect(part(el, 'hand')!.getAttribute('aria-label')).to.equal('Hand raised');
+    expect(part(el, 'host-badge')!.textContent).to.equal('Host');
+    expect(part(el, 'muted-indicator')!.querySelector('svg rect')).to.be.instanceOf(SVGRectElement);
+  });
+
+  it('reflects microphone, camera, hand and role as the participant changes', async () => {
+    const el = await tile(ada, await fakeDeviceStream());
+    for (const attribute of ['muted', 'camera-off', 'hand-raised', 'host'])
+      expect(el.hasAttribute(attribute), attribute).to.be.false;
+    expect(part(el, 'muted-indicator')).to.equal(null);
+    expect(part(el, 'hand')).to.equal(null);
+    expect(part(el, 'host-badge')).to.equal(null);
+
+    el.participant = { ...ada, microphone: false, camera: false, handRaised: true, role: 'host' };
+    await el.updateComplete;
+    for (const attribute of ['muted', 'camera-off', 'hand-raised', 'host'])
+      expect(el.hasAttribute(attribute), attribute).to.be.true;
+    expect(part(el, 'muted-indicator')).to.not.equal(null);
+    expect(part(el, 'hand')).to.not.equal(null);
+    expect(part(el, 'host-badge')).to.not.equal(null);
+    await expect(el).to.be.accessible();
+  });
+
+  it('shows the initial instead of the video while the camera is off', async () => {
+    const el = await tile({ ...ada, name: 'grace', camera: false }, await fakeDeviceStream());
+    expect(el.hasAttribute('camera-off')).to.be.true;
+    expect(part(el, 'avatar')!.textContent).to.equal('G');
+    expect(part(el, 'avatar')!.getAttribute('aria-hidden')).to.equal('true');
+    expect(video(el).hidden).to.be.true;
+    expect(video(el).srcObject).to.equal(null);
+
+    el.participant = { ...ada, name: '👩‍💻 Lin', camera: false };
+    await el.updateComplete;
+    expect(part(el, 'avatar')!.textContent).to.equal('👩‍💻');
+  });
+
+  it('plays the camera video, muted, and the sound separately', async () => {
+    const stream = await fakeDeviceStream();
+    const el = await tile(ada, stream);
+    expect(el.hasAttribute('camera-off')).to.be.false;
+    expect(part(el, 'avatar')).to.equal(null);
+    expect(video(el).srcObject).to.equal(stream);
+    expect(video(el).muted).to.be.true;
+    await playing(video(el));
+    expect(getComputedStyle(video(el)).objectFit).to.equal('cover');
+    expect(getComputedStyle(video(el)).transform).to.equal('none');
+
+    const sound = audio(el)!.srcObject as MediaStream;
+    expect(sound.getTracks()).to.deep.equal(stream.getAudioTracks());
+    el.participant = { ...ada, handRaised: true };
+    await el.updateComplete;
+    expect(audio(el)!.srcObject, 'same tracks keep the same stream').to.equal(sound);
+  });
+
+  it('follows tracks that arrive, leave and end', async () => {
+    const [camera] = (await fakeDeviceStream({ audio: false })).getVideoTracks();
+    const [microphone] = (await fakeDeviceStream({ video: false })).getAudioTracks();
+    const stream = new MediaStream([camera!]);
+    const el = await tile(ada, stream);
+    expect(audio(el)!.srcObject).to.equal(null);
+
+    // A browser fires these for remote tracks; scripts adding tracks do not.
+    stream.addTrack(microphone!);
+    stream.dispatchEvent(new MediaStreamTrackEvent('addtrack', { track: microphone! }));
+    await waitUntil(() => (audio(el)!.srcObject as MediaStream | null)?.getTracks()[0] === microphone);
+
+    stopFakeTrack(camera!);
+    camera!.dispatchEvent(new Event('ended'));
+    await waitUntil(() => el.hasAttribute('camera-off'), 'ended video shows the avatar');
+    expect(part(el, 'avatar')!.textContent).to.equal('A');
+
+    stream.removeTrack(microphone!);
+    stream.dispatchEvent(new MediaStreamTrackEvent('removetrack', { track: microphone! }));
+    await waitUntil(() => audio(el)!.srcObject === null, 'removed audio stops playing');
+  });
+
+  it('stops listening to a stream it no longer shows', async () => {
+    const first = await fakeDeviceStream({ audio: false });
+    const el = await tile(ada, first);
+    const second = await fakeDeviceStream({ audio: false });
+    el.stream = second;
+    await el.updateComplete;
+    const end = (stream: MediaStream) => stream.getVideoTracks()[0]!.dispatchEvent(new Event('ended'));
+
+    end(first);
+    expect(el.isUpdatePending, 'the old stream is ignored').to.be.false;
+    end(second);
+    expect(el.isUpdatePending, 'the new stream is followed').to.be.true;
+    await el.updateComplete;
+    el.remove();
+    end(second);
+    expect(el.isUpdatePending, 'nothing is followed once removed').to.be.false;
+  });
+
+  it('mirrors your own camera and never plays your sound', async () => {
+    const el = await tile(ada, await fakeDeviceStream(), { local: true });
+    expect(audio(el)).to.equal(null);
+    expect(group(el).getAttribute('aria-label')).to.equal('Ada (you)');
+    expect(part(el, 'name')!.textContent).to.equal('Ada (you)');
+    expect(getComputedStyle(video(el)).transform).to.equal('matrix(-1, 0, 0, 1, 0, 0)');
+    await playing(video(el));
+    await expect(el).to.be.accessible();
+  });
+
+  it('shows a screen share whole, unmirrored and without sound', async () => {
+    const screen = fakeScreenStream();
+    const el = await tile({ ...ada, camera: false, microphone: false }, screen, {
+      screenShare: true,
+      local: true,
+    });
+    expect(group(el).getAttribute('aria-label')).to.equal("Ada's screen (you)");
+    for (const attribute of ['muted', 'camera-off', 'hand-raised'])
+      expect(el.hasAttribute(attribute), attribute).to.be.false;
+    expect(audio(el)).to.equal(null);
+    expect(video(el).srcObject).to.equal(screen);
+    const style = getComputedStyle(video(el));
+    expect(style.objectFit).to.equal('contain');
+    expect(style.transform).to.equal('none');
+    await playing(video(el));
+    await expect(el).to.be.accessible();
+  });
+
+  it('has rounded corners from --meet-tile-radius, then --meet-radius', async () => {
+    const el = await tile(ada, null);
+    expect(getComputedStyle(el).borderTopLeftRadius).to.equal('12px');
+    el.style.setProperty('--meet-radius', '4px');
+    expect(getComputedStyle(el).borderTopLeftRadius).to.equal('4px');
+    el.style.setProperty('--meet-tile-radius', '0px');
+    expect(getComputedStyle(el).borderTopLeftRadius).to.equal('0px');
+  });
+
+  it('uses only documented --meet-* tokens', () => {
+    // Component tokens waiting for their line in documentedTokens.
+    const styles = (MeetParticipantTile.styles as { cssText: string }[]).map((s) => s.cssText).join('\n');
+    const used = new Set(styles.match(/--meet-[a-z0-9-]+/g));
+    expect([...used].filter((token) => !(token in documentedTokens))).to.deep.equal([]);
+  });
+});

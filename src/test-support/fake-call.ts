@@ -1,0 +1,261 @@
+/**
+ * Stand-ins for the room and call clients, for element tests: state lives in
+ * BehaviorSubjects the test can push, actions are recorded, and media comes
+ * from Chromium's fake devices (`--use-fake-device-for-media-stream`) and a
+ * canvas, so videos really play.
+ */
+import { ContextProvider } from '@lit/context';
+import { fixture, html } from '@open-wc/testing';
+import { render, type TemplateResult } from 'lit';
+import { BehaviorSubject, distinctUntilChanged, map, Subject } from 'rxjs';
+import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
+import type { RoomClient, RoomError, RoomEvent } from '../client/room-client.js';
+import { emptyRoomState, selfOf, type RoomState } from '../client/room-state.js';
+import { callContext } from '../elements/call-context.js';
+import { roomContext } from '../elements/room-context.js';
+import type { Participant, ParticipantState } from '../protocol/index.js';
+
+/** Every track the helpers below made, so `stopFakeMedia` can release the devices. */
+const liveTracks = new Set<MediaStreamTrack>();
+const screenTimers = new Map<MediaStreamTrack, ReturnType<typeof setInterval>>();
+
+/** A stream from the fake camera and/or microphone. */
+export async function fakeDeviceStream({ audio = true, video = true } = {}): Promise<MediaStream> {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio,
+    video: video ? { width: 320, height: 180 } : false,
+  });
+  for (const track of stream.getTracks()) liveTracks.add(track);
+  return stream;
+}
+
+/** A 16:9 "screen" drawn on a canvas, repainted so it keeps producing frames. */
+export function fakeScreenStream(): MediaStream {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  const context = canvas.getContext('2d')!;
+  let frame = 0;
+  const paint = () => {
+    context.fillStyle = '#1e3a8a';
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.fillStyle = '#ffffff';
+    context.font = '32px sans-serif';
+    context.fillText(`Shared screen ${++frame}`, 40, 80);
+  };
+  paint();
+  const stream = canvas.captureStream(10);
+  const [track] = stream.getVideoTracks();
+  if (track) {
+    liveTracks.add(track);
+    screenTimers.set(track, setInterval(paint, 100));
+  }
+  return stream;
+}
+
+/** Stops one track made here (the device is released, `readyState` becomes `ended`). */
+export function stopFakeTrack(track: MediaStreamTrack): void {
+  track.stop();
+  liveTracks.delete(track);
+  clearInterval(screenTimers.get(track));
+  screenTimers.delete(track);
+}
+
+/** Stops every track made here; call it in `afterEach`. */
+export function stopFakeMedia(): void {
+  for (const track of [...liveTracks]) stopFakeTrack(track);
+}
+
+export interface FakeCallOptions {
+  screenShareSupported?: boolean;
+  remote?: ReadonlyMap<string, RemoteMedia>;
+}
+
+export interface FakeCall extends CallClient {
+  /** Every `setMicrophone` / `setCamera` / `setScreenShare` call, in order. */
+  readonly calls: readonly { kind: MediaKind; on: boolean }[];
+  /** What this participant sends now. */
+  readonly local: LocalMedia;
+  /** Replaces the media arriving from the others. */
+  setRemote(remote: ReadonlyMap<string, RemoteMedia>): void;
+  /** Reports a device problem on `errors$`. */
+  fail(error: CallError): void;
+}
+
+const noLocalMedia: LocalMedia = {
+  microphone: false,
+  camera: false,
+  screen: false,
+  cameraStream: null,
+  screenStream: null,
+};
+
+/** A call client whose local media comes from the fake devices. */
+export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
+  const local = new BehaviorSubject<LocalMedia>(noLocalMedia);
+  const remote = new BehaviorSubject<ReadonlyMap<string, RemoteMedia>>(options.remote ?? new Map());
+  const errors = new Subject<CallError>();
+  const calls: { kind: MediaKind; on: boolean }[] = [];
+  let microphone: MediaStreamTrack | null = null;
+  let camera: MediaStreamTrack | null = null;
+
+  const publish = (changes: Partial<LocalMedia>) => {
+    const next = { ...local.value, ...changes };
+    const tracks = [microphone, camera].filter((t): t is MediaStreamTrack => t !== null);
+    next.cameraStream = tracks.length > 0 ? new MediaStream(tracks) : null;
+    local.next(next);
+  };
+
+  const deviceTrack = async (kind: 'audio' | 'video') => {
+    const stream = await fakeDeviceStream({ audio: kind === 'audio', video: kind === 'video' });
+    return stream.getTracks()[0] ?? null;
+  };
+
+  return {
+    local$: local.asObservable(),
+    remote$: remote.asObservable(),
+    errors$: errors.asObservable(),
+    screenShareSupported: options.screenShareSupported ?? true,
+    calls,
+    get local() {
+      return local.value;
+    },
+    async setMicrophone(on) {
+      calls.push({ kind: 'microphone', on });
+      if (on === local.value.microphone) return;
+      if (microphone) stopFakeTrack(microphone);
+      microphone = on ? await deviceTrack('audio') : null;
+      publish({ microphone: on });
+    },
+    async setCamera(on) {
+      calls.push({ kind: 'camera', on });
+      if (on === local.value.camera) return;
+      if (camera) stopFakeTrack(camera);
+      camera = on ? await deviceTrack('video') : null;
+      publish({ camera: on });
+    },
+    setScreenShare(on) {
+      calls.push({ kind: 'screen', on });
+      if (on === local.value.screen) return Promise.resolve();
+      local.value.screenStream?.getTracks().forEach(stopFakeTrack);
+      publish({ screen: on, screenStream: on ? fakeScreenStream() : null });
+      return Promise.resolve();
+    },
+    setRemote: (media) => remote.next(media),
+    fail: (error) => errors.next(error),
+  };
+}
+
+/** A participant with everything off, joined at `joinedAt` (default 0). */
+export function fakeParticipant(
+  fields: Partial<Participant> & Pick<Participant, 'id' | 'name'>,
+): Participant {
+  return {
+    role: 'guest',
+    joinedAt: 0,
+    microphone: false,
+    camera: false,
+    handRaised: false,
+    tracks: {},
+    ...fields,
+  };
+}
+
+export interface FakeRoom extends RoomClient {
+  /** Every `update()` call, in order. */
+  readonly updates: readonly Partial<ParticipantState>[];
+  /** How many times `leave()` was called. */
+  readonly leaves: number;
+  readonly state: RoomState;
+  setState(changes: Partial<RoomState>): void;
+}
+
+/**
+ * A room client that is already connected. `update()` changes this
+ * participant as the server would echo it; `leave()` removes them.
+ */
+export function createFakeRoom(initial: Partial<RoomState> = {}): FakeRoom {
+  const state = new BehaviorSubject<RoomState>({ ...emptyRoomState, ...initial });
+  const updates: Partial<ParticipantState>[] = [];
+  let leaves = 0;
+  const noop = () => {};
+  const state$ = state.asObservable();
+  return {
+    connection$: new BehaviorSubject('open' as const).asObservable(),
+    state$,
+    self$: state$.pipe(map(selfOf), distinctUntilChanged()),
+    participants$: state$.pipe(
+      map((s) => s.participants),
+      distinctUntilChanged(),
+    ),
+    lobbyCount$: state$.pipe(
+      map((s) => s.lobby),
+      distinctUntilChanged(),
+    ),
+    errors$: new Subject<RoomError>().asObservable(),
+    events$: new Subject<RoomEvent>().asObservable(),
+    updates,
+    get leaves() {
+      return leaves;
+    },
+    get state() {
+      return state.value;
+    },
+    setState: (changes) => state.next({ ...state.value, ...changes }),
+    join: () => false,
+    leave() {
+      leaves++;
+      const { selfId, participants } = state.value;
+      state.next({ ...state.value, participants: participants.filter((p) => p.id !== selfId) });
+    },
+    update(changes) {
+      updates.push(changes);
+      const { selfId, participants } = state.value;
+      state.next({
+        ...state.value,
+        participants: participants.map((p) => (p.id === selfId ? { ...p, ...changes } : p)),
+      });
+    },
+    muteParticipant: noop,
+    endMeeting: noop,
+    sendDirectMessage: noop,
+    reconnect: noop,
+    close: noop,
+  };
+}
+
+export interface Contexts {
+  room?: RoomClient | undefined;
+  call?: CallClient | undefined;
+}
+
+export interface ContextProviders {
+  room: ContextProvider<typeof roomContext>;
+  call: ContextProvider<typeof callContext>;
+}
+
+/** Makes `host` provide the room and call clients to elements inside it, as `<meet-room>` does. */
+export function provideContexts(host: HTMLElement, contexts: Contexts): ContextProviders {
+  return {
+    room: new ContextProvider(host, { context: roomContext, initialValue: contexts.room }),
+    call: new ContextProvider(host, { context: callContext, initialValue: contexts.call }),
+  };
+}
+
+/**
+ * Renders `template` inside a wrapper that provides the contexts, and
+ * resolves once its first element has rendered. `providers.x.setValue()`
+ * swaps a client.
+ */
+export async function contextFixture<T extends HTMLElement>(
+  template: TemplateResult,
+  contexts: Contexts,
+  wrapperStyle = '',
+): Promise<{ el: T; wrapper: HTMLDivElement; providers: ContextProviders }> {
+  const wrapper = await fixture<HTMLDivElement>(html`<div style=${wrapperStyle}></div>`);
+  const providers = provideContexts(wrapper, contexts);
+  render(template, wrapper);
+  const el = wrapper.firstElementChild as T;
+  await (el as Partial<{ updateComplete: Promise<unknown> }>).updateComplete;
+  return { el, wrapper, providers };
+}
