@@ -45,6 +45,14 @@ function localWorkersPlugin() {
       if (context.path === '/__meetkit__/sfu/stats') {
         return { body: JSON.stringify(sfu.stats()), type: 'json' };
       }
+      const session = /^\/__meetkit__\/sfu\/sessions\/([0-9a-f]+)$/.exec(context.path);
+      if (session) {
+        const found = sfu.sessions.get(session[1]);
+        const body = found
+          ? { open: true, published: [...found.published.keys()].sort(), pulled: found.pulled.size }
+          : { open: false, published: [], pulled: 0 };
+        return { body: JSON.stringify(body), type: 'json' };
+      }
       if (context.path === '/__meetkit__/sfu/faults') {
         const query = Object.fromEntries(new URLSearchParams(context.querystring));
         const settings = { status: 503, rate: 0, failNext: 0, delayMs: 0 };

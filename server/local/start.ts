@@ -1,6 +1,7 @@
 /**
- * `npm start`: builds the widget, runs the Worker under `wrangler dev` on
- * 127.0.0.1:8787 (demo at /, widget at /meetkit.js), and serves a
+ * `npm start`: builds the widget, starts the local SFU (the Calls API on
+ * 127.0.0.1:8789), runs the Worker under `wrangler dev` on 127.0.0.1:8787
+ * pointed at it (demo at /, widget at /meetkit.js), and serves a
  * "third-party" host page on 127.0.0.1:8788 that embeds it from the other
  * origin. Ctrl-C stops everything it started.
  */
@@ -8,9 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot, startLocalWorker } from '../../tests/support/local-worker.js';
 import { startStaticServer } from '../../tests/support/static-server.js';
+import { startLocalSfu } from './sfu/calls-server.js';
+import { LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET, localCallsVars } from './sfu/local-app.js';
 
 const WORKER_PORT = 8787;
 const HOST_PAGE_PORT = 8788;
+const SFU_PORT = 8789;
 
 const build = spawnSync(process.execPath, [join(projectRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
   cwd: projectRoot,
@@ -18,7 +22,13 @@ const build = spawnSync(process.execPath, [join(projectRoot, 'node_modules/vite/
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
+const sfu = await startLocalSfu({
+  appId: LOCAL_CALLS_APP_ID,
+  appSecret: LOCAL_CALLS_APP_SECRET,
+  port: SFU_PORT,
+});
 const worker = await startLocalWorker({
+  vars: localCallsVars(sfu.callsApiUrl),
   port: WORKER_PORT,
   inheritOutput: true,
   persistTo: join(projectRoot, '.wrangler/state'),
@@ -30,6 +40,7 @@ console.log(`
     Demo:                 ${worker.url}/?room=demo
     Widget:               ${worker.url}/meetkit.js  (classic script: ${worker.url}/meetkit.iife.js)
     Third-party page:     ${hostPage.url}/?room=demo  (embeds the widget from the other origin)
+    Local SFU:            ${sfu.callsApiUrl}  (the Calls API; stats at ${sfu.url}/__local/stats)
   Press Ctrl-C to stop.
 `);
 
@@ -37,7 +48,7 @@ let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  await Promise.all([worker.stop(), hostPage.stop()]);
+  await Promise.all([worker.stop(), hostPage.stop(), sfu.close()]);
   process.exit(0);
 }
 process.on('SIGINT', () => void stop());

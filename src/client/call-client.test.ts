@@ -1,6 +1,6 @@
 import { expect, waitUntil } from '@open-wc/testing';
 import { filter, firstValueFrom, map } from 'rxjs';
-import { freshRoom, localWorkers, sfuStats } from '../test-support/local-workers.js';
+import { freshRoom, localWorkers, sfuSession } from '../test-support/local-workers.js';
 import { createCallClient, type MeetCallClient } from './call-client.js';
 import type { RemoteMedia } from './call-types.js';
 import { createMediaApi } from './media-api.js';
@@ -44,6 +44,8 @@ async function join(m: Member, name: string) {
   m.room.join(name, { microphone: m.call.snapshot.microphone, camera: m.call.snapshot.camera });
   await firstValueFrom(m.room.state$.pipe(filter((s) => selfOf(s) !== null)));
 }
+
+const sessionOf = (m: Member) => m.call.sessionId ?? '';
 
 const remoteOf = (m: Member, id: string, ready: (media: RemoteMedia) => boolean) =>
   firstValueFrom(
@@ -92,7 +94,8 @@ describe('call client', () => {
     await join(ann, 'Ann');
     await join(bob, 'Bob');
     await remoteOf(bob, ann.id(), (m) => m.stream.getAudioTracks().length === 1);
-    const pulledBefore = (await sfuStats()).pulledTracks;
+    const bobSession = sessionOf(bob);
+    const pulledBefore = (await sfuSession(bobSession)).pulled;
 
     await ann.call.setMicrophone(false);
     await firstValueFrom(
@@ -102,21 +105,49 @@ describe('call client', () => {
     await firstValueFrom(
       bob.room.participants$.pipe(filter((ps) => ps.some((p) => p.id === ann.id() && p.microphone))),
     );
-    expect((await sfuStats()).pulledTracks).to.equal(pulledBefore);
+    expect((await sfuSession(bobSession)).pulled).to.equal(pulledBefore);
   });
 
-  it('leaves nothing behind on the SFU after leaving', async () => {
+  it('drops a screen share the sharer stopped, in the same session', async () => {
+    const room = freshRoom('screen');
+    const ann = await member(room);
+    const bob = await member(room);
+    const errors: string[] = [];
+    bob.call.errors$.subscribe((e) => errors.push(e.message));
+    ann.call.errors$.subscribe((e) => errors.push(e.message));
+    await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    await ann.call.setScreenShare(true);
+    const media = await remoteOf(bob, ann.id(), (m) => m.screen !== null);
+    await framesDecoded(media.screen!);
+    const annSession = sessionOf(ann);
+    expect((await sfuSession(annSession)).published).to.deep.equal(['screen']);
+    await ann.call.setScreenShare(false);
+    await firstValueFrom(bob.call.remote$.pipe(filter((all) => !all.get(ann.id())?.screen)));
+    await waitUntil(
+      async () => (await sfuSession(annSession)).published.length === 0,
+      'screen closed on the SFU',
+    );
+    // Same session: no error, no recovery.
+    expect(errors).to.deep.equal([]);
+    expect((await sfuSession(annSession)).open).to.equal(true);
+  });
+
+  it('leaves nothing behind on the SFU after leaving, and releases the camera', async () => {
     const room = freshRoom('leave');
     const ann = await member(room);
     await ann.call.setCamera(true);
     await join(ann, 'Ann');
-    await waitUntil(async () => (await sfuStats()).publishedTracks > 0, 'published');
-    const before = await sfuStats();
+    await firstValueFrom(ann.room.self$.pipe(filter((self) => !!self?.tracks.camera)));
+    const annSession = sessionOf(ann);
+    expect((await sfuSession(annSession)).published).to.deep.equal(['camera']);
+    const camera = ann.call.snapshot.cameraStream!.getVideoTracks()[0]!;
     ann.room.leave();
-    await waitUntil(
-      async () => (await sfuStats()).publishedTracks === before.publishedTracks - 1,
-      'closed on the SFU',
-    );
-    expect(ann.call.snapshot.camera).to.equal(false);
+    await waitUntil(async () => {
+      const held = await sfuSession(annSession);
+      return held.published.length === 0 && held.pulled === 0;
+    }, 'tracks closed on the SFU');
+    await firstValueFrom(ann.call.local$.pipe(filter((local) => !local.camera)));
+    expect(camera.readyState).to.equal('ended');
   });
 });

@@ -36,6 +36,8 @@ export interface MeetCallClient extends CallClient {
   switchDevice(kind: DeviceKind): Promise<void>;
   /** Media state for `meet-room`'s join: what to announce. */
   readonly snapshot: LocalMedia;
+  /** The current Calls session, for diagnostics; null outside the meeting. */
+  readonly sessionId: string | null;
   /** Stops everything, closes the Calls session and completes every observable. */
   close(): void;
 }
@@ -106,6 +108,9 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       try {
         await work();
       } catch (error) {
+        // Left the meeting meanwhile: the room closed our tracks, nothing to recover.
+        if (!selfOf(roomState) || (error instanceof MediaApiError && error.status === 403)) return;
+        console.warn('Meetkit: media negotiation failed', error);
         report(
           'connection-failed',
           error instanceof MediaApiError ? error.message : 'Video connection problem: trying to recover',
@@ -229,7 +234,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   async function syncSubscriptions(): Promise<void> {
     syncQueued = false;
     const s = session;
-    if (!s || s.closed) return;
+    if (!s || s.closed || selfOf(roomState)?.id !== s.selfId) return;
     const wanted = new Map<string, { participantId: string; slot: MediaKind }>();
     for (const p of participants) {
       if (p.id === s.selfId) continue;
@@ -341,7 +346,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   async function startSession(selfId: string): Promise<void> {
     await stopSession();
     const { sessionId, iceServers } = await withRetry(() => api.session());
-    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ iceServers });
     const s: MediaSession = {
       selfId,
       id: sessionId,
@@ -383,7 +388,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       .map((t) => t.mid!);
     s.pc.close();
     remote.next(new Map());
-    if (mids.length > 0) {
+    // After leaving, the room has closed our tracks already (and would refuse us).
+    if (mids.length > 0 && selfOf(roomState)?.id === s.selfId) {
       await api.close({ sessionId: s.id, mids }).catch(() => {
         // The room closes a departed participant's tracks too; this is the polite path.
       });
@@ -456,6 +462,9 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     screenShareSupported,
     get snapshot() {
       return local.value;
+    },
+    get sessionId() {
+      return session?.id ?? null;
     },
     setMicrophone: (on) => setDevice('microphone', on),
     setCamera: (on) => setDevice('camera', on),

@@ -18,6 +18,7 @@ export class MediaApiError extends Error {
 
   /** The service was busy or unreachable: the same request may work in a moment. */
   get retryable(): boolean {
+    if (this.code === 'media-unavailable') return false; // Not configured: asking again will not help.
     return this.status === 0 || this.status === 429 || this.status >= 500;
   }
 }

@@ -1,4 +1,5 @@
 import type { LeaveReason, Participant } from '../protocol/index.js';
+import type { CallError } from '../client/call-types.js';
 import type { RoomError } from '../client/room-client.js';
 
 /**
@@ -14,8 +15,12 @@ export interface MeetEventDetails {
   'meet-participant-joined': { participant: Participant };
   /** Someone else left. */
   'meet-participant-left': { participant: Participant; reason: LeaveReason };
-  /** Something went wrong; `fatal` means the room connection is over. */
-  'meet-error': RoomError;
+  /**
+   * Something went wrong: with the room (`fatal` means its connection is
+   * over), or with a device or the media connection (never fatal; `kind`
+   * names the device).
+   */
+  'meet-error': RoomError | (CallError & { fatal: false });
 }
 
 export type MeetEventName = keyof MeetEventDetails;

@@ -40,3 +40,14 @@ export async function injectCallsFaults(faults: {
   const query = new URLSearchParams(Object.entries(faults).map(([k, v]) => [k, String(v)]));
   await fetch(`/__meetkit__/sfu/faults?${query.toString()}`);
 }
+
+/** What the local SFU holds for one Calls session (a track ref's `sessionId`). */
+export async function sfuSession(
+  id: string,
+): Promise<{ open: boolean; published: string[]; pulled: number }> {
+  return (await fetch(`/__meetkit__/sfu/sessions/${id}`)).json() as Promise<{
+    open: boolean;
+    published: string[];
+    pulled: number;
+  }>;
+}

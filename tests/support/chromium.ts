@@ -19,7 +19,8 @@ export function findChromium(): string {
   return path;
 }
 
-export function chromiumArgs({ media = false } = {}): string[] {
+/** `fps`: frame rate of the fake camera (Chromium's default is 20). */
+export function chromiumArgs({ media = false, fps = 0 } = {}): string[] {
   const args = [
     '--no-sandbox',
     '--disable-gpu',
@@ -32,7 +33,7 @@ export function chromiumArgs({ media = false } = {}): string[] {
   if (media) {
     args.push(
       '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
+      fps ? `--use-fake-device-for-media-stream=fps=${fps}` : '--use-fake-device-for-media-stream',
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
     );

@@ -68,3 +68,24 @@ export function withVideoStartBitrate(sdp: string, kbps = 2500): string {
     return sdp.replace(fmtp, (_line, params: string) => `a=fmtp:${vp8} ${params};${bitrate}`);
   return sdp.replace(new RegExp(`^(a=rtpmap:${vp8} VP8/90000)$`, 'm'), `$1\r\na=fmtp:${vp8} ${bitrate}`);
 }
+
+/**
+ * werift's answer may group m-lines the offer did not (none at all when every
+ * m-line is stopped, or a stopped one), which browsers reject: an answer may
+ * only bundle what the offer bundled.
+ */
+export function bundleLikeOffer(answer: string, offer: string): string {
+  const offered = /^a=group:BUNDLE(.*)$/m.exec(offer)?.[1]?.trim().split(/\s+/) ?? [];
+  return answer
+    .split('\r\n')
+    .flatMap((line) => {
+      if (!line.startsWith('a=group:BUNDLE')) return [line];
+      const mids = line
+        .slice('a=group:BUNDLE'.length)
+        .trim()
+        .split(/\s+/)
+        .filter((mid) => offered.includes(mid));
+      return mids.length > 0 ? [`a=group:BUNDLE ${mids.join(' ')}`] : [];
+    })
+    .join('\r\n');
+}

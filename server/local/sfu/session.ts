@@ -6,11 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket } from 'werift';
-import { createPeer, keepLoopbackCandidates, withVideoStartBitrate } from './peer.js';
+import { bundleLikeOffer, createPeer, keepLoopbackCandidates, withVideoStartBitrate } from './peer.js';
 import type { SessionDescription } from '../../calls/schema.js';
 
 /** How long a session that negotiated waits for its connection before an operation gives up (425). */
 export const CONNECT_WAIT_MS = 5_000;
+/** Like Calls: after losing connectivity a session has this long to come back. */
+const RECONNECT_WINDOW_MS = 30_000;
+/** When to ask publishers for keyframes after a subscriber's answer. */
+const KEYFRAME_RETRIES_MS = [0, 250, 1_000];
 /** Keyframe requests to one publisher at most this often. */
 const KEYFRAME_INTERVAL_MS = 300;
 
@@ -51,8 +55,13 @@ export class SfuSession {
   forwarded = 0;
 
   constructor(private readonly onClosed: (session: SfuSession) => void) {
+    let lost: ReturnType<typeof setTimeout> | undefined;
     this.pc.connectionStateChange.subscribe((state) => {
-      if (state === 'connected') this.#requestKeyframesForPulled();
+      clearTimeout(lost);
+      if (state === 'connected')
+        for (const delay of KEYFRAME_RETRIES_MS)
+          setTimeout(() => !this.closed && this.#requestKeyframesForPulled(), delay);
+      if (state === 'disconnected') lost = setTimeout(() => this.close(), RECONNECT_WINDOW_MS);
       if (state === 'failed' || state === 'closed') this.close();
     });
   }
@@ -144,10 +153,8 @@ export class SfuSession {
         const track: PulledTrack = { mid, source, session: this, transceiver, active: true };
         this.pulled.set(mid, track);
         source.subscribers.add(track);
-        // A subscriber's own keyframe requests (PLI, FIR) go to the publisher.
-        transceiver.sender.onRtcp.subscribe((packet) => {
-          if (packet.type === 206) requestKeyframe(source);
-        });
+        // A subscriber's own keyframe requests go to the publisher.
+        transceiver.sender.onPictureLossIndication.subscribe(() => requestKeyframe(source));
         return mid;
       }),
     };
@@ -157,7 +164,10 @@ export class SfuSession {
   async renegotiate(answer: SessionDescription): Promise<void> {
     await this.pc.setRemoteDescription(answer);
     this.offerOutstanding = false;
-    if (this.connected) this.#requestKeyframesForPulled();
+    if (!this.connected) return; // Asked for once the connection is up.
+    // A keyframe sent before the new sender is ready is lost: ask again shortly.
+    for (const delay of KEYFRAME_RETRIES_MS)
+      setTimeout(() => !this.closed && this.#requestKeyframesForPulled(), delay);
   }
 
   /** Stops tracks by mid; with a browser offer (m-lines stopped), answers it. */
@@ -229,7 +239,9 @@ export class SfuSession {
     const local = this.pc.localDescription!;
     let sdp = keepLoopbackCandidates(local.sdp);
     // Every answer goes to a browser that sends: keep its start bitrate in each one.
-    if (local.type === 'answer') sdp = withVideoStartBitrate(sdp);
+    if (local.type === 'answer') {
+      sdp = bundleLikeOffer(withVideoStartBitrate(sdp), this.pc.remoteDescription?.sdp ?? '');
+    }
     return { type: local.type as 'offer' | 'answer', sdp };
   }
 }

@@ -90,12 +90,64 @@ export const meetRoomStyles = css`
     border-color: var(--_accent);
     color: var(--_accent-text);
   }
-  [part='controls'] {
+  [hidden] {
+    display: none !important;
+  }
+  [part='media-error'] {
+    display: flex;
+    gap: var(--_space);
+    align-items: center;
+    justify-content: space-between;
+    margin-bottom: var(--_space);
+    padding: var(--_space) calc(var(--_space) * 1.5);
+    border: 1px solid var(--_danger);
+    border-radius: calc(var(--_radius) / 1.5);
+  }
+  .lobby-layout {
+    display: grid;
+    gap: calc(var(--_space) * 2);
+    grid-template-columns: repeat(auto-fit, minmax(16em, 1fr));
+    align-items: start;
+  }
+  [part='preview'] {
+    aspect-ratio: 16 / 9;
+    width: 100%;
+  }
+  .lobby-side {
+    display: flex;
+    flex-direction: column;
+    gap: calc(var(--_space) * 1.5);
+  }
+  .toggles {
     display: flex;
     flex-wrap: wrap;
     gap: var(--_space);
   }
-  [part='controls'] .end {
-    margin-inline-start: auto;
+  .meeting {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space);
+  }
+  .stage {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space);
+  }
+  [part='grid'] {
+    flex: 3 1 24em;
+    min-height: var(--meet-room-grid-min-height, 360px);
+  }
+  [part='people'] {
+    flex: 1 1 14em;
+  }
+  [part='people'] ul {
+    grid-template-columns: 1fr;
+  }
+  .bar {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space);
+    align-items: center;
+    justify-content: space-between;
   }
 `;

@@ -7,8 +7,15 @@ import '../../meetkit.js';
 import { MeetRoom, REMEMBERED_NAME_KEY } from './meet-room.js';
 
 const shadow = (el: MeetRoom) => el.shadowRoot!;
+/** Every button in the element, its inner elements' shadow roots included. */
+function allButtons(root: ShadowRoot | Element): HTMLButtonElement[] {
+  const found = [...root.querySelectorAll('button')];
+  for (const child of root.querySelectorAll('*'))
+    if (child.shadowRoot) found.push(...allButtons(child.shadowRoot));
+  return found;
+}
 const button = (el: MeetRoom, name: string) =>
-  [...shadow(el).querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
+  allButtons(shadow(el)).find((b) => b.textContent?.trim() === name || b.getAttribute('aria-label') === name);
 const joinButton = (el: MeetRoom) => button(el, 'Join')!;
 const participantNames = (el: MeetRoom) =>
   [...shadow(el).querySelectorAll('[part~="participant"] .name')].map((n) => n.textContent?.trim());
@@ -44,6 +51,7 @@ describe('<meet-room>', () => {
     await expect(el).to.be.accessible();
 
     const left = oneEvent(el, 'meet-left');
+    await waitUntil(() => button(el, 'Leave') && !button(el, 'Leave')!.disabled);
     button(el, 'Leave')!.click();
     expect((await left).detail.reason).to.equal('left');
   });
@@ -74,9 +82,10 @@ describe('<meet-room>', () => {
     const raised = waitUntil(() =>
       shadow(ann).querySelector('[data-hand-raised]')?.textContent?.includes('Bob'),
     );
+    await waitUntil(() => button(bob, 'Raise hand') && !button(bob, 'Raise hand')!.disabled);
     button(bob, 'Raise hand')!.click();
     await raised;
-    expect(button(bob, 'Lower hand')!.getAttribute('aria-pressed')).to.equal('true');
+    await waitUntil(() => button(bob, 'Raise hand')!.getAttribute('aria-pressed') === 'true');
 
     const bobLeft = oneEvent(ann, 'meet-participant-left');
     bob.remove();
@@ -84,6 +93,69 @@ describe('<meet-room>', () => {
     expect(detail).to.deep.include({ reason: 'disconnected' });
     expect(detail.participant.name).to.equal('Bob');
     await waitUntil(() => participantNames(ann).length === 1);
+  });
+
+  it('previews the camera in the lobby and joins with it on', async () => {
+    const el = await lobby(freshRoom('preview'), 'Pia');
+    const preview = shadow(el).querySelector('meet-participant-tile[part="preview"]')!;
+    expect(preview.hasAttribute('camera-off')).to.equal(true);
+    button(el, 'Camera off')!.click();
+    await waitUntil(() => !preview.hasAttribute('camera-off'), 'camera preview', { timeout: 5_000 });
+    const video = preview.shadowRoot!.querySelector('video')!;
+    await waitUntil(() => video.readyState >= 2, 'preview plays', { timeout: 5_000 });
+    expect(button(el, 'Camera on')!.getAttribute('aria-pressed')).to.equal('true');
+
+    const joined = oneEvent(el, 'meet-joined');
+    joinButton(el).click();
+    expect((await joined).detail.participant).to.include({ camera: true, microphone: false });
+    const grid = shadow(el).querySelector('meet-participant-grid')!;
+    await waitUntil(() => grid.shadowRoot?.querySelector('meet-participant-tile[local]:not([camera-off])'));
+    button(el, 'Leave')!.click();
+    await oneEvent(el, 'meet-left');
+  });
+
+  it('says what to do when the camera is blocked, and fires meet-error', async () => {
+    const el = await lobby(freshRoom('denied'), 'Dee');
+    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+    try {
+      const error = oneEvent(el, 'meet-error');
+      button(el, 'Camera off')!.click();
+      const { detail } = await error;
+      expect(detail).to.include({ code: 'permission-denied', fatal: false });
+      await el.updateComplete;
+      const alert = shadow(el).querySelector('[part="media-error"]');
+      expect(alert?.getAttribute('role')).to.equal('alert');
+      expect(alert?.textContent).to.contain('site settings');
+      expect(button(el, 'Camera off')!.getAttribute('aria-pressed')).to.equal('false');
+    } finally {
+      navigator.mediaDevices.getUserMedia = original;
+    }
+  });
+
+  it('shows what the host page slots instead of the default meeting layout', async () => {
+    const { open } = await localWorkers();
+    const el = await fixture<MeetRoom>(
+      html`<meet-room room=${freshRoom('slotted')} server=${open} name="Sam"
+        ><div class="custom"><meet-controls></meet-controls></div
+      ></meet-room>`,
+    );
+    await waitUntil(() => joinButton(el) && !joinButton(el).disabled);
+    const slot = shadow(el).querySelector('slot')!;
+    expect(slot.closest('[part="meeting"]')!.hasAttribute('hidden')).to.equal(true);
+    el.join();
+    await oneEvent(el, 'meet-joined');
+    await el.updateComplete;
+    expect(slot.closest('[part="meeting"]')!.hasAttribute('hidden')).to.equal(false);
+    expect(slot.assignedElements()[0]?.className).to.equal('custom');
+    // The slotted controls reach the room through context: Leave works.
+    const leave = el
+      .querySelector('meet-controls')!
+      .shadowRoot!.querySelector<HTMLButtonElement>('[part~="leave"]')!;
+    await waitUntil(() => !leave.disabled);
+    const left = oneEvent(el, 'meet-left');
+    leave.click();
+    await left;
   });
 
   it('lets a host end the meeting for everyone', async () => {

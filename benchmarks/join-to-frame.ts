@@ -1,0 +1,109 @@
+/**
+ * Join → first remote video frame: Ann, camera on in the lobby, clicks Join
+ * on the third-party demo page; we time until Bob's page (already in the
+ * meeting) presents her first decoded frame. Next to it, in the same
+ * browser, the peer-to-peer floor: two RTCPeerConnections in one page, from
+ * createOffer to the first frame presented.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumArgs, findChromium } from '../tests/support/chromium.js';
+import type { StaticServer } from '../tests/support/static-server.js';
+
+/** Resolves with the wall-clock time of the first frame presented by a remote tile's video. */
+const FIRST_REMOTE_FRAME = () =>
+  new Promise<number>((resolve) => {
+    const find = (): HTMLVideoElement | null => {
+      const grid = document.querySelector('meet-room')?.shadowRoot?.querySelector('meet-participant-grid');
+      const tile = grid?.shadowRoot?.querySelector('meet-participant-tile:not([local])');
+      const video = tile?.shadowRoot?.querySelector('video');
+      return video?.srcObject ? video : null;
+    };
+    const poll = () => {
+      const video = find();
+      if (!video) return void requestAnimationFrame(poll);
+      video.requestVideoFrameCallback((now) => resolve(performance.timeOrigin + now));
+    };
+    poll();
+  });
+
+const P2P_FIRST_FRAME = async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  const start = performance.now();
+  const a = new RTCPeerConnection();
+  const b = new RTCPeerConnection();
+  a.onicecandidate = (e) => e.candidate && void b.addIceCandidate(e.candidate);
+  b.onicecandidate = (e) => e.candidate && void a.addIceCandidate(e.candidate);
+  const video = document.createElement('video');
+  video.muted = true;
+  document.body.append(video);
+  const frame = new Promise<number>((resolve) => {
+    b.ontrack = (e) => {
+      video.srcObject = new MediaStream([e.track]);
+      void video.play();
+      video.requestVideoFrameCallback((now) => resolve(now));
+    };
+  });
+  for (const track of stream.getTracks()) a.addTrack(track, stream);
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription(await b.createAnswer());
+  await a.setRemoteDescription(b.localDescription!);
+  const elapsed = (await frame) - start;
+  a.close();
+  b.close();
+  video.remove();
+  for (const track of stream.getTracks()) track.stop();
+  return elapsed;
+};
+
+export interface JoinToFrameResult {
+  sfuMs: number[];
+  p2pMs: number[];
+}
+
+export async function measureJoinToFrame(
+  workerUrl: string,
+  hostSite: StaticServer,
+  runs: number,
+  browser?: Browser,
+): Promise<JoinToFrameResult> {
+  const own =
+    browser ??
+    (await chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) }));
+  const result: JoinToFrameResult = { sfuMs: [], p2pMs: [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      const room = `bench-${Date.now()}-${run}`;
+      const open = async (): Promise<Page> => {
+        const context = await own.newContext({ permissions: ['camera', 'microphone'] });
+        const page = await context.newPage();
+        await page.goto(`${hostSite.url}/?${new URLSearchParams({ room, server: workerUrl }).toString()}`);
+        return page;
+      };
+      const [ann, bob] = await Promise.all([open(), open()]);
+      await bob.getByLabel('Your name').fill('Bob');
+      await bob.getByRole('button', { name: 'Join' }).click();
+      await bob.locator('meet-participant-grid meet-participant-tile[local]').waitFor();
+      await ann.getByRole('button', { name: /^Camera/ }).click();
+      await ann.locator('meet-participant-tile[part="preview"]:not([camera-off])').waitFor();
+      await ann.getByLabel('Your name').fill('Ann');
+      await ann.getByRole('button', { name: 'Join' }).waitFor();
+
+      const frame = bob.evaluate(FIRST_REMOTE_FRAME);
+      const joinedAt = await ann.evaluate(() => {
+        const join = document
+          .querySelector('meet-room')!
+          .shadowRoot!.querySelector<HTMLButtonElement>('button.primary')!;
+        const at = performance.timeOrigin + performance.now();
+        join.click();
+        return at;
+      });
+      result.sfuMs.push((await frame) - joinedAt);
+      result.p2pMs.push(await bob.evaluate(P2P_FIRST_FRAME));
+      await Promise.all([ann.context().close(), bob.context().close()]);
+    }
+  } finally {
+    if (!browser) await own.close();
+  }
+  return result;
+}
