@@ -7,6 +7,10 @@ import { defineConfig } from 'vite';
  */
 export default defineConfig({
   publicDir: 'demo',
+  resolve: {
+    // rxjs ships an ES2015 build beside its ES5 one: native classes, no tslib helpers, smaller.
+    conditions: ['es2015', 'module', 'browser', 'production'],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -17,6 +21,7 @@ export default defineConfig({
     rolldownOptions: {
       // The classic build finds its origin through document.currentScript instead.
       checks: { emptyImportMeta: false },
+      output: { minify: true },
     },
     lib: {
       entry: 'src/meetkit.ts',
