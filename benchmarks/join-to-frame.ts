@@ -76,6 +76,8 @@ export async function measureJoinToFrame(
       const room = `bench-${Date.now()}-${run}`;
       const open = async (): Promise<Page> => {
         const context = await own.newContext({ permissions: ['camera', 'microphone'] });
+        // tsx keeps function names with a `__name` helper that the page does not have.
+        await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
         const page = await context.newPage();
         await page.goto(`${hostSite.url}/?${new URLSearchParams({ room, server: workerUrl }).toString()}`);
         return page;
