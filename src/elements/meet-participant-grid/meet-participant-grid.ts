@@ -8,7 +8,9 @@ import type { RoomClient } from '../../client/room-client.js';
 import type { RoomState } from '../../client/room-state.js';
 import type { Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
+import type { Devices } from '../../client/devices.js';
 import { callContext } from '../call-context.js';
+import { devicesContext } from '../devices-context.js';
 import '../meet-participant-tile/meet-participant-tile.js';
 import { ObserveController } from '../observe-controller.js';
 import { roomContext } from '../room-context.js';
@@ -50,7 +52,13 @@ export class MeetParticipantGrid extends LitElement {
   @state()
   private callClient: CallClient | undefined;
 
+  @consume({ context: devicesContext, subscribe: true })
+  @state()
+  private devices: Devices | undefined;
+
   @state() private size = { width: 0, height: 0 };
+  /** The speaker chosen in the device picker, for every tile's sound. */
+  readonly #speaker = new ObserveController<string | null>(this);
 
   readonly #room = new ObserveController<RoomState>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
@@ -72,6 +80,7 @@ export class MeetParticipantGrid extends LitElement {
 
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('roomClient')) this.#room.observe(this.roomClient?.state$);
+    if (changed.has('devices')) this.#speaker.observe(this.devices?.selected$('audiooutput'));
     if (changed.has('callClient')) {
       this.#local.observe(this.callClient?.local$);
       this.#remote.observe(this.callClient?.remote$);
@@ -127,6 +136,7 @@ export class MeetParticipantGrid extends LitElement {
             .stream=${tile.stream}
             ?local=${tile.local}
             ?screen-share=${tile.screenShare}
+            sink-id=${this.#speaker.value ?? ''}
             style=${styleMap({
               left: `${rect?.x ?? 0}px`,
               top: `${rect?.y ?? 0}px`,

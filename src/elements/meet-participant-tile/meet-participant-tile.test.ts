@@ -144,6 +144,18 @@ describe('<meet-participant-tile>', () => {
     expect(el.isUpdatePending, 'nothing is followed once removed').to.be.false;
   });
 
+  it('plays the sound on the chosen speaker', async () => {
+    const el = await tile(ada, await fakeDeviceStream());
+    const speakers = (await navigator.mediaDevices.enumerateDevices()).filter(
+      (d) => d.kind === 'audiooutput',
+    );
+    const speaker = speakers.find((d) => d.deviceId !== 'default') ?? speakers[0]!;
+    el.sinkId = speaker.deviceId;
+    const sound = audio(el) as HTMLAudioElement & { sinkId: string };
+    await waitUntil(() => sound.sinkId === speaker.deviceId, 'sound goes to the chosen speaker');
+    expect(el.getAttribute('sink-id')).to.equal(null);
+  });
+
   it('mirrors your own camera and never plays your sound', async () => {
     const el = await tile(ada, await fakeDeviceStream(), { local: true });
     expect(audio(el)).to.equal(null);

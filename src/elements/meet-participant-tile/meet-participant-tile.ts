@@ -34,6 +34,8 @@ export class MeetParticipantTile extends LitElement {
   @property({ type: Boolean, reflect: true }) local = false;
   /** The tile shows a screen share: whole (not cropped), not mirrored. */
   @property({ type: Boolean, reflect: true, attribute: 'screen-share' }) screenShare = false;
+  /** Speaker for this participant's sound (`setSinkId`); empty: the default one. */
+  @property({ attribute: 'sink-id' }) sinkId = '';
 
   /** Reflects the participant's microphone being off. Set from `participant`. */
   @property({ type: Boolean, reflect: true }) muted = false;
@@ -57,6 +59,14 @@ export class MeetParticipantTile extends LitElement {
     super.disconnectedCallback();
     this.#unwatch?.();
     this.#unwatch = undefined;
+  }
+
+  protected override updated(): void {
+    const audio = this.renderRoot.querySelector<HTMLAudioElement & { sinkId?: string }>('audio');
+    if (audio && 'setSinkId' in audio && audio.sinkId !== this.sinkId) {
+      // A speaker that went away falls back to the default; nothing to tell the user.
+      audio.setSinkId(this.sinkId).catch(() => undefined);
+    }
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
