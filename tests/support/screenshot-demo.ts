@@ -12,7 +12,10 @@ import { startStaticServer } from './static-server.js';
 
 const stack = await startMediaStack();
 const host = await startStaticServer(join(projectRoot, 'demo/host'));
-const browser = await chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) });
+const browser = await chromium.launch({
+  executablePath: findChromium(),
+  args: chromiumArgs({ media: true }),
+});
 try {
   const room = `screenshot-${Date.now().toString(36)}`;
   const pages = [];
@@ -34,7 +37,10 @@ try {
   await grace.getByRole('button', { name: 'Raise hand' }).click();
   await grace.getByRole('button', { name: 'Share screen' }).click();
   await ada.locator('meet-participant-tile[screen-share]:not([local])').waitFor();
-  await ada.locator('meet-participant-grid meet-participant-tile:not([local]):not([camera-off])').nth(1).waitFor();
+  await ada
+    .locator('meet-participant-grid meet-participant-tile:not([local]):not([camera-off])')
+    .nth(1)
+    .waitFor();
   await ada.waitForTimeout(1_500); // Let the fake screen and cameras paint a few frames.
   await ada.screenshot({ path: join(projectRoot, 'docs/demo.png') });
 } finally {
