@@ -45,7 +45,9 @@ function localWorkersPlugin() {
       if (context.path === '/__meetkit__/sfu/stats') {
         return { body: JSON.stringify(sfu.stats()), type: 'json' };
       }
-      const session = /^\/__meetkit__\/sfu\/sessions\/([0-9a-f]+)$/.exec(context.path);
+      const session = /^\/__meetkit__\/sfu\/sessions\/([0-9a-f]+)(\/drop)?$/.exec(context.path);
+      // Simulates the SFU losing a session (a crash, a network cut) for recovery tests.
+      if (session?.[2]) sfu.sessions.get(session[1])?.close();
       if (session) {
         const found = sfu.sessions.get(session[1]);
         const body = found

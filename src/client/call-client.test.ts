@@ -1,6 +1,6 @@
 import { expect, waitUntil } from '@open-wc/testing';
 import { filter, firstValueFrom, map } from 'rxjs';
-import { freshRoom, localWorkers, sfuSession } from '../test-support/local-workers.js';
+import { dropSfuSession, freshRoom, localWorkers, sfuSession } from '../test-support/local-workers.js';
 import { createCallClient, type MeetCallClient } from './call-client.js';
 import type { RemoteMedia } from './call-types.js';
 import { createMediaApi } from './media-api.js';
@@ -131,6 +131,33 @@ describe('call client', () => {
     // Same session: no error, no recovery.
     expect(errors).to.deep.equal([]);
     expect((await sfuSession(annSession)).open).to.equal(true);
+  });
+
+  it('recovers with a new session when the SFU loses the old one', async function () {
+    this.timeout(45_000);
+    const room = freshRoom('recover');
+    const ann = await member(room);
+    const bob = await member(room);
+    await ann.call.setCamera(true);
+    await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const before = await remoteOf(bob, ann.id(), (m) => m.stream.getVideoTracks().length === 1);
+    (await framesDecoded(before.stream)).remove();
+    const oldTrack = before.stream.getVideoTracks()[0]!;
+    const lost = sessionOf(ann);
+
+    await dropSfuSession(lost);
+    // Ann publishes again from a new session; Bob pulls the new track and sees her again.
+    const self = await firstValueFrom(
+      ann.room.self$.pipe(filter((me) => !!me?.tracks.camera && !me.tracks.camera.startsWith(lost))),
+    );
+    expect(sessionOf(ann)).to.not.equal(lost);
+    const again = await remoteOf(bob, ann.id(), (m) => {
+      const tracks = m.stream.getVideoTracks();
+      return tracks.length === 1 && tracks[0] !== oldTrack;
+    });
+    (await framesDecoded(again.stream)).remove();
+    expect(self!.tracks.camera).to.equal(`${sessionOf(ann)}/camera`);
   });
 
   it('leaves nothing behind on the SFU after leaving, and releases the camera', async () => {

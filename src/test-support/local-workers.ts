@@ -51,3 +51,8 @@ export async function sfuSession(
     pulled: number;
   }>;
 }
+
+/** Makes the local SFU drop a session, as if it crashed or the network cut it off. */
+export async function dropSfuSession(id: string): Promise<void> {
+  await fetch(`/__meetkit__/sfu/sessions/${id}/drop`);
+}

@@ -1,0 +1,64 @@
+/** ICE servers handed to browsers: TURN when configured, STUN otherwise, none for a local SFU. */
+import { describe, expect, it } from 'vitest';
+import { iceServersFor } from '../room/media-gateway.js';
+import { CallsError } from './errors.js';
+import { CLOUDFLARE_STUN, generateTurnServers, isLocalCallsUrl } from './ice-servers.js';
+
+const turnAnswer = {
+  iceServers: [
+    { urls: ['stun:stun.cloudflare.com:3478', 'stun:stun.cloudflare.com:53'] },
+    {
+      urls: [
+        'turn:turn.cloudflare.com:3478?transport=udp',
+        'turn:turn.cloudflare.com:53?transport=udp',
+        'turns:turn.cloudflare.com:443?transport=tcp',
+      ],
+      username: 'user',
+      credential: 'secret',
+    },
+  ],
+};
+
+describe('ICE servers', () => {
+  it('asks Cloudflare TURN for short-lived credentials and drops port 53', async () => {
+    const requests: { url: string; init: RequestInit }[] = [];
+    const servers = await generateTurnServers({
+      keyId: 'key-id',
+      apiToken: 'api-token',
+      ttl: 999_999,
+      fetch: (url, init) => {
+        requests.push({ url: String(url), init: init! });
+        return Promise.resolve(Response.json(turnAnswer, { status: 201 }));
+      },
+    });
+    expect(requests[0]!.url).toBe(
+      'https://rtc.live.cloudflare.com/v1/turn/keys/key-id/credentials/generate-ice-servers',
+    );
+    expect(new Headers(requests[0]!.init.headers).get('authorization')).toBe('Bearer api-token');
+    expect(JSON.parse(String(requests[0]!.init.body))).toEqual({ ttl: 172_800 });
+    expect(servers).toEqual([
+      { urls: ['stun:stun.cloudflare.com:3478'] },
+      {
+        urls: ['turn:turn.cloudflare.com:3478?transport=udp', 'turns:turn.cloudflare.com:443?transport=tcp'],
+        username: 'user',
+        credential: 'secret',
+      },
+    ]);
+  });
+
+  it('reports a failing TURN service as a typed error', async () => {
+    const failing = generateTurnServers({
+      keyId: 'k',
+      apiToken: 't',
+      fetch: () => Promise.resolve(Response.json({ error: 'nope' }, { status: 503 })),
+    });
+    await expect(failing).rejects.toBeInstanceOf(CallsError);
+    await expect(failing).rejects.toMatchObject({ status: 503, retryable: true });
+  });
+
+  it('gives STUN without TURN, and nothing at all for a local SFU', async () => {
+    expect(await iceServersFor({ CALLS_API_URL: undefined } as never)).toEqual([CLOUDFLARE_STUN]);
+    expect(await iceServersFor({ CALLS_API_URL: 'http://127.0.0.1:8789/v1' } as never)).toEqual([]);
+    expect(isLocalCallsUrl('https://rtc.live.cloudflare.com/v1')).toBe(false);
+  });
+});
