@@ -27,7 +27,7 @@ describe('ICE servers', () => {
       apiToken: 'api-token',
       ttl: 999_999,
       fetch: (url, init) => {
-        requests.push({ url: String(url), init: init! });
+        requests.push({ url: url as string, init: init! });
         return Promise.resolve(Response.json(turnAnswer, { status: 201 }));
       },
     });
@@ -35,7 +35,7 @@ describe('ICE servers', () => {
       'https://rtc.live.cloudflare.com/v1/turn/keys/key-id/credentials/generate-ice-servers',
     );
     expect(new Headers(requests[0]!.init.headers).get('authorization')).toBe('Bearer api-token');
-    expect(JSON.parse(String(requests[0]!.init.body))).toEqual({ ttl: 172_800 });
+    expect(JSON.parse(requests[0]!.init.body as string)).toEqual({ ttl: 172_800 });
     expect(servers).toEqual([
       { urls: ['stun:stun.cloudflare.com:3478'] },
       {
