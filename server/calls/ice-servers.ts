@@ -58,3 +58,21 @@ export function isLocalCallsUrl(url: string | undefined): boolean {
   const host = z.url().safeParse(url).success ? new URL(url).hostname : '';
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 }
+
+/** What a browser gets: none for a local SFU, TURN when configured (STUN if TURN fails), else STUN. */
+export async function iceServersFor(config: {
+  callsApiUrl?: string | undefined;
+  turnKeyId?: string | undefined;
+  turnApiToken?: string | undefined;
+}): Promise<IceServer[]> {
+  if (isLocalCallsUrl(config.callsApiUrl)) return [];
+  if (config.turnKeyId && config.turnApiToken) {
+    try {
+      return await generateTurnServers({ keyId: config.turnKeyId, apiToken: config.turnApiToken });
+    } catch (error) {
+      // STUN still connects most people; a TURN outage must not stop the call.
+      console.error('media: TURN credentials failed, serving STUN only', error);
+    }
+  }
+  return [CLOUDFLARE_STUN];
+}

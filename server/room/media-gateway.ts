@@ -8,8 +8,7 @@ import * as z from 'zod/mini';
 import { media, type Participant } from '../../src/protocol/index.js';
 import { createCallsClient, type CallsClient } from '../calls/client.js';
 import { CallsError } from '../calls/errors.js';
-import { CLOUDFLARE_STUN, generateTurnServers, isLocalCallsUrl } from '../calls/ice-servers.js';
-import type { IceServer } from '../calls/schema.js';
+import { iceServersFor } from '../calls/ice-servers.js';
 import type { Env } from '../env.js';
 
 /** What the room keeps per participant about their Calls session (in the socket attachment). */
@@ -44,19 +43,6 @@ export function callsClientFor(env: Env): CallsClient | null {
     appSecret: env.CALLS_APP_SECRET,
     baseUrl: env.CALLS_API_URL || undefined,
   });
-}
-
-export async function iceServersFor(env: Env): Promise<IceServer[]> {
-  if (isLocalCallsUrl(env.CALLS_API_URL)) return [];
-  if (env.TURN_KEY_ID && env.TURN_KEY_API_TOKEN) {
-    try {
-      return await generateTurnServers({ keyId: env.TURN_KEY_ID, apiToken: env.TURN_KEY_API_TOKEN });
-    } catch (error) {
-      // STUN still connects most people; a TURN outage must not stop the call.
-      console.error('media: TURN credentials failed, serving STUN only', error);
-    }
-  }
-  return [CLOUDFLARE_STUN];
 }
 
 function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown): T {
@@ -123,7 +109,11 @@ export async function handleMediaOperation(
       const old = context.binding;
       const [sessionId, iceServers] = await Promise.all([
         calls.newSession({ correlationId: context.self.id }),
-        iceServersFor(context.env),
+        iceServersFor({
+          callsApiUrl: context.env.CALLS_API_URL,
+          turnKeyId: context.env.TURN_KEY_ID,
+          turnApiToken: context.env.TURN_KEY_API_TOKEN,
+        }),
       ]);
       context.bind({ sessionId, published: {} });
       if (old) void closeAll(calls, old);
