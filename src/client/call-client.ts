@@ -16,7 +16,7 @@ import type {
 } from './call-types.js';
 import { MediaApiError, type MediaApi } from './media-api.js';
 import type { RoomClient } from './room-client.js';
-import { selfOf } from './room-state.js';
+import { emptyRoomState, selfOf, type RoomState } from './room-state.js';
 
 type DeviceKind = Exclude<MediaKind, 'screen'>;
 
@@ -421,9 +421,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     if (session) await enqueue(() => sendTracks([kind]));
   }
 
-  let roomState = { selfId: null, participants: [], lobby: 0, meeting: null, mediaKey: null } as Parameters<
-    typeof selfOf
-  >[0];
+  let roomState: RoomState = emptyRoomState;
   subscriptions.push(
     room.state$.subscribe((state) => {
       roomState = state;
