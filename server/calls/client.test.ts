@@ -175,6 +175,25 @@ describe('Calls client against the local SFU', () => {
     expect((await calls.getSession(pub.sessionId)).tracks).toEqual([]);
   });
 
+  it('collects a published track that sends nothing, as Calls does after 30 s', async () => {
+    const quiet = await startLocalSfu({ ...APP, silentTrackMs: 200 });
+    try {
+      const client = createCallsClient({ ...APP, baseUrl: quiet.callsApiUrl });
+      const pc = peer();
+      const transceiver = pc.addTransceiver(new MediaStreamTrack({ kind: 'video' }), {
+        direction: 'sendonly',
+      });
+      await pc.setLocalDescription(await pc.createOffer());
+      const session = await client.newSession();
+      await client.publish(session, description(pc), [{ mid: transceiver.mid!, trackName: 'silent' }]);
+      expect((await client.getSession(session)).tracks).toHaveLength(1);
+      await eventually(() => quiet.stats().publishedTracks === 0);
+      expect((await client.getSession(session)).tracks).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it('rejects a wrong app secret without retrying', async () => {
     const wrong = createCallsClient({ ...APP, appSecret: 'wrong', baseUrl: sfu.callsApiUrl });
     await expect(wrong.newSession()).rejects.toMatchObject({ status: 401, retryable: false });

@@ -21,7 +21,7 @@ afterEach(() => {
   }
 });
 
-async function member(roomName: string): Promise<Member> {
+async function member(roomName: string, idleUnpublishMs?: number): Promise<Member> {
   const { open } = await localWorkers();
   const room = createRoomClient({ server: open, room: roomName });
   let state = { selfId: null as string | null, mediaKey: null as string | null };
@@ -33,6 +33,7 @@ async function member(roomName: string): Promise<Member> {
     room,
     api,
     getStream: (request) => navigator.mediaDevices.getUserMedia(request),
+    ...(idleUnpublishMs === undefined ? {} : { idleUnpublishMs }),
   });
   const m = { room, call, id: () => state.selfId! };
   members.push(m);
@@ -106,6 +107,27 @@ describe('call client', () => {
       bob.room.participants$.pipe(filter((ps) => ps.some((p) => p.id === ann.id() && p.microphone))),
     );
     expect((await sfuSession(bobSession)).pulled).to.equal(pulledBefore);
+  });
+
+  it('closes a track muted for long (Calls would collect it) and publishes anew on unmute', async () => {
+    const room = freshRoom('long-mute');
+    const ann = await member(room, 300);
+    const bob = await member(room);
+    await ann.call.setMicrophone(true);
+    await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const first = await remoteOf(bob, ann.id(), (m) => m.stream.getAudioTracks().length === 1);
+    const annSession = sessionOf(ann);
+
+    await ann.call.setMicrophone(false);
+    await waitUntil(async () => (await sfuSession(annSession)).published.length === 0, 'muted track closed');
+    await firstValueFrom(bob.call.remote$.pipe(filter((all) => !all.get(ann.id()))));
+
+    await ann.call.setMicrophone(true);
+    const again = await remoteOf(bob, ann.id(), (m) => m.stream.getAudioTracks().length === 1);
+    expect(again.stream.getAudioTracks()[0]).to.not.equal(first.stream.getAudioTracks()[0]);
+    expect((await sfuSession(annSession)).published).to.deep.equal(['microphone']);
+    await waitUntil(() => !again.stream.getAudioTracks()[0]!.muted, 'sound arrives again');
   });
 
   it('drops a screen share the sharer stopped, in the same session', async () => {

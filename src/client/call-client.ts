@@ -29,6 +29,12 @@ export interface CallClientOptions {
   getDisplayMedia?: () => Promise<MediaStream>;
   /** Waits between retries of a failed media request (ms). */
   retryDelaysMs?: readonly number[];
+  /**
+   * A muted microphone or camera-off track sends nothing, and Calls collects
+   * a track without packets after 30 s. After this long off it is closed on
+   * purpose, and published anew when turned on again. Default 20 s.
+   */
+  idleUnpublishMs?: number;
 }
 
 export interface MeetCallClient extends CallClient {
@@ -73,6 +79,8 @@ const DISCONNECTED_GRACE_MS = 5_000;
 export function createCallClient(options: CallClientOptions): MeetCallClient {
   const { room, api } = options;
   const retryDelays = options.retryDelaysMs ?? [250, 1_000, 2_500];
+  const idleUnpublishMs = options.idleUnpublishMs ?? 20_000;
+  const idleTimers: Partial<Record<DeviceKind, ReturnType<typeof setTimeout>>> = {};
   const screenShareSupported =
     typeof navigator !== 'undefined' && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
   const getDisplayMedia =
@@ -418,7 +426,14 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     }
     publishLocal();
     announce();
+    clearTimeout(idleTimers[kind]);
+    // Off: the sender keeps its place (turning back on soon needs no renegotiation), for a while.
+    if (!on) idleTimers[kind] = setTimeout(() => void enqueue(() => unpublishIdle(kind)), idleUnpublishMs);
     if (session) await enqueue(() => sendTracks([kind]));
+  }
+
+  async function unpublishIdle(kind: DeviceKind): Promise<void> {
+    if (!tracks[kind]) await unpublish(kind);
   }
 
   let roomState: RoomState = emptyRoomState;
@@ -445,6 +460,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
 
   /** Left the meeting: the session closes and the devices are released. */
   async function leaveCall(): Promise<void> {
+    for (const timer of Object.values(idleTimers)) clearTimeout(timer);
     await stopSession();
     for (const kind of SLOTS) {
       tracks[kind]?.stop();

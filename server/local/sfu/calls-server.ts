@@ -27,6 +27,8 @@ export interface LocalSfuOptions {
   appSecret: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Tracks without packets this long are closed, like Calls does after 30 s. */
+  silentTrackMs?: number;
 }
 
 export interface LocalSfu {
@@ -61,6 +63,14 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
   const sessions = new Map<string, SfuSession>();
   const closedSessions = new Set<string>();
   const faults = new Faults();
+  const silentTrackMs = options.silentTrackMs ?? 30_000;
+  const collector = setInterval(
+    () => {
+      for (const session of sessions.values()) session.collectSilentTracks(silentTrackMs);
+    },
+    Math.min(5_000, silentTrackMs / 2),
+  );
+  collector.unref();
   let forwardedByClosed = 0;
 
   const stats = (): LocalSfuStats => {
@@ -266,6 +276,7 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     sessions,
     stats,
     async close() {
+      clearInterval(collector);
       for (const session of [...sessions.values()]) session.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -31,6 +31,8 @@ export interface PublishedTrack {
   subscribers: Set<PulledTrack>;
   active: boolean;
   lastKeyframeRequest: number;
+  /** Last RTP packet (or publication) time: Calls collects tracks silent for 30 s. */
+  lastPacketAt: number;
 }
 
 export interface PulledTrack {
@@ -119,11 +121,13 @@ export class SfuSession {
       subscribers: new Set(),
       active: true,
       lastKeyframeRequest: 0,
+      lastPacketAt: Date.now(),
     };
     this.published.set(name, published);
     const forward = (track: MediaStreamTrack) => {
       published.track = track;
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+        published.lastPacketAt = Date.now();
         if (!published.active) return;
         for (const subscriber of published.subscribers) {
           if (!subscriber.active) continue;
@@ -192,6 +196,13 @@ export class SfuSession {
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     return { tracks: results, answer: this.#localDescription() };
+  }
+
+  /** Closes published tracks that sent nothing for `idleMs`, as Calls does. */
+  collectSilentTracks(idleMs: number, now = Date.now()): void {
+    for (const published of [...this.published.values()]) {
+      if (published.active && now - published.lastPacketAt > idleMs) this.#unpublish(published);
+    }
   }
 
   #unpublish(published: PublishedTrack): void {
