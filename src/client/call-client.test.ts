@@ -109,6 +109,19 @@ describe('call client', () => {
     expect((await sfuSession(bobSession)).pulled).to.equal(pulledBefore);
   });
 
+  it('turns the microphone off when a host mutes this participant', async () => {
+    const room = freshRoom('host-mute');
+    const host = await member(room);
+    const guest = await member(room);
+    await join(host, 'Host');
+    await guest.call.setMicrophone(true);
+    await join(guest, 'Guest');
+    const microphone = guest.call.snapshot.cameraStream!.getAudioTracks()[0]!;
+    host.room.muteParticipant(guest.id());
+    await firstValueFrom(guest.call.local$.pipe(filter((local) => !local.microphone)));
+    expect(microphone.readyState).to.equal('ended');
+  });
+
   it('closes a track muted for long (Calls would collect it) and publishes anew on unmute', async () => {
     const room = freshRoom('long-mute');
     const ann = await member(room, 300);

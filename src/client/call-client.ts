@@ -5,7 +5,6 @@
  * participants' tracks as they appear in the room, one negotiation at a time.
  */
 import { BehaviorSubject, distinctUntilChanged, map, Subject, type Subscription } from 'rxjs';
-import type { Participant } from '../protocol/index.js';
 import type {
   CallClient,
   CallError,
@@ -60,7 +59,11 @@ interface MediaSession {
   selfId: string;
   id: string;
   pc: RTCPeerConnection;
-  /** Our send transceivers: kept for microphone and camera (mute = no track), closed for a screen. */
+  /**
+   * Our send transceivers. A microphone or camera turned off keeps its
+   * transceiver with no track (until `idleUnpublishMs`); a screen share that
+   * ends is closed at once.
+   */
   senders: Partial<Record<MediaKind, RTCRtpTransceiver>>;
   /** `sessionId/trackName` of what we publish. */
   published: Partial<Record<MediaKind, string>>;
@@ -98,7 +101,6 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   const errors = new Subject<CallError>();
   const tracks: Partial<Record<MediaKind, MediaStreamTrack>> = {};
   let session: MediaSession | null = null;
-  let participants: readonly Participant[] = [];
   let closed = false;
   let queue: Promise<void> = Promise.resolve();
   let syncQueued = false;
@@ -226,14 +228,20 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     const s = session;
     const transceiver = s?.senders[kind];
     if (!s || s.closed || !transceiver) return;
-    const mid = transceiver.mid!;
     delete s.senders[kind];
     delete s.published[kind];
     announce();
-    transceiver.stop();
+    await closeTransceivers(s, [transceiver]);
+  }
+
+  /** Stops transceivers and closes their tracks on the SFU, with an offer that says so. */
+  async function closeTransceivers(s: MediaSession, transceivers: RTCRtpTransceiver[]): Promise<void> {
+    const mids = transceivers.map((t) => t.mid!);
+    for (const transceiver of transceivers) transceiver.stop();
     await s.pc.setLocalDescription(await s.pc.createOffer());
+    const offer = s.pc.localDescription!;
     const { answer } = await withRetry(() =>
-      api.close({ sessionId: s.id, mids: [mid], offer: { type: 'offer', sdp: s.pc.localDescription!.sdp } }),
+      api.close({ sessionId: s.id, mids, offer: { type: 'offer', sdp: offer.sdp } }),
     );
     if (answer) await s.pc.setRemoteDescription(answer);
   }
@@ -244,7 +252,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     const s = session;
     if (!s || s.closed || selfOf(roomState)?.id !== s.selfId) return;
     const wanted = new Map<string, { participantId: string; slot: MediaKind }>();
-    for (const p of participants) {
+    for (const p of roomState.participants) {
       if (p.id === s.selfId) continue;
       for (const slot of SLOTS) {
         const ref = p.tracks[slot];
@@ -291,20 +299,13 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   }
 
   async function dropPulled(s: MediaSession, gone: PulledTrack[]): Promise<void> {
-    for (const t of gone) {
-      s.pulled.delete(t.ref);
-      s.pc
-        .getTransceivers()
-        .find((tr) => tr.mid === t.mid)
-        ?.stop();
-    }
+    for (const t of gone) s.pulled.delete(t.ref);
     rebuildRemote();
-    await s.pc.setLocalDescription(await s.pc.createOffer());
-    const offer = s.pc.localDescription!;
-    const { answer } = await withRetry(() =>
-      api.close({ sessionId: s.id, mids: gone.map((t) => t.mid), offer: { type: 'offer', sdp: offer.sdp } }),
+    const mids = new Set(gone.map((t) => t.mid));
+    await closeTransceivers(
+      s,
+      s.pc.getTransceivers().filter((t) => t.mid !== null && mids.has(t.mid)),
     );
-    if (answer) await s.pc.setRemoteDescription(answer);
   }
 
   function attachReceived(s: MediaSession, transceiver: RTCRtpTransceiver): void {
@@ -436,11 +437,38 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     if (!tracks[kind]) await unpublish(kind);
   }
 
+  async function setScreenShare(on: boolean): Promise<void> {
+    if (on === !!tracks.screen) return;
+    if (!on) {
+      tracks.screen?.stop();
+      delete tracks.screen;
+      publishLocal();
+      return enqueue(() => unpublish('screen'));
+    }
+    let stream: MediaStream;
+    try {
+      stream = await getDisplayMedia();
+    } catch (error) {
+      // Cancelling the browser's picker is a choice, not an error.
+      if ((error as Error).name !== 'NotAllowedError' && (error as Error).name !== 'AbortError')
+        report('screen-share-failed', 'Cannot share the screen', 'screen');
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (!track) return;
+    // The browser's own "Stop sharing" button.
+    track.addEventListener('ended', () => {
+      if (tracks.screen === track) void setScreenShare(false);
+    });
+    tracks.screen = track;
+    publishLocal();
+    if (session) await enqueue(() => sendTracks(['screen']));
+  }
+
   let roomState: RoomState = emptyRoomState;
   subscriptions.push(
     room.state$.subscribe((state) => {
       roomState = state;
-      participants = state.participants;
       scheduleSync();
     }),
     room.state$
@@ -482,33 +510,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     },
     setMicrophone: (on) => setDevice('microphone', on),
     setCamera: (on) => setDevice('camera', on),
-    async setScreenShare(on) {
-      if (on === !!tracks.screen) return;
-      if (!on) {
-        tracks.screen?.stop();
-        delete tracks.screen;
-        publishLocal();
-        return enqueue(() => unpublish('screen'));
-      }
-      let stream: MediaStream;
-      try {
-        stream = await getDisplayMedia();
-      } catch (error) {
-        // Cancelling the browser's picker is a choice, not an error.
-        if ((error as Error).name !== 'NotAllowedError' && (error as Error).name !== 'AbortError')
-          report('screen-share-failed', 'Cannot share the screen', 'screen');
-        return;
-      }
-      const track = stream.getVideoTracks()[0];
-      if (!track) return;
-      // The browser's own "Stop sharing" button.
-      track.addEventListener('ended', () => {
-        if (tracks.screen === track) void this.setScreenShare(false);
-      });
-      tracks.screen = track;
-      publishLocal();
-      if (session) await enqueue(() => sendTracks(['screen']));
-    },
+    setScreenShare,
     async switchDevice(kind) {
       if (!tracks[kind]) return;
       const track = await open(kind);
