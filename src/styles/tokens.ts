@@ -44,7 +44,8 @@ const darkValues = css`
 /**
  * Resolved theme as private properties (`--_x`), light by default, dark when
  * the page prefers it or `theme="dark"`; `theme="light"` forces light. A host
- * value for a `--meet-*` token wins in both schemes.
+ * value for a `--meet-*` token wins in both schemes. Also the text every
+ * element starts from, and `hidden` that hides (a `display` of its own would win).
  */
 export const themeStyles = css`
   :host {
@@ -63,6 +64,13 @@ export const themeStyles = css`
     --_radius: var(--meet-radius, 12px);
     --_space: var(--meet-spacing, 8px);
     color-scheme: light;
+    color: var(--_text);
+    font-family: var(--_font-family);
+    font-size: var(--_font-size);
+    line-height: 1.4;
+  }
+  :host([hidden]) {
+    display: none;
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {

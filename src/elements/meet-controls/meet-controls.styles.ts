@@ -3,13 +3,6 @@ import { css } from 'lit';
 export const meetControlsStyles = css`
   :host {
     display: block;
-    color: var(--_text);
-    font-family: var(--_font-family);
-    font-size: var(--_font-size);
-    line-height: 1.4;
-  }
-  :host([hidden]) {
-    display: none;
   }
   [part='toolbar'] {
     display: flex;

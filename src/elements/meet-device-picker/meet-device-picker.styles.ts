@@ -6,13 +6,6 @@ export const meetDevicePickerStyles = css`
     flex-direction: column;
     gap: calc(var(--_space) * 1.5);
     box-sizing: border-box;
-    color: var(--_text);
-    font-family: var(--_font-family);
-    font-size: var(--_font-size);
-    line-height: 1.4;
-  }
-  :host([hidden]) {
-    display: none;
   }
   [part='preview'] {
     display: block;

@@ -6,12 +6,6 @@ export const meetParticipantGridStyles = css`
     display: grid;
     box-sizing: border-box;
     min-height: 240px;
-    color: var(--_text);
-    font-family: var(--_font-family);
-    font-size: var(--_font-size);
-  }
-  :host([hidden]) {
-    display: none;
   }
   .tiles {
     position: relative;

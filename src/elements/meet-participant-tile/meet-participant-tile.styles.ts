@@ -10,15 +10,8 @@ export const meetParticipantTileStyles = css`
     min-height: 0;
     border-radius: var(--meet-tile-radius, var(--_radius));
     background: var(--_surface);
-    color: var(--_text);
-    font-family: var(--_font-family);
-    font-size: var(--_font-size);
-    line-height: 1.4;
     /* Lets the avatar and labels scale with the tile. */
     container-type: size;
-  }
-  :host([hidden]) {
-    display: none;
   }
   :host([hand-raised]) {
     outline: 3px solid var(--_accent);

@@ -8,13 +8,6 @@ export const meetRoomStyles = css`
     padding: calc(var(--_space) * 2);
     border-radius: var(--meet-room-radius, var(--_radius));
     background: var(--_background);
-    color: var(--_text);
-    font-family: var(--_font-family);
-    font-size: var(--_font-size);
-    line-height: 1.4;
-  }
-  :host([hidden]) {
-    display: none;
   }
   h2 {
     margin: 0 0 var(--_space);

@@ -346,20 +346,8 @@ export class MeetRoom extends LitElement {
           ></meet-participant-tile>
           <div class="lobby-side">
             <div class="toggles" role="group" aria-label="Before you join">
-              <button
-                type="button"
-                aria-pressed=${local?.microphone ? 'true' : 'false'}
-                @click=${() => void this.setMicrophone(!local?.microphone)}
-              >
-                Microphone ${local?.microphone ? 'on' : 'off'}
-              </button>
-              <button
-                type="button"
-                aria-pressed=${local?.camera ? 'true' : 'false'}
-                @click=${() => void this.setCamera(!local?.camera)}
-              >
-                Camera ${local?.camera ? 'on' : 'off'}
-              </button>
+              ${lobbyToggle('Microphone', !!local?.microphone, (on) => this.setMicrophone(on))}
+              ${lobbyToggle('Camera', !!local?.camera, (on) => this.setCamera(on))}
               <button
                 type="button"
                 aria-expanded=${this.choosingDevices ? 'true' : 'false'}
@@ -442,6 +430,13 @@ export class MeetRoom extends LitElement {
       </div>
     `;
   }
+}
+
+/** A lobby switch: says whether it is on, and flips it. */
+function lobbyToggle(label: string, on: boolean, set: (on: boolean) => Promise<void>) {
+  return html`<button type="button" aria-pressed=${on ? 'true' : 'false'} @click=${() => void set(!on)}>
+    ${label} ${on ? 'on' : 'off'}
+  </button>`;
 }
 
 function readRememberedName(): string {
