@@ -15,7 +15,7 @@ import {
   type ParticipantState,
   type ServerMessage,
 } from '../protocol/index.js';
-import { applyServerMessage, emptyRoomState, selfOf, type RoomState } from './room-state.js';
+import { applyServerMessage, emptyRoomState, roomViews, selfOf, type RoomState } from './room-state.js';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
 
@@ -215,19 +215,9 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
       };
   });
 
-  const state$ = state.asObservable();
   return {
     connection$: connection.pipe(distinctUntilChanged()),
-    state$,
-    self$: state$.pipe(map(selfOf), distinctUntilChanged()),
-    participants$: state$.pipe(
-      map((s) => s.participants),
-      distinctUntilChanged(),
-    ),
-    lobbyCount$: state$.pipe(
-      map((s) => s.lobby),
-      distinctUntilChanged(),
-    ),
+    ...roomViews(state.asObservable()),
     errors$: errors.asObservable(),
     events$: events.asObservable(),
     join(name, initial = {}) {

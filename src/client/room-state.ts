@@ -1,3 +1,4 @@
+import { distinctUntilChanged, map, type Observable } from 'rxjs';
 import type { Meeting, Participant, ServerMessage } from '../protocol/index.js';
 
 /** What a client knows about its room, rebuilt from each snapshot and kept by deltas. */
@@ -63,3 +64,19 @@ function patch(state: RoomState, id: string, changes: Partial<Participant>): Roo
 
 export const selfOf = (state: RoomState): Participant | null =>
   state.participants.find((p) => p.id === state.selfId) ?? null;
+
+/** What a room client exposes of its state, each changing only when it changes. */
+export function roomViews(state$: Observable<RoomState>) {
+  return {
+    state$,
+    self$: state$.pipe(map(selfOf), distinctUntilChanged()),
+    participants$: state$.pipe(
+      map((s) => s.participants),
+      distinctUntilChanged(),
+    ),
+    lobbyCount$: state$.pipe(
+      map((s) => s.lobby),
+      distinctUntilChanged(),
+    ),
+  };
+}

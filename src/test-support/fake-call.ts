@@ -7,10 +7,10 @@
 import { ContextProvider } from '@lit/context';
 import { fixture, html } from '@open-wc/testing';
 import { render, type TemplateResult } from 'lit';
-import { BehaviorSubject, distinctUntilChanged, map, Subject } from 'rxjs';
+import { BehaviorSubject, Subject } from 'rxjs';
 import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
 import type { RoomClient, RoomError, RoomEvent } from '../client/room-client.js';
-import { emptyRoomState, selfOf, type RoomState } from '../client/room-state.js';
+import { emptyRoomState, roomViews, type RoomState } from '../client/room-state.js';
 import { callContext } from '../elements/call-context.js';
 import { roomContext } from '../elements/room-context.js';
 import type { Participant, ParticipantState } from '../protocol/index.js';
@@ -179,19 +179,9 @@ export function createFakeRoom(initial: Partial<RoomState> = {}): FakeRoom {
   const updates: Partial<ParticipantState>[] = [];
   let leaves = 0;
   const noop = () => {};
-  const state$ = state.asObservable();
   return {
     connection$: new BehaviorSubject('open' as const).asObservable(),
-    state$,
-    self$: state$.pipe(map(selfOf), distinctUntilChanged()),
-    participants$: state$.pipe(
-      map((s) => s.participants),
-      distinctUntilChanged(),
-    ),
-    lobbyCount$: state$.pipe(
-      map((s) => s.lobby),
-      distinctUntilChanged(),
-    ),
+    ...roomViews(state.asObservable()),
     errors$: new Subject<RoomError>().asObservable(),
     events$: new Subject<RoomEvent>().asObservable(),
     updates,
