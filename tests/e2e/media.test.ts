@@ -3,47 +3,14 @@
  * lobby with the fake camera and microphone, and see and hear each other
  * through the Worker and the local SFU.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs, findChromium } from '../support/chromium.js';
-import { projectRoot } from '../support/local-worker.js';
-import { startMediaStack, type MediaStack } from '../support/media-stack.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useE2e } from '../support/e2e.js';
 
-let stack: MediaStack;
-let hostSite: StaticServer;
-let browser: Browser;
-const pageErrors: string[] = [];
+const e2e = useE2e();
+const { visitor, pageErrors } = e2e;
 
-beforeAll(async () => {
-  if (!existsSync(join(projectRoot, 'dist/meetkit.js'))) throw new Error('Build first: npm run build');
-  [stack, hostSite, browser] = await Promise.all([
-    startMediaStack(),
-    startStaticServer(join(projectRoot, 'demo/host')),
-    chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) }),
-  ]);
-});
-
-afterEach(() => stack.sfu.faults.set({ status: 503, rate: 0, failNext: 0, delayMs: 0 }));
-
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all([stack?.stop(), hostSite?.stop()]);
-});
-
-async function visitor(room: string): Promise<Page> {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'warning' || message.type() === 'error') pageErrors.push(message.text());
-  });
-  const params = new URLSearchParams({ room, server: stack.worker.url });
-  await page.goto(`${hostSite.url}/?${params.toString()}`);
-  return page;
-}
+afterEach(() => e2e.stack.sfu.faults.set({ status: 503, rate: 0, failNext: 0, delayMs: 0 }));
 
 /** Turns on the camera (and microphone) in the lobby, then joins. */
 async function joinWithMedia(page: Page, name: string, { microphone = true } = {}) {
@@ -129,7 +96,7 @@ describe('media across origins', () => {
     // while everyone else's stay.
     const publishing = () =>
       Object.fromEntries(
-        [...stack.sfu.sessions.values()]
+        [...e2e.stack.sfu.sessions.values()]
           .filter((s) => s.published.size > 0)
           .map((s) => [s.id, [...s.published.keys()].sort().join(',')]),
       );
@@ -149,13 +116,13 @@ describe('media across origins', () => {
   it('joins and sees video while Calls fails and answers slowly', async () => {
     const room = `faults-${Date.now()}`;
     const [ann, bob] = await Promise.all([visitor(room), visitor(room)]);
-    const injectedBefore = stack.sfu.faults.injected;
-    stack.sfu.faults.set({ status: 503, rate: 0.3, failNext: 2, delayMs: 100 });
+    const injectedBefore = e2e.stack.sfu.faults.injected;
+    e2e.stack.sfu.faults.set({ status: 503, rate: 0.3, failNext: 2, delayMs: 100 });
     await joinWithMedia(ann, 'Ann', { microphone: false });
     await joinWithMedia(bob, 'Bob', { microphone: false });
     await expectVideoFlowing(bob, 'Ann');
     await expectVideoFlowing(ann, 'Bob');
-    expect(stack.sfu.faults.injected - injectedBefore).toBeGreaterThanOrEqual(2);
+    expect(e2e.stack.sfu.faults.injected - injectedBefore).toBeGreaterThanOrEqual(2);
     await Promise.all([ann, bob].map((page) => page.context().close()));
   }, 60_000);
 });

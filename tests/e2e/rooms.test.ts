@@ -1,43 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs, findChromium } from '../support/chromium.js';
-import { projectRoot } from '../support/local-worker.js';
-import { startMediaStack, type MediaStack } from '../support/media-stack.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useE2e } from '../support/e2e.js';
 
-let stack: MediaStack;
-let hostSite: StaticServer;
-let browser: Browser;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  if (!existsSync(join(projectRoot, 'dist/meetkit.js'))) throw new Error('Build first: npm run build');
-  [stack, hostSite, browser] = await Promise.all([
-    startMediaStack(),
-    startStaticServer(join(projectRoot, 'demo/host')),
-    chromium.launch({ executablePath: findChromium(), args: chromiumArgs() }),
-  ]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all([stack?.stop(), hostSite?.stop()]);
-});
-
-/** A visitor on the third-party site, in a browser context of their own (own localStorage). */
-async function visitor(room: string, script: 'module' | 'classic' = 'module'): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  const params = new URLSearchParams({ room, server: stack.worker.url, script });
-  await page.goto(`${hostSite.url}/?${params.toString()}`);
-  return page;
-}
+const e2e = useE2e();
+const { visitor, pageErrors } = e2e;
 
 /** The people list of the room (the video grid lists names too). */
 const people = (page: Page) => page.locator('[part="participants"]');
@@ -53,7 +19,7 @@ describe('rooms across origins', () => {
     const room = `e2e-${Date.now()}`;
     const ann = await visitor(room);
     const bob = await visitor(room, 'classic');
-    expect(new URL(ann.url()).origin).not.toBe(stack.worker.url);
+    expect(new URL(ann.url()).origin).not.toBe(e2e.stack.worker.url);
 
     await joinAs(ann, 'Ann');
     await joinAs(bob, 'Bob');

@@ -1,0 +1,54 @@
+/**
+ * Shared set-up for the end-to-end tests: the Worker with the local SFU, the
+ * third-party host page on its own origin, Chromium with fake media, and
+ * visitors of that page who each have a browser context of their own.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { chromiumArgs, findChromium } from './chromium.js';
+import { projectRoot } from './local-worker.js';
+import { startMediaStack, type MediaStack } from './media-stack.js';
+import { startStaticServer, type StaticServer } from './static-server.js';
+
+export interface E2e {
+  stack: MediaStack;
+  hostSite: StaticServer;
+  /** Page errors and console warnings or errors, from every visitor. */
+  pageErrors: string[];
+  /** A visitor of the host page, in a context of their own (own storage, camera and microphone allowed). */
+  visitor(this: void, room: string, script?: 'module' | 'classic'): Promise<Page>;
+}
+
+export function useE2e(): E2e {
+  let browser: Browser | undefined;
+  const e2e = {
+    pageErrors: [] as string[],
+    async visitor(room: string, script: 'module' | 'classic' = 'module') {
+      const context = await browser!.newContext({ permissions: ['camera', 'microphone'] });
+      const page = await context.newPage();
+      page.on('pageerror', (error) => e2e.pageErrors.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'warning' || message.type() === 'error') e2e.pageErrors.push(message.text());
+      });
+      const params = new URLSearchParams({ room, server: e2e.stack.worker.url, script });
+      await page.goto(`${e2e.hostSite.url}/?${params.toString()}`);
+      return page;
+    },
+  } as E2e;
+
+  beforeAll(async () => {
+    if (!existsSync(join(projectRoot, 'dist/meetkit.js'))) throw new Error('Build first: npm run build');
+    [e2e.stack, e2e.hostSite, browser] = await Promise.all([
+      startMediaStack(),
+      startStaticServer(join(projectRoot, 'demo/host')),
+      chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([e2e.stack?.stop(), e2e.hostSite?.stop()]);
+  });
+  return e2e;
+}
