@@ -194,6 +194,23 @@ describe('Calls client against the local SFU', () => {
     }
   });
 
+  it('answers 410 for a closed session, and 425 when a negotiated session never connects', async () => {
+    const closed = await calls.newSession();
+    sfu.sessions.get(closed)!.close();
+    await expect(calls.getSession(closed)).rejects.toMatchObject({ status: 410, code: 'session_error' });
+
+    // An offer answered by the SFU, but the "browser" never applies the answer: no connection.
+    const pc = peer();
+    const transceiver = pc.addTransceiver(new MediaStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const stuck = await calls.newSession();
+    await calls.publish(stuck, description(pc), [{ mid: transceiver.mid!, trackName: 'camera' }]);
+    await expect(calls.pull(stuck, [{ sessionId: stuck, trackName: 'camera' }])).rejects.toMatchObject({
+      status: 425,
+      retryable: false,
+    });
+  }, 12_000);
+
   it('rejects a wrong app secret without retrying', async () => {
     const wrong = createCallsClient({ ...APP, appSecret: 'wrong', baseUrl: sfu.callsApiUrl });
     await expect(wrong.newSession()).rejects.toMatchObject({ status: 401, retryable: false });

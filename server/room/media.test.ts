@@ -195,6 +195,25 @@ describe('room media API', () => {
       .toBe(0);
   });
 
+  it('refuses unknown operations, other methods, missing keys and oversized bodies with typed errors', async () => {
+    const room = freshRoom('media-http');
+    const ann = await member(room, 'Ann');
+    const base = `${worker.url}/api/rooms/${room}/media`;
+    const auth = { authorization: `Bearer ${ann.id}.${ann.key}` };
+    const cases: [string, RequestInit, number, string][] = [
+      ['/teleport', { method: 'POST', headers: auth }, 404, 'not-found'],
+      ['/session', { method: 'GET', headers: auth }, 405, 'method-not-allowed'],
+      ['/session', { method: 'POST' }, 401, 'unauthorized'],
+      ['/publish', { method: 'POST', headers: auth, body: 'x'.repeat(200_000) }, 413, 'too-large'],
+      ['/publish', { method: 'POST', headers: auth, body: '{not json' }, 400, 'invalid-request'],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const response = await fetch(`${base}${path}`, init);
+      expect([path, response.status]).toEqual([path, status]);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+    }
+  });
+
   it('says clearly when the server has no Calls configured', async () => {
     const ann = await member(freshRoom('media-none'), 'Ann', () => bare);
     const { status, body } = await ann.call('session');
