@@ -4,8 +4,8 @@ import { playwrightLauncher } from '@web/test-runner-playwright';
 import { tsImport } from 'tsx/esm/api';
 
 // The same TypeScript helpers as the other suites, loaded without a global loader.
-const { chromiumArgs, findChromium } = await tsImport('./tests/support/chromium.ts', import.meta.url);
-const { startLocalWorker } = await tsImport('./tests/support/local-worker.ts', import.meta.url);
+const { chromiumArgs, findChromium } = await tsImport('./server/local/dev/chromium.ts', import.meta.url);
+const { startLocalWorker } = await tsImport('./server/local/dev/worker.ts', import.meta.url);
 const { startLocalSfu } = await tsImport('./server/local/sfu/calls-server.ts', import.meta.url);
 const { LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET, localCallsVars } = await tsImport(
   './server/local/sfu/local-app.ts',

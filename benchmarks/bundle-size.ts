@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { projectRoot } from '../tests/support/local-worker.js';
+import { projectRoot } from '../server/local/dev/worker.js';
 
 export interface BundleSize {
   file: string;

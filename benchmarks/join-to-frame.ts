@@ -6,8 +6,8 @@
  * createOffer to the first frame presented.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumArgs, findChromium } from '../tests/support/chromium.js';
-import type { StaticServer } from '../tests/support/static-server.js';
+import { chromiumArgs, findChromium } from '../server/local/dev/chromium.js';
+import type { StaticServer } from '../server/local/dev/static-server.js';
 
 /** Resolves with the wall-clock time of the first frame presented by a remote tile's video. */
 const FIRST_REMOTE_FRAME = () =>

@@ -10,10 +10,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
-import { projectRoot, startLocalWorker } from '../tests/support/local-worker.js';
-import { startMediaStack } from '../tests/support/media-stack.js';
-import { startStaticServer } from '../tests/support/static-server.js';
+import { buildWidget } from '../server/local/dev/build.js';
+import { startMediaStack } from '../server/local/dev/media-stack.js';
+import { startStaticServer } from '../server/local/dev/static-server.js';
+import { projectRoot, startLocalWorker } from '../server/local/dev/worker.js';
 import { bundleSizes } from './bundle-size.js';
 import { measureJoinToFrame } from './join-to-frame.js';
 import { runFanout, type FanoutResult } from './room-fanout.js';
@@ -155,11 +155,7 @@ async function cpu() {
 }
 
 function bundle() {
-  const build = spawnSync(process.execPath, [join(projectRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
-    cwd: projectRoot,
-    stdio: 'ignore',
-  });
-  if (build.status !== 0) throw new Error('vite build failed');
+  if (!buildWidget({ quiet: true })) throw new Error('vite build failed');
   console.log('\nBrowser payload (minified + brotli):');
   const sizes = bundleSizes();
   for (const { file, rawBytes, brotliBytes } of sizes)

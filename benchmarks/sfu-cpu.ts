@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { localCallsVars } from '../server/local/sfu/local-app.js';
-import { chromiumArgs, findChromium } from '../tests/support/chromium.js';
-import { freePort, projectRoot, startLocalWorker, stopProcessGroup } from '../tests/support/local-worker.js';
-import type { StaticServer } from '../tests/support/static-server.js';
+import { chromiumArgs, findChromium } from '../server/local/dev/chromium.js';
+import { stopProcessGroup, trackProcessGroup } from '../server/local/dev/processes.js';
+import type { StaticServer } from '../server/local/dev/static-server.js';
+import { freePort, projectRoot, startLocalWorker } from '../server/local/dev/worker.js';
 
 export interface SfuCpuResult {
   streams: number;
@@ -44,6 +45,7 @@ export async function measureSfuCpu(
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  trackProcessGroup(sfu);
   const sfuUrl = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     sfu.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('CALLS_API_URL') && resolve());

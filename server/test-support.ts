@@ -1,11 +1,7 @@
 /** Shared set-up for the room server tests. */
 import { afterAll, beforeAll } from 'vitest';
-import {
-  startLocalWorker,
-  type LocalWorker,
-  type LocalWorkerOptions,
-} from '../tests/support/local-worker.js';
-import { RoomSocket, type RoomSocketOptions } from '../tests/support/room-socket.js';
+import { startLocalWorker, type LocalWorker, type LocalWorkerOptions } from './local/dev/worker.js';
+import { RoomSocket, type RoomSocketOptions } from './local/dev/room-socket.js';
 
 /** Starts one Worker for the test file; the returned getter is valid inside tests. */
 export function useWorker(options: LocalWorkerOptions = {}): () => LocalWorker {

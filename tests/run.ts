@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromiumPath, DEFAULT_CHROMIUM } from './support/chromium.js';
-import { projectRoot } from './support/local-worker.js';
+import { buildWidget } from '../server/local/dev/build.js';
+import { chromiumPath, DEFAULT_CHROMIUM } from '../server/local/dev/chromium.js';
+import { projectRoot } from '../server/local/dev/worker.js';
 
 const bin = (name: string) => join(projectRoot, 'node_modules/.bin', name);
 
@@ -102,8 +103,8 @@ function browserSuite(chrome: string): SuiteResult {
 }
 
 const chrome = ensureChromium();
-const build = run('build', process.execPath, [join(projectRoot, 'node_modules/vite/bin/vite.js'), 'build']);
-if (build.status !== 0) fail('the build failed');
+console.log('\n━━ build ━━');
+if (!buildWidget()) fail('the build failed');
 
 const results: SuiteResult[] = [
   vitestSuite('server', 'server/vitest.config.ts'),

@@ -5,10 +5,11 @@
  * "third-party" host page on 127.0.0.1:8788 that embeds it from the other
  * origin. Ctrl-C stops everything it started.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot, startLocalWorker } from '../../tests/support/local-worker.js';
-import { startStaticServer } from '../../tests/support/static-server.js';
+import { buildWidget } from './dev/build.js';
+import { onInterrupt } from './dev/processes.js';
+import { startStaticServer } from './dev/static-server.js';
+import { projectRoot, startLocalWorker } from './dev/worker.js';
 import { startLocalSfu } from './sfu/calls-server.js';
 import { LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET, localCallsVars } from './sfu/local-app.js';
 
@@ -16,11 +17,7 @@ const WORKER_PORT = 8787;
 const HOST_PAGE_PORT = 8788;
 const SFU_PORT = 8789;
 
-const build = spawnSync(process.execPath, [join(projectRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
-  cwd: projectRoot,
-  stdio: 'inherit',
-});
-if (build.status !== 0) process.exit(build.status ?? 1);
+if (!buildWidget()) process.exit(1);
 
 const sfu = await startLocalSfu({
   appId: LOCAL_CALLS_APP_ID,
@@ -44,12 +41,7 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
+// Ctrl-C (or SIGTERM) stops the Worker, the host page and the SFU, then exits.
+onInterrupt(async () => {
   await Promise.all([worker.stop(), hostPage.stop(), sfu.close()]);
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+});

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLocalWorker } from '../../tests/support/local-worker.js';
-import { RoomSocket } from '../../tests/support/room-socket.js';
+import { RoomSocket } from '../local/dev/room-socket.js';
+import { startLocalWorker } from '../local/dev/worker.js';
 import { roomSummary } from '../test-support.js';
 
 /** workerd evicts an idle object with hibernatable sockets after about 10 s. */

@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSfu, type LocalSfu } from '../local/sfu/calls-server.js';
 import { localCallsVars, LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET } from '../local/sfu/local-app.js';
 import { createPeer } from '../local/sfu/peer.js';
-import { startLocalWorker, type LocalWorker } from '../../tests/support/local-worker.js';
-import type { RoomSocket } from '../../tests/support/room-socket.js';
+import type { RoomSocket } from '../local/dev/room-socket.js';
+import { startLocalWorker, type LocalWorker } from '../local/dev/worker.js';
 import { connect, freshRoom, joined } from '../test-support.js';
 
 let sfu: LocalSfu;

@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { chromiumArgs, findChromium } from './chromium.js';
-import { projectRoot } from './local-worker.js';
-import { startMediaStack, type MediaStack } from './media-stack.js';
-import { startStaticServer, type StaticServer } from './static-server.js';
+import { chromiumArgs, findChromium } from '../../server/local/dev/chromium.js';
+import { startMediaStack, type MediaStack } from '../../server/local/dev/media-stack.js';
+import { startStaticServer, type StaticServer } from '../../server/local/dev/static-server.js';
+import { projectRoot } from '../../server/local/dev/worker.js';
 
 export interface E2e {
   stack: MediaStack;

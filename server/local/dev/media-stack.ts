@@ -2,13 +2,9 @@
  * The whole local stack with media: the local SFU (in this process) and the
  * Worker under `wrangler dev` pointed at it. For end-to-end tests and benchmarks.
  */
-import { startLocalSfu, type LocalSfu } from '../../server/local/sfu/calls-server.js';
-import {
-  LOCAL_CALLS_APP_ID,
-  LOCAL_CALLS_APP_SECRET,
-  localCallsVars,
-} from '../../server/local/sfu/local-app.js';
-import { startLocalWorker, type LocalWorker, type LocalWorkerOptions } from './local-worker.js';
+import { startLocalSfu, type LocalSfu } from '../sfu/calls-server.js';
+import { LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET, localCallsVars } from '../sfu/local-app.js';
+import { startLocalWorker, type LocalWorker, type LocalWorkerOptions } from './worker.js';
 
 export interface MediaStack {
   sfu: LocalSfu;

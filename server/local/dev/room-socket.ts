@@ -11,7 +11,7 @@ import {
   type ClientMessage,
   type ServerMessage,
   type ServerMessageOf,
-} from '../../src/protocol/index.js';
+} from '../../../src/protocol/index.js';
 
 export interface RoomSocketOptions {
   token?: string;

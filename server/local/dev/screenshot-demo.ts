@@ -1,14 +1,14 @@
 /**
  * Regenerates docs/demo.png: a call on the third-party host page, three
  * visitors with their (fake) cameras, one sharing a screen, one hand raised.
- * `npm run build && npx tsx tests/support/screenshot-demo.ts`
+ * `npm run build && npx tsx server/local/dev/screenshot-demo.ts`
  */
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, findChromium } from './chromium.js';
-import { projectRoot } from './local-worker.js';
 import { startMediaStack } from './media-stack.js';
 import { startStaticServer } from './static-server.js';
+import { projectRoot } from './worker.js';
 
 const stack = await startMediaStack();
 const host = await startStaticServer(join(projectRoot, 'demo/host'));

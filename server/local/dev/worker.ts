@@ -1,6 +1,6 @@
 /**
- * Starts the Worker under `wrangler dev` on 127.0.0.1 for tests and
- * benchmarks, with the offline settings from TOOLCHAIN.md, and stops it by
+ * Starts the Worker under `wrangler dev` on 127.0.0.1 for `npm start`, tests
+ * and benchmarks, with the offline settings from TOOLCHAIN.md, and stops it by
  * its process group so no workerd is left behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,8 +9,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopProcessGroup, trackProcessGroup } from './processes.js';
 
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface LocalWorker {
   /** e.g. `http://127.0.0.1:40123` */
@@ -53,21 +54,6 @@ function runnerFreeEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/**
- * Every wrangler still running. A runner that exits without calling stop()
- * (web-test-runner does, on some paths) must not leave workerd behind.
- */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -108,8 +94,8 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  // A runner that exits without calling stop(), or is interrupted, must not leave workerd behind.
+  trackProcessGroup(child);
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -154,22 +140,4 @@ async function waitUntilReady(
     }
   }
   throw new Error(`wrangler dev was not ready within ${timeoutMs} ms:\n${output()}`);
-}
-
-export async function stopProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  signalGroup('SIGTERM');
-  const timer = setTimeout(() => signalGroup('SIGKILL'), 3_000);
-  await exited;
-  clearTimeout(timer);
-  // workerd may outlive its parent by a moment; make sure the group is gone.
-  signalGroup('SIGKILL');
 }
