@@ -31,6 +31,10 @@ export const errorCode = z.enum([
   'unknown-participant',
   /** The meeting was ended by a host. */
   'meeting-ended',
+  /** The room has as many connections as it takes (`MAX_CONNECTIONS_PER_ROOM`). */
+  'room-full',
+  /** Too many connections with this join token, or from this address. */
+  'too-many-connections',
   /** Something went wrong on the server; nothing of it is echoed. */
   'internal',
 ]);
@@ -40,4 +44,6 @@ export const FATAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
   'protocol-version',
   'unauthorized',
   'meeting-ended',
+  'room-full',
+  'too-many-connections',
 ]);

@@ -5,7 +5,7 @@
  */
 
 /** Bumped whenever a message changes shape in a way an older peer cannot read. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Room names: letters, digits, `-` and `_`, at most 64 characters. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -32,3 +32,22 @@ export const HEARTBEAT_TIMEOUT_MS = 15_000;
  */
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
+
+/**
+ * A client that hears nothing (no pong, no message) for this long treats its
+ * connection as dead and reconnects, instead of looking connected on a path
+ * that silently drops packets.
+ */
+export const SILENCE_TIMEOUT_MS = 12_000;
+
+/**
+ * How long the room keeps a participant whose connection dropped (not one
+ * that said goodbye): coming back within it resumes them as they were.
+ */
+export const RESUME_GRACE_MS = 30_000;
+
+/**
+ * Query parameter of the room socket for resuming: `<participantId>.<resumeKey>`,
+ * with the key the room sent in this participant's snapshot.
+ */
+export const RESUME_PARAM = 'resume';

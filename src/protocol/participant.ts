@@ -12,13 +12,33 @@ export type Role = z.infer<typeof role>;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** A display name: trimmed, 1–64 characters, no control characters. */
+/**
+ * Bidirectional controls (embeddings, overrides, isolates and marks) make a
+ * name display as something else ("U+202E" turns "Ann\u202Etxt.exe" around)
+ * and can reorder the text around it.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * What a reader can see: anything but separators, format characters
+ * (zero-width spaces and joiners), combining marks alone, and the few letters
+ * that render as nothing (Hangul fillers, the braille blank, the Mongolian
+ * vowel separator).
+ */
+const VISIBLE = /[^\p{Z}\p{Cc}\p{Cf}\p{M}\u115f\u1160\u180e\u2800\u3164\uffa0]/u;
+
+/** A display name: trimmed, 1–64 characters, something visible, no control or bidi characters. */
 export const displayName = z.pipe(
   z.string().check(z.trim()),
   z.string().check(
     z.minLength(1, 'Name must not be empty'),
     z.maxLength(NAME_MAX_LENGTH, `Name must be at most ${NAME_MAX_LENGTH} characters`),
     z.refine((name) => !CONTROL_CHARACTERS.test(name), 'Name must not contain control characters'),
+    z.refine(
+      (name) => !BIDI_CONTROLS.test(name),
+      'Name must not contain text-direction characters (such as U+202E)',
+    ),
+    z.refine((name) => VISIBLE.test(name), 'Name must have at least one visible character'),
   ),
 );
 
@@ -48,6 +68,11 @@ export const participant = z.object({
   role,
   /** Milliseconds since the epoch, from the server's clock. */
   joinedAt: z.number().check(z.int(), z.nonnegative()),
+  /**
+   * Set by the room while their connection is down: they keep their place
+   * (id, role, media) for `RESUME_GRACE_MS` and come back where they were.
+   */
+  reconnecting: z.optional(z.boolean()),
   ...participantState.shape,
 });
 export type Participant = z.infer<typeof participant>;

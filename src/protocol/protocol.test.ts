@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { parseClientMessage, parseServerMessage, PING_FRAME, PONG_FRAME } from './index.js';
+import { displayName, parseClientMessage, parseServerMessage, PING_FRAME, PONG_FRAME } from './index.js';
 
 const participant = {
   id: 'p1',
@@ -36,7 +36,7 @@ const validServer: Record<string, unknown> = {
   pong: { type: 'pong' },
   snapshot: {
     type: 'snapshot',
-    protocol: 1,
+    protocol: 2,
     selfId: 'p1',
     room: 'r',
     participants: [participant],
@@ -57,7 +57,7 @@ const validServer: Record<string, unknown> = {
 const invalidServer: Record<string, unknown> = {
   snapshot: {
     type: 'snapshot',
-    protocol: 1,
+    protocol: 2,
     selfId: 'p1',
     room: 'r',
     participants: [{ ...participant, role: 'king' }],
@@ -116,6 +116,30 @@ describe('protocol', () => {
     expect(
       result.ok && result.message.type === 'participant-joined' && result.message.participant.name,
     ).to.equal('Ann');
+  });
+
+  describe('display names', () => {
+    const refused: Record<string, string> = {
+      'a right-to-left override': 'Ann\u202Etxt.exe',
+      'a left-to-right isolate': '\u2066Bob',
+      'a right-to-left mark': 'Cy\u200f',
+      'only zero-width characters': '\u200b\u200c\u200d\u2060\ufeff',
+      'only a Hangul filler': '\u3164',
+      'only combining marks': '\u0301\u0308',
+      'only spaces of other kinds': '\u00a0\u2003\u3000',
+      'a control character': 'Ann\u0007',
+    };
+    for (const [what, name] of Object.entries(refused)) {
+      it(`refuses a name with ${what}`, () => {
+        expect(displayName.safeParse(name).success).to.be.false;
+      });
+    }
+    const accepted = ['Ann', 'Zoë', 'محمد', 'שרה', '李雷', '👩‍🚀 Ada', 'O\u2019Brien', 'Ana\u00a0María'];
+    for (const name of accepted) {
+      it(`accepts ${name}`, () => {
+        expect(displayName.safeParse(name)).to.deep.include({ success: true, data: name });
+      });
+    }
   });
 
   it('keeps the heartbeat frames parseable', () => {

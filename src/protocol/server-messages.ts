@@ -19,6 +19,14 @@ export const snapshot = z.object({
   meeting: z.nullable(meeting),
   /** This connection's key for the media API (`media.ts`); never sent to anyone else. */
   mediaKey: z.optional(z.string().check(z.maxLength(64))),
+  /**
+   * This connection's key for resuming after its connection drops
+   * (`RESUME_PARAM`), once it has joined; new on every connection, sent to
+   * nobody else.
+   */
+  resumeKey: z.optional(z.string().check(z.maxLength(64))),
+  /** This connection resumed a participant who was reconnecting: `selfId` is theirs. */
+  resumed: z.optional(z.boolean()),
 });
 
 export const participantJoined = z.object({
@@ -30,7 +38,7 @@ export const participantJoined = z.object({
 export const participantUpdated = z.object({
   type: z.literal('participant-updated'),
   id: participantId,
-  changes: z.partial(z.object({ ...participantState.shape, role })),
+  changes: z.partial(z.object({ ...participantState.shape, role, reconnecting: z.boolean() })),
 });
 
 export const leaveReason = z.enum(['left', 'disconnected', 'timed-out', 'meeting-ended']);
