@@ -50,16 +50,27 @@ function localWorkersPlugin() {
       if (session?.[2]) sfu.sessions.get(session[1])?.close();
       if (session) {
         const found = sfu.sessions.get(session[1]);
+        const requests = sfu.requests(session[1]);
         const body = found
-          ? { open: true, published: [...found.published.keys()].sort(), pulled: found.pulled.size }
-          : { open: false, published: [], pulled: 0 };
+          ? { open: true, published: [...found.published.keys()].sort(), pulled: found.pulled.size, requests }
+          : { open: false, published: [], pulled: 0, requests };
         return { body: JSON.stringify(body), type: 'json' };
       }
       if (context.path === '/__meetkit__/sfu/faults') {
         const query = Object.fromEntries(new URLSearchParams(context.querystring));
-        const settings = { status: 503, rate: 0, failNext: 0, delayMs: 0 };
-        for (const key of Object.keys(settings))
-          if (query[key] !== undefined) settings[key] = Number(query[key]);
+        const numbers = [
+          'status',
+          'rate',
+          'failNext',
+          'delayMs',
+          'dropResponseNext',
+          'batchErrorNext',
+          'failCloseItemNext',
+        ];
+        const texts = ['errorCode', 'batchErrorCode', 'pathIncludes'];
+        const settings = {};
+        for (const key of numbers) if (query[key] !== undefined) settings[key] = Number(query[key]);
+        for (const key of texts) if (query[key] !== undefined) settings[key] = query[key];
         sfu.faults.set(settings);
         return { body: JSON.stringify(sfu.faults.settings), type: 'json' };
       }

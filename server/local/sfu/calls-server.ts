@@ -1,7 +1,8 @@
 /**
  * The local SFU's HTTP face: the part of the Cloudflare Calls API the Worker
  * uses (CALLS-API.md), on 127.0.0.1 only, plus two local-only routes:
- * `GET /__local/stats` and `PUT /__local/faults`.
+ * `GET /__local/stats` (with request counters per session) and
+ * `PUT /__local/faults`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,8 @@ export interface LocalSfu {
   faults: Faults;
   sessions: ReadonlyMap<string, SfuSession>;
   stats(): LocalSfuStats;
+  /** The Calls API requests that reached this session so far (closed sessions included). */
+  requests(sessionId: string): SessionRequests;
   close(): Promise<void>;
 }
 
@@ -47,7 +50,39 @@ export interface LocalSfuStats {
   pulledTracks: number;
   forwardedPackets: number;
   faultsInjected: number;
+  /** Every Calls API request received, failed and refused ones included. */
+  callsApiRequests: number;
+  /** `sessions/new` requests received. */
+  newSessionRequests: number;
+  /** Per session id: what `requests(id)` gives. */
+  sessionRequests: Record<string, SessionRequests>;
 }
+
+/** Requests that reached one session, by route, counted before any fault or check. */
+export interface SessionRequests {
+  tracksNew: number;
+  renegotiate: number;
+  tracksClose: number;
+  tracksUpdate: number;
+  get: number;
+  total: number;
+}
+
+const ACTION_COUNTERS = {
+  '/tracks/new': 'tracksNew',
+  '/renegotiate': 'renegotiate',
+  '/tracks/close': 'tracksClose',
+  '/tracks/update': 'tracksUpdate',
+} as const;
+
+const noRequests = (): SessionRequests => ({
+  tracksNew: 0,
+  renegotiate: 0,
+  tracksClose: 0,
+  tracksUpdate: 0,
+  get: 0,
+  total: 0,
+});
 
 class HttpError extends Error {
   constructor(
@@ -72,6 +107,20 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
   );
   collector.unref();
   let forwardedByClosed = 0;
+  let callsApiRequests = 0;
+  let newSessionRequests = 0;
+  const sessionRequests = new Map<string, SessionRequests>();
+
+  function countRequest(path: string): void {
+    callsApiRequests++;
+    if (NEW_SESSION_ROUTE.test(path)) newSessionRequests++;
+    const [, , id, action] = SESSION_ROUTE.exec(path) ?? [];
+    if (!id) return;
+    const counts = sessionRequests.get(id) ?? noRequests();
+    sessionRequests.set(id, counts);
+    counts.total++;
+    counts[action ? ACTION_COUNTERS[action as keyof typeof ACTION_COUNTERS] : 'get']++;
+  }
 
   const stats = (): LocalSfuStats => {
     const all = [...sessions.values()];
@@ -81,6 +130,9 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
       pulledTracks: all.reduce((n, s) => n + [...s.pulled.values()].filter((t) => t.active).length, 0),
       forwardedPackets: forwardedByClosed + all.reduce((n, s) => n + s.forwarded, 0),
       faultsInjected: faults.injected,
+      callsApiRequests,
+      newSessionRequests,
+      sessionRequests: Object.fromEntries([...sessionRequests].map(([id, counts]) => [id, { ...counts }])),
     };
   };
 
@@ -189,8 +241,12 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     switch (`${method} ${action ?? ''}`) {
       case 'GET ':
         return [200, session.state()];
-      case 'POST /tracks/new':
-        return [200, await tracksNew(session, body)];
+      case 'POST /tracks/new': {
+        const answer = await tracksNew(session, body);
+        const batchError = faults.batchErrorFor(path);
+        if (batchError === null) return [200, answer];
+        return [200, { ...answer, errorCode: batchError, errorDescription: 'injected fault' }];
+      }
       case 'PUT /renegotiate': {
         const { sessionDescription } = parse(renegotiateRequest, body);
         if (!session.offerOutstanding || sessionDescription.type !== 'answer' || session.busy)
@@ -209,24 +265,49 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
       }
       case 'PUT /tracks/close': {
         const request = parse(closeTracksRequest, body);
+        const mids = request.tracks.map((t) => t.mid);
+        // The injected failure keeps the first mid open: it is left out of the close.
+        const failing = faults.failsCloseItem(path) ? mids[0] : undefined;
         return [
           200,
           await exclusive(session, async () => {
-            const { tracks, answer } = await session.closeTracks(
-              request.tracks.map((t) => t.mid),
+            const closed = await session.closeTracks(
+              mids.filter((mid) => mid !== failing),
               request.sessionDescription,
+            );
+            let next = 0;
+            const tracks = mids.map((mid) =>
+              mid === failing
+                ? { mid, errorCode: 'close_track_error', errorDescription: 'injected fault' }
+                : closed.tracks[next++],
             );
             return {
               tracks,
               requiresImmediateRenegotiation: false,
-              ...(answer ? { sessionDescription: answer } : {}),
+              ...(closed.answer ? { sessionDescription: closed.answer } : {}),
             };
           }),
         ];
       }
-      case 'PUT /tracks/update':
-        parse(updateTracksRequest, body); // Simulcast layers are not emulated: accepted, nothing to do.
-        return [200, {}];
+      case 'PUT /tracks/update': {
+        // Simulcast layers are not emulated: a pulled track is accepted and nothing changes.
+        const { tracks } = parse(updateTracksRequest, body);
+        return [
+          200,
+          {
+            requiresImmediateRenegotiation: false,
+            tracks: tracks.map((t) =>
+              t.mid && session.pulled.has(t.mid)
+                ? t
+                : {
+                    ...t,
+                    errorCode: 'update_track_error',
+                    errorDescription: 'no pulled track with this mid',
+                  },
+            ),
+          },
+        ];
+      }
       default:
         throw new HttpError(405, 'invalid_request', `${method} is not allowed here`);
     }
@@ -235,10 +316,12 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const method = req.method ?? 'GET';
+    const local = path.startsWith('/__local/');
+    if (!local) countRequest(path);
+    const dropResponse = !local && faults.dropsResponse(path);
     let status: number;
     let payload: unknown;
     try {
-      const local = path.startsWith('/__local/');
       if (!local && req.headers.authorization !== `Bearer ${options.appSecret}`)
         throw new HttpError(401, 'unauthorized', 'missing or wrong app secret');
       const body = await readJson(req);
@@ -246,7 +329,7 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
         const delay = faults.delayFor(path);
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         const failure = faults.failureFor(path);
-        if (failure !== null) throw new HttpError(failure, 'temporarily_unavailable_error', 'injected fault');
+        if (failure !== null) throw new HttpError(failure.status, failure.errorCode, 'injected fault');
       }
       [status, payload] = await route(method, path, body);
     } catch (error) {
@@ -257,6 +340,8 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
         errorDescription: error instanceof Error ? error.message : String(error),
       };
     }
+    // The request was applied; the caller never learns it.
+    if (dropResponse) return void req.socket.destroy();
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(payload));
   }
@@ -275,6 +360,7 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     faults,
     sessions,
     stats,
+    requests: (sessionId) => ({ ...(sessionRequests.get(sessionId) ?? noRequests()) }),
     async close() {
       clearInterval(collector);
       for (const session of [...sessions.values()]) session.close();
