@@ -1,24 +1,31 @@
 /**
  * A typed client for the Cloudflare Calls (Realtime SFU) HTTP API. Runs in
- * the Worker (and in Node for tests). Every response is parsed with the
- * schemas in `schema.ts`; busy or failing service answers are retried with
- * backoff; a pull of a track that is not published yet is retried until it
- * appears or a deadline passes.
+ * the Worker (and in Node for tests) and is the one layer that retries Calls
+ * requests, following CALLS-API.md ("Retrying"):
+ * - any request is sent again after 429 or `retryable_transient_error`
+ *   (documented as not processed); a GET also after a timeout, a network
+ *   error, 5xx, `internal_error` or `backend_error`;
+ * - a mutation that ends that way is never repeated blindly: the client reads
+ *   the session (`GET /sessions/{id}`) and decides from what it shows, and
+ *   never replays an offer or an answer nor asks for a second session;
+ * - final answers are thrown at once as a `CallsError` whose `kind` tells the
+ *   caller what to do next.
+ * One operation sends at most `retry.attempts` requests in all, reconciling
+ * GETs included. Every response is parsed with the schemas in `schema.ts`.
  */
 import * as z from 'zod/mini';
-import { CallsError } from './errors.js';
-import { backoffDelay, defaultRetryPolicy, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { CallsError, classifyAnswer, type CallsErrorKind, type Failure } from './errors.js';
+import { defaultRetryPolicy, parseRetryAfter, RetryBudget, type RetryPolicy } from './retry.js';
 import {
   closeTracksResponse,
   newSessionResponse,
   renegotiateResponse,
-  RETRYABLE_ERROR_CODES,
   sessionStateResponse,
   tracksResponse,
+  updateTracksResponse,
   type SessionDescription,
   type SessionState,
   type TrackObject,
-  type TracksResponse,
 } from './schema.js';
 
 export const CLOUDFLARE_CALLS_API = 'https://rtc.live.cloudflare.com/v1';
@@ -29,83 +36,140 @@ export interface CallsClientOptions {
   /** `https://rtc.live.cloudflare.com/v1` (default) or the local SFU's URL. */
   baseUrl?: string | undefined;
   retry?: Partial<RetryPolicy>;
-  /** Per attempt. */
+  /** Per request. */
   timeoutMs?: number;
-  /** How long a pull waits for a publisher's track to appear. */
-  pullDeadlineMs?: number;
   fetch?: typeof fetch;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface PublishedTrackResult {
-  mid: string;
-  trackName: string;
+/** A per-item failure, as Calls reports it inside a 200 batch. */
+export interface ItemError {
+  errorCode?: string;
+  errorDescription?: string;
 }
 
-export interface PullResult {
+/**
+ * A top-level `errorCode` that came with items that did succeed: the items
+ * were applied and are returned; the code is reported here.
+ */
+export interface TopLevelError {
+  errorCode?: string;
+  errorDescription?: string;
+}
+
+export interface PublishResult extends TopLevelError {
+  answer: SessionDescription;
+  /** One per requested track, in order; failed ones carry `errorCode`. */
+  tracks: ({ mid: string; trackName: string } & ItemError)[];
+}
+
+export interface PullResult extends TopLevelError {
   /** Present when at least one track was added: answer it with `renegotiate`. */
   offer: SessionDescription | null;
-  tracks: {
-    sessionId: string;
-    trackName: string;
-    mid?: string;
-    errorCode?: string;
-    errorDescription?: string;
-  }[];
+  /**
+   * One per requested track, in order. A track not published yet has
+   * `errorCode: 'not_found_track_error'`: ask again later, it is not awaited.
+   */
+  tracks: ({ sessionId: string; trackName: string; mid?: string } & ItemError)[];
+}
+
+export interface CloseResult extends TopLevelError {
+  /** Calls' answer to the offer given to `closeTracks`; null for a forced close. */
+  answer: SessionDescription | null;
+  /**
+   * One per requested mid. `closed: false` means the track is still open
+   * (`errorCode` says why): close it again later.
+   */
+  tracks: ({ mid: string; closed: boolean } & ItemError)[];
+}
+
+export interface UpdateResult extends TopLevelError {
+  requiresImmediateRenegotiation: boolean;
+  /** As Calls returned them; failed ones carry `errorCode: 'update_track_error'`. */
+  tracks: TrackObject[];
 }
 
 export interface CallsClient {
+  /** Not retried when the outcome is unknown (`uncertain`): a retry could leave an orphan session. */
   newSession(options?: { thirdparty?: boolean; correlationId?: string }): Promise<string>;
+  /** `tracks/new` with the browser's offer. */
   publish(
     sessionId: string,
     offer: SessionDescription,
     tracks: { mid: string; trackName: string }[],
-  ): Promise<{ answer: SessionDescription; tracks: TrackObject[] }>;
+  ): Promise<PublishResult>;
+  /** `tracks/new` with remote tracks; Calls makes the offer. */
   pull(sessionId: string, tracks: { sessionId: string; trackName: string }[]): Promise<PullResult>;
   renegotiate(sessionId: string, answer: SessionDescription): Promise<void>;
+  /** With the browser's offer (its m-lines stopped) Calls answers it; without, the close is forced. */
   closeTracks(
     sessionId: string,
     mids: string[],
-    options?: { offer?: SessionDescription; force?: boolean },
-  ): Promise<{ answer: SessionDescription | null; tracks: TrackObject[] }>;
-  updateTracks(sessionId: string, tracks: TrackObject[]): Promise<void>;
+    options?: { offer?: SessionDescription },
+  ): Promise<CloseResult>;
+  /** Idempotent: sent again (after reconciling) when its outcome is unknown. */
+  updateTracks(sessionId: string, tracks: TrackObject[]): Promise<UpdateResult>;
   getSession(sessionId: string): Promise<SessionState>;
 }
 
+type Answer<T> =
+  | ({ ok: true; status: number; value: T } & TopLevelError)
+  | { ok: false; cause: FailedAnswer };
+
+interface FailedAnswer {
+  status: number;
+  code: string;
+  message: string;
+  failure: Failure;
+  retryAfterMs: number;
+}
+
+const errorFields = z.object({
+  errorCode: z.optional(z.string()),
+  errorDescription: z.optional(z.string()),
+});
+const batchItems = z.object({ tracks: z.array(errorFields) });
+
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const itemError = (item: ItemError | undefined): ItemError =>
+  item?.errorCode
+    ? {
+        errorCode: item.errorCode,
+        ...(item.errorDescription ? { errorDescription: item.errorDescription } : {}),
+      }
+    : {};
+
+const topLevel = (answer: TopLevelError): TopLevelError => itemError(answer);
+
+const errorOf = (cause: FailedAnswer, kind: CallsErrorKind, message = cause.message) =>
+  new CallsError(cause.status, cause.code, message, kind, kind === 'busy' ? cause.retryAfterMs : 0);
+
+/** A track of the session that is still open (Calls may list closed ones as `inactive`). */
+const isOpen = (state: SessionState, mid: string) =>
+  state.tracks?.some((track) => track.mid === mid && track.status !== 'inactive') ?? false;
 
 export function createCallsClient(options: CallsClientOptions): CallsClient {
   const base = `${(options.baseUrl ?? CLOUDFLARE_CALLS_API).replace(/\/$/, '')}/apps/${encodeURIComponent(options.appId)}`;
-  const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
+  const retryOptions = { ...defaultRetryPolicy, ...options.retry };
+  const policy: RetryPolicy = { ...retryOptions, attempts: Math.max(1, retryOptions.attempts) };
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const pullDeadlineMs = options.pullDeadlineMs ?? 5_000;
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? sleepFor;
+  const newBudget = () => new RetryBudget(policy, random, sleep);
+  const sessionPath = (id: string) => `/sessions/${encodeURIComponent(id)}`;
 
-  async function request<T>(
-    method: string,
-    path: string,
-    schema: z.ZodMiniType<T>,
-    body?: unknown,
-  ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await attemptOnce(method, path, schema, body);
-      if (outcome.ok) return outcome.value;
-      const { error, retryAfterMs } = outcome;
-      if (!error.retryable || attempt >= policy.attempts) throw error;
-      await sleep(backoffDelay(policy, attempt, random, retryAfterMs));
-    }
-  }
-
-  async function attemptOnce<T>(
+  async function requestOnce<T>(
     method: string,
     path: string,
     schema: z.ZodMiniType<T>,
     body: unknown,
-  ): Promise<{ ok: true; value: T } | { ok: false; error: CallsError; retryAfterMs: number }> {
+  ): Promise<Answer<T>> {
+    const what = `Calls ${method} ${path}`;
     let response: Response;
+    let text: string;
     try {
       response = await doFetch(`${base}${path}`, {
         method,
@@ -116,62 +180,205 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
         body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      text = await response.text();
     } catch (cause) {
+      // No answer, or an answer cut off: Calls may or may not have applied the request.
       const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
-      return {
-        ok: false,
+      return failed({
+        status: 0,
+        code: timedOut ? 'timeout' : 'network_error',
+        message: timedOut ? `${what}: no answer within ${timeoutMs} ms` : `${what}: ${String(cause)}`,
+        failure: { type: 'unknown' },
         retryAfterMs: 0,
-        error: new CallsError(
-          0,
-          timedOut ? 'timeout' : 'network_error',
-          timedOut
-            ? `Calls did not answer ${method} ${path} within ${timeoutMs} ms`
-            : `Calls is unreachable: ${String(cause)}`,
-          true,
-        ),
-      };
+      });
     }
-    const json: unknown = await response.json().catch(() => undefined);
-    const errorFields = z.object({
-      errorCode: z.optional(z.string()),
-      errorDescription: z.optional(z.string()),
-    });
+    const json = parseJson(text);
     const described = errorFields.safeParse(json);
     const errorCode = described.success ? described.data.errorCode : undefined;
-    if (!response.ok || errorCode) {
-      const retryable =
-        response.status === 429 || response.status >= 500 || RETRYABLE_ERROR_CODES.has(errorCode ?? '');
-      const description = (described.success && described.data.errorDescription) || response.statusText;
-      return {
-        ok: false,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-        error: new CallsError(
-          response.status,
-          errorCode ?? `http_${response.status}`,
-          `Calls ${method} ${path}: ${response.status} ${errorCode ?? ''} ${description}`
-            .replace(/\s+/g, ' ')
-            .trim(),
-          retryable,
-        ),
-      };
-    }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      return {
-        ok: false,
+    if (response.ok && !errorCode) {
+      if (parsed.success) return { ok: true, status: response.status, value: parsed.data };
+      return failed({
+        status: response.status,
+        code: 'invalid_response',
+        message: `${what} answered an unexpected body`,
+        failure: { type: 'final', kind: 'rejected' },
         retryAfterMs: 0,
-        error: new CallsError(
-          response.status,
-          'invalid_response',
-          `Calls ${method} ${path} answered an unexpected body`,
-          false,
-        ),
-      };
+      });
     }
-    return { ok: true, value: parsed.data };
+    // Items that succeeded were applied, whatever the top-level code says.
+    const items = batchItems.safeParse(json);
+    if (parsed.success && items.success && items.data.tracks.some((item) => !item.errorCode)) {
+      return { ok: true, status: response.status, value: parsed.data, ...topLevel(described.data ?? {}) };
+    }
+    const description = (described.success && described.data.errorDescription) || response.statusText;
+    return failed({
+      status: response.status,
+      code: errorCode ?? `http_${response.status}`,
+      message: `${what}: ${response.status} ${errorCode ?? ''} ${description}`.replace(/\s+/g, ' ').trim(),
+      failure: classifyAnswer(response.status, errorCode),
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+    });
   }
 
-  const sessionPath = (id: string) => `/sessions/${encodeURIComponent(id)}`;
+  /**
+   * Sends one request, again while Calls says it did not process it. Final
+   * answers are thrown; an unknown outcome is returned for the caller to
+   * reconcile (or, for a GET, to send again).
+   */
+  async function send<T>(
+    budget: RetryBudget,
+    method: string,
+    path: string,
+    schema: z.ZodMiniType<T>,
+    body?: unknown,
+  ): Promise<Answer<T>> {
+    for (;;) {
+      await budget.spend();
+      const answer = await requestOnce(method, path, schema, body);
+      if (answer.ok) return answer;
+      const { cause } = answer;
+      budget.failed(cause.retryAfterMs);
+      if (cause.failure.type === 'final') throw errorOf(cause, cause.failure.kind);
+      if (cause.failure.type === 'unknown') return answer;
+      if (budget.left === 0) throw errorOf(cause, 'busy');
+    }
+  }
+
+  /** `GET /sessions/{id}`, sent again on any failure that is not final, within the budget. */
+  async function read(budget: RetryBudget, sessionId: string): Promise<SessionState> {
+    for (;;) {
+      const answer = await send(budget, 'GET', sessionPath(sessionId), sessionStateResponse);
+      if (answer.ok) return answer.value;
+      if (budget.left === 0) throw errorOf(answer.cause, 'busy');
+    }
+  }
+
+  /**
+   * Reads the session after a mutation whose outcome is unknown. `gone` and
+   * `rejected` answers are thrown as they are; when the session cannot be
+   * read, the mutation's outcome stays `uncertain`.
+   */
+  async function reconcile(
+    budget: RetryBudget,
+    sessionId: string,
+    cause: FailedAnswer,
+  ): Promise<SessionState> {
+    const uncertain = () =>
+      errorOf(cause, 'uncertain', `${cause.message} (and the session could not be read)`);
+    if (budget.left === 0) throw uncertain();
+    try {
+      return await read(budget, sessionId);
+    } catch (error) {
+      if (error instanceof CallsError && error.kind === 'busy') throw uncertain();
+      throw error;
+    }
+  }
+
+  /**
+   * Per-mid results of a close. A mid that failed but is not open in the
+   * session (closed earlier, e.g. by a request whose answer was lost) counts
+   * as closed; when the session cannot be read, the failure is reported.
+   */
+  async function closeResults(
+    budget: RetryBudget,
+    sessionId: string,
+    mids: string[],
+    items: TrackObject[] | undefined,
+  ): Promise<CloseResult['tracks']> {
+    const results = mids.map((mid, i) => {
+      const item = items?.[i];
+      if (!item) return { mid, closed: false, errorCode: 'invalid_response' };
+      return { mid, closed: !item.errorCode, ...itemError(item) };
+    });
+    if (results.every((result) => result.closed) || budget.left === 0) return results;
+    const state = await read(budget, sessionId).catch((error: unknown) => {
+      if (error instanceof CallsError && error.kind === 'busy') return null;
+      throw error;
+    });
+    if (!state) return results;
+    return results.map((result) =>
+      result.closed || isOpen(state, result.mid) ? result : { mid: result.mid, closed: true },
+    );
+  }
+
+  async function forcedClose(sessionId: string, mids: string[]): Promise<CloseResult> {
+    const budget = newBudget();
+    const closed = new Set<string>();
+    let open = [...new Set(mids)];
+    for (;;) {
+      const answer = await send(
+        budget,
+        'PUT',
+        `${sessionPath(sessionId)}/tracks/close`,
+        closeTracksResponse,
+        {
+          tracks: open.map((mid) => ({ mid })),
+          force: true,
+        },
+      );
+      if (answer.ok) {
+        const results = await closeResults(budget, sessionId, open, answer.value.tracks);
+        const byMid = new Map(results.map((result) => [result.mid, result]));
+        return {
+          answer: null,
+          tracks: mids.map((mid) => (closed.has(mid) ? { mid, closed: true } : byMid.get(mid)!)),
+          ...topLevel(answer),
+        };
+      }
+      // Closing is idempotent: close again only what the session still has open.
+      const state = await reconcile(budget, sessionId, answer.cause);
+      for (const mid of open) if (!isOpen(state, mid)) closed.add(mid);
+      open = open.filter((mid) => !closed.has(mid));
+      if (open.length === 0 || budget.left === 0) {
+        const { code, message } = answer.cause;
+        return {
+          answer: null,
+          tracks: mids.map((mid) =>
+            closed.has(mid)
+              ? { mid, closed: true }
+              : { mid, closed: false, errorCode: code, errorDescription: message },
+          ),
+        };
+      }
+    }
+  }
+
+  async function negotiatedClose(
+    sessionId: string,
+    mids: string[],
+    offer: SessionDescription,
+  ): Promise<CloseResult> {
+    const budget = newBudget();
+    const answer = await send(budget, 'PUT', `${sessionPath(sessionId)}/tracks/close`, closeTracksResponse, {
+      tracks: mids.map((mid) => ({ mid })),
+      force: false,
+      sessionDescription: offer,
+    });
+    if (answer.ok) {
+      const sdp = answer.value.sessionDescription;
+      if (sdp?.type !== 'answer')
+        throw new CallsError(
+          answer.status,
+          'invalid_response',
+          'Calls closed tracks but sent no answer',
+          'uncertain',
+        );
+      return {
+        answer: sdp,
+        tracks: await closeResults(budget, sessionId, mids, answer.value.tracks),
+        ...topLevel(answer),
+      };
+    }
+    const state = await reconcile(budget, sessionId, answer.cause);
+    if (mids.every((mid) => isOpen(state, mid)))
+      throw errorOf(answer.cause, 'busy', `${answer.cause.message}; the tracks are still open: not applied`);
+    throw errorOf(
+      answer.cause,
+      'uncertain',
+      `${answer.cause.message}; the tracks are closed but the answer is lost`,
+    );
+  }
 
   return {
     async newSession({ thirdparty = false, correlationId } = {}) {
@@ -179,72 +386,171 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
       if (thirdparty) query.set('thirdparty', 'true');
       if (correlationId) query.set('correlationId', correlationId);
       const suffix = query.size > 0 ? `?${query.toString()}` : '';
-      const { sessionId } = await request('POST', `/sessions/new${suffix}`, newSessionResponse);
-      return sessionId;
+      const answer = await send(newBudget(), 'POST', `/sessions/new${suffix}`, newSessionResponse);
+      if (!answer.ok)
+        throw errorOf(answer.cause, 'uncertain', `${answer.cause.message}; a session may have been created`);
+      return answer.value.sessionId;
     },
 
+    /*
+     * What GET tells after a lost publish: the published tracks are listed
+     * (local, by mid and name) once Calls applied the offer. None of them
+     * listed means not applied, unless the request is still being processed
+     * (a timeout); Calls then refuses the next negotiation with 406 until it
+     * is done. GET never shows the SDP, so a lost answer cannot be recovered.
+     */
     async publish(sessionId, offer, tracks) {
-      const response = await request('POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
+      const budget = newBudget();
+      const answer = await send(budget, 'POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
         sessionDescription: offer,
         tracks: tracks.map((t) => ({ location: 'local', mid: t.mid, trackName: t.trackName })),
       });
-      if (response.sessionDescription?.type !== 'answer')
-        throw new CallsError(200, 'invalid_response', 'Calls did not answer the offer', false);
-      return { answer: response.sessionDescription, tracks: response.tracks ?? [] };
-    },
-
-    async pull(sessionId, tracks) {
-      const deadline = Date.now() + pullDeadlineMs;
-      for (let retry = 1; ; retry++) {
-        const response: TracksResponse = await request(
-          'POST',
-          `${sessionPath(sessionId)}/tracks/new`,
-          tracksResponse,
-          {
-            tracks: tracks.map((t) => ({
-              location: 'remote',
-              sessionId: t.sessionId,
-              trackName: t.trackName,
-            })),
-          },
-        );
-        const items = (response.tracks ?? []).map((t, i) => ({
-          sessionId: t.sessionId ?? tracks[i]!.sessionId,
-          trackName: t.trackName ?? tracks[i]!.trackName,
-          ...(t.mid ? { mid: t.mid } : {}),
-          ...(t.errorCode ? { errorCode: t.errorCode, errorDescription: t.errorDescription ?? '' } : {}),
-        }));
-        const offer = response.sessionDescription?.type === 'offer' ? response.sessionDescription : null;
-        // Only when nothing was added can we simply ask again: otherwise an
-        // offer waits for its answer, and the caller pulls the rest after.
-        const allMissing =
-          !offer && items.length > 0 && items.every((t) => t.errorCode === 'not_found_track_error');
-        if (!allMissing || Date.now() >= deadline) return { offer, tracks: items };
-        await sleep(Math.min(backoffDelay(policy, retry, random), Math.max(0, deadline - Date.now())));
+      if (answer.ok) {
+        const sdp = answer.value.sessionDescription;
+        if (sdp?.type !== 'answer')
+          throw new CallsError(
+            answer.status,
+            'invalid_response',
+            'Calls took the offer but sent no answer',
+            'uncertain',
+          );
+        const items = answer.value.tracks;
+        return {
+          answer: sdp,
+          tracks: tracks.map((requested, i) => {
+            const item = items?.[i];
+            if (!item) return { ...requested, errorCode: 'invalid_response' };
+            return {
+              mid: item.mid ?? requested.mid,
+              trackName: item.trackName ?? requested.trackName,
+              ...itemError(item),
+            };
+          }),
+          ...topLevel(answer),
+        };
       }
+      const state = await reconcile(budget, sessionId, answer.cause);
+      const listed = tracks.filter((t) =>
+        state.tracks?.some(
+          (s) =>
+            s.location !== 'remote' &&
+            s.mid === t.mid &&
+            s.trackName === t.trackName &&
+            s.status !== 'inactive',
+        ),
+      );
+      if (listed.length === 0)
+        throw errorOf(answer.cause, 'busy', `${answer.cause.message}; the tracks are not there: not applied`);
+      throw errorOf(
+        answer.cause,
+        'uncertain',
+        `${answer.cause.message}; the tracks are there but the answer is lost`,
+      );
     },
 
-    async renegotiate(sessionId, answer) {
-      await request('PUT', `${sessionPath(sessionId)}/renegotiate`, renegotiateResponse, {
-        sessionDescription: answer,
+    /*
+     * What GET tells after a lost pull: pulled tracks are listed (remote, by
+     * session and name) once Calls applied it. It cannot tell a track this
+     * request pulled from one the session pulled before, so any listed track
+     * counts as applied.
+     */
+    async pull(sessionId, tracks) {
+      const budget = newBudget();
+      const answer = await send(budget, 'POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
+        tracks: tracks.map((t) => ({ location: 'remote', sessionId: t.sessionId, trackName: t.trackName })),
       });
+      if (answer.ok) {
+        const sdp = answer.value.sessionDescription;
+        const items = answer.value.tracks;
+        return {
+          offer: sdp?.type === 'offer' ? sdp : null,
+          tracks: tracks.map((requested, i) => {
+            const item = items?.[i];
+            if (!item) return { ...requested, errorCode: 'invalid_response' };
+            return {
+              ...requested,
+              ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
+              ...itemError(item),
+            };
+          }),
+          ...topLevel(answer),
+        };
+      }
+      const state = await reconcile(budget, sessionId, answer.cause);
+      const listed = tracks.filter((t) =>
+        state.tracks?.some(
+          (s) => s.location === 'remote' && s.sessionId === t.sessionId && s.trackName === t.trackName,
+        ),
+      );
+      if (listed.length === 0)
+        throw errorOf(answer.cause, 'busy', `${answer.cause.message}; the tracks are not there: not applied`);
+      throw errorOf(
+        answer.cause,
+        'uncertain',
+        `${answer.cause.message}; the tracks are there but the offer is lost`,
+      );
     },
 
-    async closeTracks(sessionId, mids, { offer, force = !offer } = {}) {
-      const response = await request('PUT', `${sessionPath(sessionId)}/tracks/close`, closeTracksResponse, {
-        tracks: mids.map((mid) => ({ mid })),
-        force,
-        ...(offer ? { sessionDescription: offer } : {}),
+    /*
+     * GET does not show whether an answer was applied; reconciling can only
+     * tell that the session is gone.
+     */
+    async renegotiate(sessionId, sdp) {
+      const budget = newBudget();
+      const answer = await send(budget, 'PUT', `${sessionPath(sessionId)}/renegotiate`, renegotiateResponse, {
+        sessionDescription: sdp,
       });
-      return { answer: response.sessionDescription ?? null, tracks: response.tracks ?? [] };
+      if (answer.ok) return;
+      await reconcile(budget, sessionId, answer.cause);
+      throw errorOf(
+        answer.cause,
+        'uncertain',
+        `${answer.cause.message}; the answer may or may not have been applied`,
+      );
+    },
+
+    closeTracks(sessionId, mids, { offer } = {}) {
+      return offer ? negotiatedClose(sessionId, mids, offer) : forcedClose(sessionId, mids);
     },
 
     async updateTracks(sessionId, tracks) {
-      await request('PUT', `${sessionPath(sessionId)}/tracks/update`, renegotiateResponse, { tracks });
+      const budget = newBudget();
+      for (;;) {
+        const answer = await send(
+          budget,
+          'PUT',
+          `${sessionPath(sessionId)}/tracks/update`,
+          updateTracksResponse,
+          {
+            tracks,
+          },
+        );
+        if (answer.ok) {
+          return {
+            requiresImmediateRenegotiation: answer.value.requiresImmediateRenegotiation ?? false,
+            tracks: answer.value.tracks ?? [],
+            ...topLevel(answer),
+          };
+        }
+        await reconcile(budget, sessionId, answer.cause);
+        if (budget.left === 0) throw errorOf(answer.cause, 'uncertain');
+      }
     },
 
     getSession(sessionId) {
-      return request('GET', sessionPath(sessionId), sessionStateResponse);
+      return read(newBudget(), sessionId);
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function failed(cause: FailedAnswer): { ok: false; cause: FailedAnswer } {
+  return { ok: false, cause };
 }

@@ -52,7 +52,7 @@ describe('ICE servers', () => {
       fetch: () => Promise.resolve(Response.json({ error: 'nope' }, { status: 503 })),
     });
     await expect(failing).rejects.toBeInstanceOf(CallsError);
-    await expect(failing).rejects.toMatchObject({ status: 503, retryable: true });
+    await expect(failing).rejects.toMatchObject({ status: 503, kind: 'busy' });
   });
 
   it('gives STUN without TURN, and nothing at all for a local SFU', async () => {

@@ -31,7 +31,8 @@ export async function generateTurnServers(config: TurnConfig): Promise<IceServer
       signal: AbortSignal.timeout(5_000),
     });
   } catch (cause) {
-    throw new CallsError(0, 'network_error', `TURN is unreachable: ${String(cause)}`, true);
+    // Minting credentials changes nothing on Cloudflare's side: asking again later is harmless.
+    throw new CallsError(0, 'network_error', `TURN is unreachable: ${String(cause)}`, 'busy');
   }
   const parsed = turnCredentialsResponse.safeParse(await response.json().catch(() => undefined));
   if (!response.ok || !parsed.success) {
@@ -39,7 +40,7 @@ export async function generateTurnServers(config: TurnConfig): Promise<IceServer
       response.status,
       'turn_error',
       `TURN credentials: ${response.status}`,
-      response.status >= 500,
+      response.status >= 500 || response.status === 429 ? 'busy' : 'rejected',
     );
   }
   return parsed.data.iceServers.map(withoutPort53).filter((server) => urlsOf(server).length > 0);

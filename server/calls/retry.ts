@@ -1,6 +1,6 @@
 /** Bounded retries with exponential backoff and full jitter. */
 export interface RetryPolicy {
-  /** Tries in all, the first included. */
+  /** Requests one operation may send in all (the first, retries and reconciling GETs). */
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -30,4 +30,36 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? 0 : Math.max(0, date - now);
+}
+
+/**
+ * The requests one operation may still send. Every request after a failure
+ * waits its backoff first, whether it repeats the step or reconciles it.
+ */
+export class RetryBudget {
+  #sent = 0;
+  #failures = 0;
+  #retryAfterMs = 0;
+
+  constructor(
+    private readonly policy: RetryPolicy,
+    private readonly random: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  get left(): number {
+    return this.policy.attempts - this.#sent;
+  }
+
+  /** Call before each request. */
+  async spend(): Promise<void> {
+    if (this.#failures > 0)
+      await this.sleep(backoffDelay(this.policy, this.#failures, this.random, this.#retryAfterMs));
+    this.#sent++;
+  }
+
+  failed(retryAfterMs: number): void {
+    this.#failures++;
+    this.#retryAfterMs = retryAfterMs;
+  }
 }

@@ -56,7 +56,7 @@ export const renegotiateResponse = z.object({ ...errorFields });
 
 export const closeTracksRequest = z.object({
   tracks: z.array(z.object({ mid: z.string() })),
-  force: z.optional(z.boolean()),
+  force: z.boolean(),
   sessionDescription: z.optional(sessionDescription),
 });
 export type CloseTracksRequest = z.infer<typeof closeTracksRequest>;
@@ -69,6 +69,12 @@ export const closeTracksResponse = z.object({
 });
 
 export const updateTracksRequest = z.object({ tracks: z.array(trackObject) });
+/** Per-item `update_track_error` for tracks that could not be updated. */
+export const updateTracksResponse = z.object({
+  requiresImmediateRenegotiation: z.optional(z.boolean()),
+  tracks: z.optional(z.array(trackObject)),
+  ...errorFields,
+});
 
 export const sessionStateResponse = z.object({
   tracks: z.optional(
@@ -78,6 +84,7 @@ export const sessionStateResponse = z.object({
         mid: z.optional(z.string()),
         trackName: z.optional(z.string()),
         sessionId: z.optional(z.string()),
+        /** `active`, `inactive` or `initializing`. */
         status: z.optional(z.string()),
       }),
     ),
@@ -94,15 +101,6 @@ export const iceServer = z.object({
 export type IceServer = z.infer<typeof iceServer>;
 
 export const turnCredentialsResponse = z.object({ iceServers: z.array(iceServer) });
-
-/** Error codes the service may give that are worth another try. */
-export const RETRYABLE_ERROR_CODES = new Set([
-  'retryable_transient_error',
-  'temporarily_unavailable_error',
-  'transport_unavailable_error',
-  'backend_error',
-  'internal_error',
-]);
 
 /** At most this many tracks per call. */
 export const MAX_TRACKS_PER_CALL = 64;
