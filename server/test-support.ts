@@ -54,6 +54,7 @@ export async function roomSummary(worker: () => LocalWorker, room: string) {
   return summary as {
     room: string;
     participants: number;
+    reconnecting: number;
     lobby: number;
     meeting: { id: string; startedAt: number } | null;
     lastMeeting: { id: string; startedAt: number; endedAt: number | null; peakParticipants: number } | null;

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { connect, freshRoom, joined, useWorker } from '../test-support.js';
 
-// Short timeouts so a ghost goes in about a second; production uses 15 s
-// (swept every 10 s, so within 25 s).
-const worker = useWorker({ vars: { HEARTBEAT_TIMEOUT_MS: '800', SWEEP_INTERVAL_MS: '200' } });
+// Short timeouts so a ghost goes in about two seconds; production uses 15 s
+// (swept every 10 s, so within 25 s), then a 30 s grace to come back.
+const worker = useWorker({
+  vars: { HEARTBEAT_TIMEOUT_MS: '800', SWEEP_INTERVAL_MS: '200', RESUME_GRACE_MS: '1000' },
+});
 
 describe('heartbeat', () => {
   it('removes a half-open connection and keeps the ones that ping', async () => {
@@ -14,9 +16,12 @@ describe('heartbeat', () => {
     });
     ghost.stopHeartbeat(); // silent from now on, and never closes
 
+    // First "reconnecting" (it may come back), then gone once the grace is over.
+    const dropped = await ann.next('participant-updated', (m) => m.id === ghostParticipant.id, 5_000);
+    expect(dropped.changes).toEqual({ reconnecting: true });
+    expect((await ghost.closed).code).toBe(4408);
     const left = await ann.next('participant-left', (m) => m.id === ghostParticipant.id, 5_000);
     expect(left.reason).toBe('timed-out');
-    expect((await ghost.closed).code).toBe(4408);
 
     // Ann, who kept pinging, is still there and still hears the room.
     const bob = await connect(worker, room, { heartbeatMs: 200 });

@@ -14,7 +14,7 @@ describe('hibernation and restart', () => {
   afterAll(() => rmSync(persistTo, { recursive: true, force: true }));
 
   it(
-    'keeps participants, roles and the meeting across hibernation, and the record across a restart',
+    'keeps participants, roles and the meeting across hibernation, and resumes them after a restart',
     { timeout: 60_000 },
     async () => {
       // No sweep alarm during the test: an alarm would wake the object.
@@ -55,13 +55,42 @@ describe('hibernation and restart', () => {
         ann.send({ type: 'mute-participant', id: bobParticipant.id });
         expect(await bob.next('participant-muted')).toMatchObject({ by: annParticipant.id });
 
-        // A restart drops every socket; the record survives and is closed.
+        // A restart drops every socket; the participants keep their places for the
+        // grace period, and resuming continues the same meeting as the same people.
+        const annResume = ann.resume;
         for (const socket of sockets.splice(0)) socket.terminate();
         await worker.stop();
-        worker = await startLocalWorker({ persistTo });
+        worker = await startLocalWorker({
+          persistTo,
+          vars: { RESUME_GRACE_MS: '4000', SWEEP_INTERVAL_MS: '500' },
+        });
         const restarted = await roomSummary(() => worker, 'hibernate');
-        expect(restarted.meeting).toBeNull();
-        expect(restarted.lastMeeting).toMatchObject({
+        expect(restarted.meeting).toEqual(before.meeting);
+        expect(restarted).toMatchObject({ participants: 2, reconnecting: 2 });
+
+        const annBack = await RoomSocket.open(worker.url, 'hibernate', { resume: annResume });
+        sockets.push(annBack);
+        const resumed = await annBack.next('snapshot');
+        expect(resumed).toMatchObject({ selfId: annParticipant.id, resumed: true });
+        expect(resumed.participants).toEqual([
+          expect.objectContaining({ id: annParticipant.id, role: 'host' }),
+          expect.objectContaining({
+            id: bobParticipant.id,
+            reconnecting: true,
+            handRaised: true,
+            camera: true,
+          }),
+        ]);
+        // Bob never comes back: he leaves once the grace is over, and the meeting goes on with Ann.
+        expect(await annBack.next('participant-left', () => true, 10_000)).toMatchObject({
+          id: bobParticipant.id,
+          reason: 'disconnected',
+        });
+        annBack.send({ type: 'leave' });
+        await annBack.next('meeting-ended');
+        const ended = await roomSummary(() => worker, 'hibernate');
+        expect(ended.meeting).toBeNull();
+        expect(ended.lastMeeting).toMatchObject({
           id: before.meeting!.id,
           peakParticipants: 2,
           endedAt: expect.any(Number),

@@ -11,26 +11,38 @@ import { CallsError } from '../calls/errors.js';
 import { iceServersFor } from '../calls/ice-servers.js';
 import type { Env } from '../env.js';
 
-/** What the room keeps per participant about their Calls session (in the socket attachment). */
+/**
+ * What the room keeps per participant about their Calls session (in the
+ * roster), so that it can close everything when they leave, even if their
+ * browser vanished.
+ */
 export interface CallsBinding {
   sessionId: string;
   /** Published tracks: mid → track name. */
   published: Record<string, string>;
+  /** Pulled tracks: mid → `sessionId/trackName`. */
+  pulled: Record<string, string>;
 }
 
-/** A reply as status and JSON text: what crosses from the room back to the Worker. */
+/** A reply as status, JSON text and extra headers: what crosses from the room back to the Worker. */
 export interface MediaReply {
   status: number;
   json: string;
+  headers?: Record<string, string>;
 }
 
-const reply = (status: number, body: unknown): MediaReply => ({ status, json: JSON.stringify(body) });
+const reply = (status: number, body: unknown, headers?: Record<string, string>): MediaReply => ({
+  status,
+  json: JSON.stringify(body),
+  ...(headers ? { headers } : {}),
+});
 
 export class MediaApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -55,22 +67,40 @@ function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown): T {
   return result.data;
 }
 
+/**
+ * What each kind of Calls failure tells the browser (`media.MEDIA_ERROR_CODES`):
+ * busy: nothing was applied, do the step again later; gone / rejected /
+ * uncertain: this session cannot be trusted any more, build a new one.
+ */
+const callsFailure: Record<
+  CallsError['kind'],
+  { status: number; code: media.MediaErrorCode; message: string }
+> = {
+  busy: { status: 503, code: 'media-busy', message: 'The video service is busy. Trying again may help.' },
+  gone: { status: 410, code: 'media-session-gone', message: 'The video session has ended.' },
+  rejected: { status: 502, code: 'media-rejected', message: 'The video service refused this request.' },
+  uncertain: {
+    status: 504,
+    code: 'media-uncertain',
+    message: 'The video service did not answer in time.',
+  },
+};
+
 /** A Calls failure, said so that the browser can show it. */
 export function mediaErrorReply(error: unknown): MediaReply {
   if (error instanceof MediaApiError) {
-    return reply(error.status, { error: { code: error.code, message: error.message } });
+    return reply(error.status, { error: { code: error.code, message: error.message } }, error.headers);
   }
   if (error instanceof CallsError) {
-    console.error('media: Calls failed', error.status, error.code, error.message);
-    const busy = error.retryable || error.status === 406;
-    return reply(busy ? 503 : 502, {
-      error: {
-        code: busy ? 'media-busy' : 'media-failed',
-        message: busy
-          ? 'The video service is busy. Trying again may help.'
-          : 'The video service refused this request.',
-      },
-    });
+    console.error('media: Calls failed', error.kind, error.status, error.code, error.message);
+    const { status, code, message } = callsFailure[error.kind];
+    const retryAfter =
+      error.kind === 'busy' && error.retryAfterMs > 0 ? Math.ceil(error.retryAfterMs / 1000) : 0;
+    return reply(
+      status,
+      { error: { code, message } },
+      retryAfter ? { 'Retry-After': String(retryAfter) } : undefined,
+    );
   }
   console.error('media: unexpected failure', error);
   return reply(500, { error: { code: 'internal', message: 'Something went wrong with video' } });
@@ -106,7 +136,6 @@ export async function handleMediaOperation(
   const { calls } = context;
   switch (operation) {
     case 'session': {
-      const old = context.binding;
       const [sessionId, iceServers] = await Promise.all([
         calls.newSession({ correlationId: context.self.id }),
         iceServersFor({
@@ -115,8 +144,8 @@ export async function handleMediaOperation(
           turnApiToken: context.env.TURN_KEY_API_TOKEN,
         }),
       ]);
-      context.bind({ sessionId, published: {} });
-      if (old) void closeAll(calls, old);
+      // The gate closes the old session's tracks once this one is bound.
+      context.bind({ sessionId, published: {}, pulled: {} });
       return reply(200, { sessionId, iceServers } satisfies z.infer<typeof media.sessionResponse>);
     }
     case 'publish': {
@@ -139,7 +168,7 @@ export async function handleMediaOperation(
     }
     case 'pull': {
       const request = parseBody(media.pullRequest, body);
-      ownSession(context, request.sessionId);
+      const binding = ownSession(context, request.sessionId);
       const inRoom = new Set(
         context.participants.filter((p) => p.id !== context.self.id).flatMap((p) => Object.values(p.tracks)),
       );
@@ -154,6 +183,9 @@ export async function handleMediaOperation(
           )
         : { offer: null, tracks: [] };
       const byRef = new Map(result.tracks.map((t) => [`${t.sessionId}/${t.trackName}`, t]));
+      const pulled = { ...binding.pulled };
+      for (const [ref, item] of byRef) if (item.mid && !item.errorCode) pulled[item.mid] = ref;
+      context.bind({ ...binding, pulled });
       const tracks = request.tracks.map((ref) => {
         if (!inRoom.has(ref)) return { ref, error: 'not-in-room' as const };
         const item = byRef.get(ref);
@@ -176,26 +208,50 @@ export async function handleMediaOperation(
     case 'close': {
       const request = parseBody(media.closeRequest, body);
       const binding = ownSession(context, request.sessionId);
-      const { answer } = await calls.closeTracks(
+      const { answer, tracks } = await calls.closeTracks(
         request.sessionId,
         request.mids,
         request.offer ? { offer: request.offer } : {},
       );
+      // A track that failed to close stays in the binding, so leaving closes it again.
       const published = { ...binding.published };
-      for (const mid of request.mids) delete published[mid];
-      context.bind({ ...binding, published });
+      const pulled = { ...binding.pulled };
+      for (const { mid, closed } of tracks) {
+        if (!closed) continue;
+        delete published[mid];
+        delete pulled[mid];
+      }
+      context.bind({ ...binding, published, pulled });
       return reply(200, { answer } satisfies z.infer<typeof media.closeResponse>);
     }
   }
 }
 
-/** Closes what a participant still publishes (they left without tidying up). Best effort. */
-export async function closeAll(calls: CallsClient, binding: CallsBinding): Promise<void> {
-  const mids = Object.keys(binding.published);
-  if (mids.length === 0) return;
-  try {
-    await calls.closeTracks(binding.sessionId, mids, { force: true });
-  } catch (error) {
-    console.error('media: closing tracks of a departed participant failed', error);
+/** Waits before closing again what would not close. */
+const CLOSE_AGAIN_AFTER_MS = [1_000, 5_000];
+
+/**
+ * Closes everything a session still publishes and pulls (its participant
+ * left, or replaced it), trying again a couple of times for tracks that
+ * would not close. A session Calls no longer has is already closed.
+ */
+export async function closeAll(
+  calls: CallsClient,
+  binding: CallsBinding,
+  sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<void> {
+  let mids = [...Object.keys(binding.published), ...Object.keys(binding.pulled)];
+  for (let attempt = 0; mids.length > 0; attempt++) {
+    try {
+      const { tracks } = await calls.closeTracks(binding.sessionId, mids);
+      mids = tracks.filter((t) => !t.closed).map((t) => t.mid);
+    } catch (error) {
+      if (error instanceof CallsError && error.kind === 'gone') return;
+      console.error('media: closing the tracks of a finished session failed', error);
+    }
+    const wait = CLOSE_AGAIN_AFTER_MS[attempt];
+    if (mids.length === 0 || wait === undefined) break;
+    await sleep(wait);
   }
+  if (mids.length > 0) console.error('media: tracks left open on Calls', binding.sessionId, mids);
 }

@@ -12,6 +12,8 @@ import type { RoomSocket } from '../local/dev/room-socket.js';
 import { startLocalWorker, type LocalWorker } from '../local/dev/worker.js';
 import { connect, freshRoom, joined } from '../test-support.js';
 
+/** How long the room keeps a dropped participant (and their media) in these tests. */
+const GRACE_MS = 2_000;
 let sfu: LocalSfu;
 let worker: LocalWorker;
 let bare: LocalWorker;
@@ -21,7 +23,7 @@ const timers: ReturnType<typeof setInterval>[] = [];
 beforeAll(async () => {
   sfu = await startLocalSfu({ appId: LOCAL_CALLS_APP_ID, appSecret: LOCAL_CALLS_APP_SECRET });
   [worker, bare] = await Promise.all([
-    startLocalWorker({ vars: localCallsVars(sfu.callsApiUrl) }),
+    startLocalWorker({ vars: { ...localCallsVars(sfu.callsApiUrl), RESUME_GRACE_MS: String(GRACE_MS) } }),
     startLocalWorker(),
   ]);
 });
@@ -183,15 +185,20 @@ describe('room media API', () => {
     await arrived;
   });
 
-  it('closes what a participant published when their connection drops', async () => {
+  it('keeps a dropped participant’s media for the grace period, then closes it', async () => {
     const room = freshRoom('media-drop');
     const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
     const before = sfu.stats().publishedTracks;
     const published = await publishCamera(ann);
     expect(sfu.stats().publishedTracks).toBe(before + 1);
     ann.socket.terminate();
+    // While Ann may come back, what she sends keeps flowing to the others.
+    await bob.socket.next('participant-updated', (m) => m.changes.reconnecting === true);
+    expect(sfu.sessions.get(published.sessionId)?.published.size).toBe(1);
+    await bob.socket.next('participant-left', (m) => m.id === ann.id, GRACE_MS + 5_000);
     await expect
-      .poll(() => sfu.sessions.get(published.sessionId)?.published.size, { timeout: 10_000 })
+      .poll(() => sfu.sessions.get(published.sessionId)?.published.size ?? 0, { timeout: 5_000 })
       .toBe(0);
   });
 
@@ -221,15 +228,26 @@ describe('room media API', () => {
     expect(body.error.code).toBe('media-unavailable');
   });
 
-  it('turns a failing Calls into a typed, retryable error for the browser', async () => {
+  it('tells the browser what a failing Calls means: busy (try later) or uncertain (start over), never retried twice', async () => {
     const ann = await member(freshRoom('media-fail'), 'Ann');
-    sfu.faults.set({ status: 503, rate: 0, failNext: 50, delayMs: 0 });
     try {
-      const { status, body } = await ann.call('session');
-      expect(status).toBe(503);
-      expect(body.error.code).toBe('media-busy');
+      // Throttled: not applied, retried by the Worker a few times, then "busy".
+      sfu.faults.set({ status: 429, failNext: 50 });
+      const before = sfu.stats().newSessionRequests;
+      const busy = await ann.call('session');
+      expect(busy.status).toBe(503);
+      expect(busy.body.error.code).toBe('media-busy');
+      expect(sfu.stats().newSessionRequests - before).toBe(4);
+
+      // A 503 may have created a session: never asked again blindly.
+      sfu.faults.set({ status: 503, failNext: 50 });
+      const beforeUncertain = sfu.stats().newSessionRequests;
+      const uncertain = await ann.call('session');
+      expect(uncertain.status).toBe(504);
+      expect(uncertain.body.error.code).toBe('media-uncertain');
+      expect(sfu.stats().newSessionRequests - beforeUncertain).toBe(1);
     } finally {
-      sfu.faults.set({ status: 503, rate: 0, failNext: 0, delayMs: 0 });
+      sfu.faults.set({});
     }
   });
 });

@@ -1,7 +1,7 @@
 /**
- * A token bucket per connection: `burst` messages at once, refilled at
- * `perSecond`. In memory only: it resets if the room hibernates, which only
- * happens when nobody is sending anything.
+ * A token bucket: `burst` at once, refilled at `perSecond`. In memory only:
+ * it resets if the room hibernates, which only happens when nobody is
+ * sending anything.
  */
 export class TokenBucket {
   #tokens: number;
@@ -16,11 +16,29 @@ export class TokenBucket {
     this.#updatedAt = now;
   }
 
-  take(now: number): boolean {
+  /** Tokens there are now (negative after `spend` went over). */
+  available(now: number): number {
     this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#updatedAt) / 1000) * this.perSecond);
     this.#updatedAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    return this.#tokens;
+  }
+
+  /** Takes `count` tokens if there are that many. */
+  take(now: number, count = 1): boolean {
+    if (this.available(now) < count) return false;
+    this.#tokens -= count;
     return true;
+  }
+
+  /** Takes `count` tokens whether or not they are there: what had to be done anyway still counts. */
+  spend(now: number, count: number): void {
+    this.available(now);
+    this.#tokens -= count;
+  }
+
+  /** Milliseconds until `count` tokens are there. */
+  waitFor(now: number, count = 1): number {
+    const missing = count - this.available(now);
+    return missing <= 0 ? 0 : Math.ceil((missing / this.perSecond) * 1000);
   }
 }

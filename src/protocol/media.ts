@@ -70,6 +70,33 @@ export const closeRequest = z.object({
 export const closeResponse = z.object({ answer: z.nullable(sdp) });
 export const emptyResponse = z.object({});
 
+/**
+ * What a failed media request means for the browser:
+ * - `media-busy` (503), `media-rate-limited` (429): nothing was done; do the
+ *   step again later (after `Retry-After` when given);
+ * - `media-session-gone` (410), `media-rejected` (502), `media-uncertain`
+ *   (504): the Calls session cannot be trusted any more; build a new one;
+ * - `unauthorized` (401), `not-joined` / `not-your-session` (403): wait until
+ *   the room connection is back (or joined) and look again;
+ * - `media-unavailable` (503): the server has no Calls configured; stop;
+ * - `invalid-request` (400), `too-large` (413): a bug in the caller.
+ */
+export const MEDIA_ERROR_CODES = [
+  'media-busy',
+  'media-rate-limited',
+  'media-session-gone',
+  'media-rejected',
+  'media-uncertain',
+  'unauthorized',
+  'not-joined',
+  'not-your-session',
+  'media-unavailable',
+  'invalid-request',
+  'too-large',
+  'internal',
+] as const;
+export type MediaErrorCode = (typeof MEDIA_ERROR_CODES)[number];
+
 /** Every failure: `{error: {code, message}}` with a message a person can read. */
 export const mediaErrorResponse = z.object({
   error: z.object({ code: z.string(), message: z.string() }),

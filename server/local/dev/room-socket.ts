@@ -8,6 +8,7 @@ import {
   parseServerMessage,
   PING_FRAME,
   PROTOCOL_VERSION,
+  RESUME_PARAM,
   type ClientMessage,
   type ServerMessage,
   type ServerMessageOf,
@@ -20,6 +21,10 @@ export interface RoomSocketOptions {
   version?: string | null;
   /** Send the heartbeat frame this often (ms); 0 = never. Default: the protocol's interval. */
   heartbeatMs?: number;
+  /** Resume a participant: their id and the `resumeKey` of their last snapshot. */
+  resume?: { id: string; key: string };
+  /** Address to connect from, when several loopback addresses are wanted (127.0.0.x). */
+  localAddress?: string;
 }
 
 interface Waiter {
@@ -42,7 +47,11 @@ export class RoomSocket {
     const version = options.version === undefined ? String(PROTOCOL_VERSION) : options.version;
     if (version !== null) url.searchParams.set('v', version);
     if (options.token) url.searchParams.set('token', options.token);
-    this.ws = new WebSocket(url, options.origin ? { origin: options.origin } : {});
+    if (options.resume) url.searchParams.set(RESUME_PARAM, `${options.resume.id}.${options.resume.key}`);
+    this.ws = new WebSocket(url, {
+      ...(options.origin ? { origin: options.origin } : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
@@ -138,9 +147,20 @@ export class RoomSocket {
   }
 
   get selfId(): string {
+    return this.snapshot.selfId;
+  }
+
+  /** What this connection needs to resume its participant on a new one. */
+  get resume(): { id: string; key: string } {
+    const { selfId, resumeKey } = this.snapshot;
+    if (!resumeKey) throw new Error('the snapshot has no resume key');
+    return { id: selfId, key: resumeKey };
+  }
+
+  get snapshot(): ServerMessageOf<'snapshot'> {
     const snapshot = this.received.find((m) => m.type === 'snapshot');
     if (!snapshot || snapshot.type !== 'snapshot') throw new Error('no snapshot yet');
-    return snapshot.selfId;
+    return snapshot;
   }
 
   /** Go silent, like a half-open connection: no frames, no close. */
@@ -148,8 +168,9 @@ export class RoomSocket {
     clearInterval(this.#heartbeat);
   }
 
-  close(): Promise<{ code: number; reason: string }> {
-    this.ws.close();
+  /** Closes with a close frame (a closed tab sends 1001). */
+  close(code?: number): Promise<{ code: number; reason: string }> {
+    this.ws.close(code);
     return this.closed;
   }
 

@@ -1,0 +1,169 @@
+/**
+ * Everything the room sends to everyone, within a budget, so that no client
+ * can make the room slow for the others while staying under its own rate
+ * limit:
+ * - each participant's changes reach everyone at once up to a small burst,
+ *   then at a few per second; changes beyond that are merged (the latest
+ *   value of each field wins) and sent when their turn comes;
+ * - the room as a whole sends at most `roomSendsPerSecond` frames (a delta
+ *   to N people costs N); above it, merged changes wait, and the participant
+ *   served longest ago goes first, so a quiet participant's change is never
+ *   stuck behind a flood;
+ * - the lobby count goes out at most once a second.
+ * Joins, leaves and meeting events are never merged or delayed.
+ */
+import type { ServerMessage, ServerMessageOf } from '../../src/protocol/index.js';
+import { TokenBucket } from './rate-limit.js';
+
+type Changes = ServerMessageOf<'participant-updated'>['changes'];
+
+export interface BroadcastTarget {
+  /** Every open socket, with its connection id. */
+  recipients(): Iterable<{ id: string; ws: WebSocket }>;
+  recipientCount(): number;
+  lobbyCount(): number;
+  /** The whole room as one connection would get it on connect (for the benchmark's baseline). */
+  snapshotFor(id: string): string | null;
+}
+
+export interface BroadcastLimits {
+  participantChanges: { burst: number; perSecond: number };
+  roomSendsPerSecond: number;
+}
+
+/** The room's outgoing fan-out. The benchmark's whole-room baseline implements it too. */
+export interface Broadcast {
+  /** A message for everyone (but `exceptId`), now. */
+  toAll(message: ServerMessage, exceptId?: string): void;
+  /** A participant changed: within budget now, else merged and sent when its turn comes. `urgent` never waits. */
+  participantChanged(id: string, changes: Changes, urgent?: boolean): void;
+  /** Drops what is still waiting for a participant who left (their leave says it all). */
+  forget(id: string): void;
+  /** The lobby count changed. */
+  lobbyChanged(): void;
+  /** Sends what waits and stops the timer (the room is emptied). */
+  flush(): void;
+}
+
+interface Pending {
+  changes: Changes;
+  /** When this participant's changes last went out, for fair turns. */
+  servedAt: number;
+}
+
+const FLUSH_INTERVAL_MS = 50;
+const LOBBY_INTERVAL_MS = 1_000;
+
+export class Broadcaster implements Broadcast {
+  readonly #target: BroadcastTarget;
+  readonly #limits: BroadcastLimits;
+  readonly #room: TokenBucket;
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #servedAt = new Map<string, number>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lobbySentAt = 0;
+  #lobbyTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(target: BroadcastTarget, limits: BroadcastLimits) {
+    this.#target = target;
+    this.#limits = limits;
+    this.#room = new TokenBucket(limits.roomSendsPerSecond, limits.roomSendsPerSecond, Date.now());
+  }
+
+  toAll(message: ServerMessage, exceptId?: string): void {
+    const frame = JSON.stringify(message);
+    let sent = 0;
+    for (const { id, ws } of this.#target.recipients()) {
+      if (id === exceptId) continue;
+      try {
+        ws.send(frame);
+        sent += 1;
+      } catch {
+        // A socket closing right now; its close handler tidies up.
+      }
+    }
+    this.#room.spend(Date.now(), sent);
+  }
+
+  participantChanged(id: string, changes: Changes, urgent = false): void {
+    const now = Date.now();
+    const waiting = this.#pending.get(id);
+    if (waiting) {
+      waiting.changes = { ...waiting.changes, ...changes };
+      if (urgent) this.#send(id, waiting.changes, now);
+      return;
+    }
+    const cost = this.#target.recipientCount();
+    if (urgent || (this.#room.available(now) >= cost && this.#bucketOf(id, now).take(now))) {
+      this.#send(id, changes, now);
+      return;
+    }
+    this.#pending.set(id, { changes, servedAt: this.#servedAt.get(id) ?? 0 });
+    this.#schedule();
+  }
+
+  forget(id: string): void {
+    this.#pending.delete(id);
+    this.#buckets.delete(id);
+    this.#servedAt.delete(id);
+  }
+
+  lobbyChanged(): void {
+    if (this.#lobbyTimer) return;
+    const wait = this.#lobbySentAt + LOBBY_INTERVAL_MS - Date.now();
+    if (wait <= 0) return this.#sendLobby();
+    this.#lobbyTimer = setTimeout(() => this.#sendLobby(), wait);
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const now = Date.now();
+    for (const [id, { changes }] of this.#pending) this.#send(id, changes, now);
+    if (this.#lobbyTimer) this.#sendLobby();
+  }
+
+  #sendLobby(): void {
+    if (this.#lobbyTimer !== undefined) clearTimeout(this.#lobbyTimer);
+    this.#lobbyTimer = undefined;
+    this.#lobbySentAt = Date.now();
+    this.toAll({ type: 'lobby-count', count: this.#target.lobbyCount() });
+  }
+
+  #send(id: string, changes: Changes, now: number): void {
+    this.#pending.delete(id);
+    this.#servedAt.set(id, now);
+    this.toAll({ type: 'participant-updated', id, changes });
+  }
+
+  #bucketOf(id: string, now: number): TokenBucket {
+    let bucket = this.#buckets.get(id);
+    if (!bucket) {
+      const { burst, perSecond } = this.#limits.participantChanges;
+      bucket = new TokenBucket(burst, perSecond, now);
+      this.#buckets.set(id, bucket);
+    }
+    return bucket;
+  }
+
+  #schedule(): void {
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      this.#serve();
+    }, FLUSH_INTERVAL_MS);
+  }
+
+  /** Sends waiting changes, least recently served first, while the room's budget lasts. */
+  #serve(): void {
+    const now = Date.now();
+    const cost = this.#target.recipientCount();
+    const turns = [...this.#pending].sort(([, a], [, b]) => a.servedAt - b.servedAt);
+    for (const [id, { changes }] of turns) {
+      if (this.#room.available(now) < cost) break;
+      if (!this.#bucketOf(id, now).take(now)) continue;
+      this.#send(id, changes, now);
+    }
+    if (this.#pending.size > 0) this.#schedule();
+  }
+}
