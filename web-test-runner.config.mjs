@@ -7,6 +7,8 @@ import { tsImport } from 'tsx/esm/api';
 const { chromiumArgs, findChromium } = await tsImport('./server/local/dev/chromium.ts', import.meta.url);
 const { startLocalWorker } = await tsImport('./server/local/dev/worker.ts', import.meta.url);
 const { startLocalSfu } = await tsImport('./server/local/sfu/calls-server.ts', import.meta.url);
+const { signJoinToken } = await tsImport('./server/auth/join-token.ts', import.meta.url);
+const { startTcpProxy } = await tsImport('./server/local/dev/tcp-proxy.ts', import.meta.url);
 const { LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET, localCallsVars } = await tsImport(
   './server/local/sfu/local-app.ts',
   import.meta.url,
@@ -24,6 +26,7 @@ function localWorkersPlugin() {
   let sfu;
   let open;
   let secured;
+  const proxies = new Map();
   return {
     name: 'meetkit-local-workers',
     async serverStart() {
@@ -35,12 +38,33 @@ function localWorkersPlugin() {
       ]);
     },
     async serverStop() {
+      await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
       await Promise.all([open?.stop(), secured?.stop()]);
       await sfu?.close();
     },
-    serve(context) {
+    async serve(context) {
+      // A TCP proxy in front of the open Worker, to cut or blackhole a visitor's path.
+      if (context.path === '/__meetkit__/proxy/new') {
+        const proxy = await startTcpProxy(open.port);
+        proxies.set(String(proxy.port), proxy);
+        return { body: JSON.stringify({ id: String(proxy.port), url: proxy.url }), type: 'json' };
+      }
+      const proxyAction = /^\/__meetkit__\/proxy\/(\d+)\/(cut|blackhole|restore|stats)$/.exec(context.path);
+      if (proxyAction) {
+        const proxy = proxies.get(proxyAction[1]);
+        if (proxyAction[2] !== 'stats') proxy?.[proxyAction[2]]();
+        return { body: JSON.stringify({ mode: proxy?.mode, accepted: proxy?.accepted }), type: 'json' };
+      }
       if (context.path === '/__meetkit__/workers.json') {
         return { body: JSON.stringify({ open: open.url, secured: secured.url }), type: 'json' };
+      }
+      // A join token for the secured Worker, so tests never hold its secret.
+      if (context.path === '/__meetkit__/join-token') {
+        const { room, name, role } = Object.fromEntries(new URLSearchParams(context.querystring));
+        return signJoinToken({ room, name, role }, JOIN_SECRET, 600).then((token) => ({
+          body: JSON.stringify({ token }),
+          type: 'json',
+        }));
       }
       if (context.path === '/__meetkit__/sfu/stats') {
         return { body: JSON.stringify(sfu.stats()), type: 'json' };

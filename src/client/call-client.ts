@@ -1,10 +1,15 @@
 /**
- * The media side of a meeting, DOM-free apart from WebRTC itself: one
- * RTCPeerConnection and one Calls session per participant (through the
- * Worker's media API), publishing only what is on, pulling the other
- * participants' tracks as they appear in the room, one negotiation at a time.
+ * The media side of a meeting, DOM-free apart from WebRTC itself. It keeps
+ * one Calls session (`media/media-session.ts`) in line with what is wanted:
+ * the local tracks that are on, and the tracks the others announce in the
+ * room. Every change goes through one reconcile step in the negotiation
+ * queue; a step that fails, or a connection that is lost or never comes up,
+ * leads to a new session after a growing pause. Nothing here talks to the
+ * room: the meeting core (`meeting.ts`) tells it who is there and announces
+ * what it publishes.
  */
-import { BehaviorSubject, distinctUntilChanged, map, Subject, type Subscription } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, Subject, type Observable } from 'rxjs';
+import type { Participant } from '../protocol/index.js';
 import type {
   CallClient,
   CallError,
@@ -14,76 +19,63 @@ import type {
   RemoteMedia,
 } from './call-types.js';
 import { MediaApiError, type MediaApi } from './media-api.js';
-import type { RoomClient } from './room-client.js';
-import { emptyRoomState, selfOf, type RoomState } from './room-state.js';
+import { createBackoff, type Backoff } from './media/backoff.js';
+import { MediaSession, defaultSessionTiming, type SessionTiming } from './media/media-session.js';
+import { createNegotiationQueue } from './media/negotiation-queue.js';
+import { MEDIA_SLOTS, planPulls, wantedTracks } from './media/pull-plan.js';
 
 type DeviceKind = Exclude<MediaKind, 'screen'>;
 
 export interface CallClientOptions {
-  room: RoomClient;
   api: MediaApi;
   /** Opens the chosen microphone and/or camera; errors carry `code` and `message` (see devices.ts). */
   getStream: (request: { audio: boolean; video: boolean }) => Promise<MediaStream>;
   /** Defaults to `navigator.mediaDevices.getDisplayMedia`. */
   getDisplayMedia?: () => Promise<MediaStream>;
-  /** Waits between retries of a failed media request (ms). */
-  retryDelaysMs?: readonly number[];
   /**
    * A muted microphone or camera-off track sends nothing, and Calls collects
    * a track without packets after 30 s. After this long off it is closed on
    * purpose, and published anew when turned on again. Default 20 s.
    */
   idleUnpublishMs?: number;
+  timing?: Partial<SessionTiming>;
+  backoff?: Backoff;
 }
 
+/** What the call needs to know about the room. */
+export interface RoomPresence {
+  /** This participant's id while in the meeting; null in the lobby or after leaving. */
+  selfId: string | null;
+  participants: readonly Participant[];
+  /** The room connection is up, so media requests can be made. */
+  connected: boolean;
+}
+
+/** What this participant publishes, as the refs others pull (`sessionId/trackName`). */
+export type PublishedTracks = Partial<Record<MediaKind, string>>;
+
 export interface MeetCallClient extends CallClient {
+  /** The refs to announce in the room; a new session means new refs. */
+  readonly published$: Observable<PublishedTracks>;
   /** Opens the newly chosen device for a medium that is on, without renegotiating. */
   switchDevice(kind: DeviceKind): Promise<void>;
-  /** Media state for `meet-room`'s join: what to announce. */
+  /** The room changed: who is in it, and whether we are. */
+  follow(presence: RoomPresence): void;
+  /** What is on now. */
   readonly snapshot: LocalMedia;
   /** The current Calls session, for diagnostics; null outside the meeting. */
   readonly sessionId: string | null;
-  /** Stops everything, closes the Calls session and completes every observable. */
+  /** Resolves when no media work is queued or running (tests, benchmarks). */
+  settled(): Promise<void>;
+  /** Stops the devices and the connection and completes every observable. No request is sent. */
   close(): void;
 }
 
-interface PulledTrack {
-  ref: string;
-  mid: string;
-  participantId: string;
-  slot: MediaKind;
-  track: MediaStreamTrack | null;
-}
-
-interface MediaSession {
-  selfId: string;
-  id: string;
-  pc: RTCPeerConnection;
-  /**
-   * Our send transceivers. A microphone or camera turned off keeps its
-   * transceiver with no track (until `idleUnpublishMs`); a screen share that
-   * ends is closed at once.
-   */
-  senders: Partial<Record<MediaKind, RTCRtpTransceiver>>;
-  /** `sessionId/trackName` of what we publish. */
-  published: Partial<Record<MediaKind, string>>;
-  pulled: Map<string, PulledTrack>;
-  /** Refs not published yet, with the time to ask again. */
-  missing: Map<string, { participantId: string; slot: MediaKind; retryAt: number; tries: number }>;
-  closed: boolean;
-}
-
-const SLOTS: readonly MediaKind[] = ['microphone', 'camera', 'screen'];
-const MISSING_RETRY_MS = 1_000;
-const MISSING_MAX_TRIES = 10;
-/** How long a connection may stay `disconnected` before we build a new session. */
-const DISCONNECTED_GRACE_MS = 5_000;
-
 export function createCallClient(options: CallClientOptions): MeetCallClient {
-  const { room, api } = options;
-  const retryDelays = options.retryDelaysMs ?? [250, 1_000, 2_500];
+  const { api } = options;
   const idleUnpublishMs = options.idleUnpublishMs ?? 20_000;
-  const idleTimers: Partial<Record<DeviceKind, ReturnType<typeof setTimeout>>> = {};
+  const timing: SessionTiming = { ...defaultSessionTiming, ...options.timing };
+  const backoff = options.backoff ?? createBackoff();
   const screenShareSupported =
     typeof navigator !== 'undefined' && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
   const getDisplayMedia =
@@ -98,53 +90,28 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     screenStream: null,
   });
   const remote = new BehaviorSubject<ReadonlyMap<string, RemoteMedia>>(new Map());
+  const published = new BehaviorSubject<PublishedTracks>({});
   const errors = new Subject<CallError>();
+  /** The local tracks that are on. */
   const tracks: Partial<Record<MediaKind, MediaStreamTrack>> = {};
+  /** When each medium was turned off (for the idle unpublish). */
+  const offSince: Partial<Record<DeviceKind, number>> = {};
+  const queue = createNegotiationQueue();
+  let presence: RoomPresence = { selfId: null, participants: [], connected: false };
   let session: MediaSession | null = null;
+  /** The participant the session was made for: joining again as someone else needs a new one. */
+  let sessionOwner: string | null = null;
   let closed = false;
-  let queue: Promise<void> = Promise.resolve();
-  let syncQueued = false;
-  let missingTimer: ReturnType<typeof setTimeout> | undefined;
-  let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
-  const subscriptions: Subscription[] = [];
+  /** Media is not set up on this server: do not ask again. */
+  let unavailable = false;
+  let reconcileQueued = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   const report = (code: CallErrorCode, message: string, kind?: MediaKind) =>
     errors.next(kind ? { code, message, kind } : { code, message });
 
-  /** One negotiation at a time: every change of the peer connection goes through here. */
-  const enqueue = (work: () => Promise<void>): Promise<void> => {
-    const run = queue.then(async () => {
-      if (closed) return;
-      try {
-        await work();
-      } catch (error) {
-        // Left the meeting meanwhile: the room closed our tracks, nothing to recover.
-        if (!selfOf(roomState) || (error instanceof MediaApiError && error.status === 403)) return;
-        console.warn('Meetkit: media negotiation failed', error);
-        report(
-          'connection-failed',
-          error instanceof MediaApiError ? error.message : 'Video connection problem: trying to recover',
-        );
-        if (session && !session.closed) scheduleRecovery();
-      }
-    });
-    queue = run;
-    return run;
-  };
-
-  async function withRetry<T>(request: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await request();
-      } catch (error) {
-        const delay = retryDelays[attempt];
-        if (!(error instanceof MediaApiError) || !error.retryable || delay === undefined) throw error;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  }
-
-  const publishLocal = () => {
+  const emitLocal = () => {
     const value = local.value;
     const cameraTracks = [tracks.microphone, tracks.camera].filter((t): t is MediaStreamTrack => !!t);
     local.next({
@@ -164,16 +131,178 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     });
   };
 
-  /** Tells the room what we send: on/off state and the refs others pull. */
-  const announce = () => {
-    if (!selfOf(roomState)) return;
-    const refs = session && !session.closed ? session.published : {};
-    room.update({
-      microphone: !!tracks.microphone,
-      camera: !!tracks.camera,
-      tracks: Object.fromEntries(SLOTS.flatMap((slot) => (refs[slot] ? [[slot, refs[slot]]] : []))),
+  const emitPublished = () => {
+    const refs = session && !session.broken ? { ...session.published } : {};
+    if (JSON.stringify(refs) !== JSON.stringify(published.value)) published.next(refs);
+  };
+
+  /** Remote media by participant; a stream object changes only when its tracks do. */
+  const emitRemote = () => {
+    const before = remote.value;
+    const next = new Map<string, RemoteMedia>();
+    const byParticipant = new Map<string, { slot: MediaKind; track: MediaStreamTrack }[]>();
+    for (const t of session?.pulled.values() ?? []) {
+      if (!t.track) continue;
+      byParticipant.set(t.participantId, [
+        ...(byParticipant.get(t.participantId) ?? []),
+        { slot: t.slot, track: t.track },
+      ]);
+    }
+    for (const [id, pulled] of byParticipant) {
+      const old = before.get(id);
+      const cameraTracks = pulled.filter((t) => t.slot !== 'screen').map((t) => t.track);
+      const screenTrack = pulled.find((t) => t.slot === 'screen')?.track ?? null;
+      next.set(id, {
+        stream: old && sameTracks(old.stream, cameraTracks) ? old.stream : new MediaStream(cameraTracks),
+        screen: screenTrack
+          ? old?.screen && sameTracks(old.screen, [screenTrack])
+            ? old.screen
+            : new MediaStream([screenTrack])
+          : null,
+      });
+    }
+    remote.next(next);
+  };
+
+  /** Runs a reconcile step soon (once, however many changes asked for it). */
+  const reconcileSoon = (delayMs = 0) => {
+    if (closed) return;
+    if (delayMs > 0) {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => reconcileSoon(), delayMs);
+      return;
+    }
+    if (reconcileQueued) return;
+    reconcileQueued = true;
+    void queue.run(async () => {
+      reconcileQueued = false;
+      await reconcile();
     });
   };
+
+  const discardSession = () => {
+    session?.dispose();
+    session = null;
+    emitPublished();
+  };
+
+  /** Brings the session in line with what is wanted; on failure, plans the next try. */
+  async function reconcile(): Promise<void> {
+    if (closed) return;
+    if (!presence.selfId) {
+      // Not in the meeting: the room closes what we published and pulled; nothing to ask.
+      if (session) {
+        discardSession();
+        emitRemote();
+      }
+      return;
+    }
+    if (!presence.connected || unavailable) return;
+    try {
+      if (!session || session.broken || sessionOwner !== presence.selfId) await openSession(presence.selfId);
+      const s = session!;
+      await sendLocal(s);
+      await syncPulls(s);
+      backoff.reset();
+      emitPublished();
+    } catch (error) {
+      handleFailure(error);
+    }
+  }
+
+  function handleFailure(error: unknown): void {
+    const recovery = error instanceof MediaApiError ? error.recovery : 'rebuild';
+    if (recovery === 'stop') {
+      unavailable = error instanceof MediaApiError && error.code === 'media-unavailable';
+      discardSession();
+      report('media-unavailable', (error as Error).message);
+      return;
+    }
+    discardSession();
+    // Waiting for the room (reconnecting, resuming): its next change starts us again.
+    if (recovery === 'wait-for-room') return;
+    console.warn('Meetkit: media connection problem, starting over', error);
+    report('connection-failed', 'Video connection problem: reconnecting…');
+    reconcileSoon(backoff.next());
+  }
+
+  async function openSession(owner: string): Promise<void> {
+    discardSession();
+    const { sessionId, iceServers } = await api.session();
+    sessionOwner = owner;
+    const s: MediaSession = new MediaSession(
+      sessionId,
+      iceServers,
+      api,
+      timing,
+      () => {
+        if (session !== s) return;
+        report('connection-failed', 'Video connection lost: reconnecting…');
+        reconcileSoon(backoff.next());
+      },
+      emitRemote,
+    );
+    session = s;
+  }
+
+  /** Replaces, publishes and unpublishes local tracks to match what is on. */
+  async function sendLocal(s: MediaSession): Promise<void> {
+    const now = Date.now();
+    const toPublish: { kind: MediaKind; track: MediaStreamTrack }[] = [];
+    const toUnpublish: MediaKind[] = [];
+    for (const kind of MEDIA_SLOTS) {
+      const track = tracks[kind] ?? null;
+      const sender = s.senders[kind];
+      if (sender) {
+        if (sender.sender.track !== track) await sender.sender.replaceTrack(track);
+        // Off for long (Calls would collect it), or a screen share that ended.
+        const idle = kind === 'screen' || now - (offSince[kind] ?? now) >= idleUnpublishMs;
+        if (!track && idle) toUnpublish.push(kind);
+      } else if (track) {
+        toPublish.push({ kind, track });
+      }
+    }
+    if (toUnpublish.length > 0) await s.unpublish(toUnpublish);
+    if (toPublish.length > 0) await s.publish(toPublish);
+    emitPublished();
+    scheduleIdleUnpublish(s);
+  }
+
+  /** Looks again when the next medium that is off but still published has been off for long. */
+  function scheduleIdleUnpublish(s: MediaSession): void {
+    clearTimeout(idleTimer);
+    let next = Infinity;
+    for (const kind of ['microphone', 'camera'] as const) {
+      const since = offSince[kind];
+      if (since !== undefined && s.senders[kind] && !tracks[kind])
+        next = Math.min(next, since + idleUnpublishMs);
+    }
+    if (Number.isFinite(next)) idleTimer = setTimeout(() => reconcileSoon(), Math.max(0, next - Date.now()));
+  }
+
+  async function syncPulls(s: MediaSession): Promise<void> {
+    const plan = planPulls({
+      wanted: wantedTracks(presence.participants, presence.selfId),
+      pulled: s.pulled,
+      missing: s.missing,
+      now: Date.now(),
+    });
+    for (const ref of plan.forget) s.missing.delete(ref);
+    if (plan.drop.length > 0) {
+      await s.drop(plan.drop);
+      emitRemote();
+    }
+    if (plan.pull.length > 0) await s.pull(plan.pull);
+    emitRemote();
+    const retryAt = planPulls({
+      wanted: wantedTracks(presence.participants, presence.selfId),
+      pulled: s.pulled,
+      missing: s.missing,
+      now: Date.now(),
+    }).nextRetryAt;
+    // Outside the queue: a track not flowing yet never holds up anything else.
+    if (retryAt !== null) reconcileSoon(Math.max(1, retryAt - Date.now()));
+  }
 
   async function open(kind: DeviceKind): Promise<MediaStreamTrack | null> {
     try {
@@ -189,261 +318,36 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     }
   }
 
-  /** Sends the local track of each kind: into its transceiver, or by publishing a new one. */
-  async function sendTracks(kinds: MediaKind[]): Promise<void> {
-    const s = session;
-    if (!s || s.closed) return;
-    const added: { kind: MediaKind; transceiver: RTCRtpTransceiver }[] = [];
-    for (const kind of kinds) {
-      const track = tracks[kind] ?? null;
-      const sender = s.senders[kind];
-      if (sender) {
-        await sender.sender.replaceTrack(track);
-      } else if (track) {
-        const transceiver = s.pc.addTransceiver(track, { direction: 'sendonly' });
-        s.senders[kind] = transceiver;
-        added.push({ kind, transceiver });
-      }
-    }
-    if (added.length === 0) return;
-    await s.pc.setLocalDescription(await s.pc.createOffer());
-    const offer = s.pc.localDescription!;
-    const response = await withRetry(() =>
-      api.publish({
-        sessionId: s.id,
-        offer: { type: 'offer', sdp: offer.sdp },
-        tracks: added.map(({ kind, transceiver }) => ({ mid: transceiver.mid!, trackName: kind })),
-      }),
-    );
-    await s.pc.setRemoteDescription(response.answer);
-    for (const { mid, trackName } of response.tracks) {
-      const kind = added.find((a) => a.transceiver.mid === mid)?.kind;
-      if (kind) s.published[kind] = `${s.id}/${trackName}`;
-    }
-    announce();
-  }
-
-  /** Stops publishing a kind for good (a screen share that ended). */
-  async function unpublish(kind: MediaKind): Promise<void> {
-    const s = session;
-    const transceiver = s?.senders[kind];
-    if (!s || s.closed || !transceiver) return;
-    delete s.senders[kind];
-    delete s.published[kind];
-    announce();
-    await closeTransceivers(s, [transceiver]);
-  }
-
-  /** Stops transceivers and closes their tracks on the SFU, with an offer that says so. */
-  async function closeTransceivers(s: MediaSession, transceivers: RTCRtpTransceiver[]): Promise<void> {
-    const mids = transceivers.map((t) => t.mid!);
-    for (const transceiver of transceivers) transceiver.stop();
-    await s.pc.setLocalDescription(await s.pc.createOffer());
-    const offer = s.pc.localDescription!;
-    const { answer } = await withRetry(() =>
-      api.close({ sessionId: s.id, mids, offer: { type: 'offer', sdp: offer.sdp } }),
-    );
-    if (answer) await s.pc.setRemoteDescription(answer);
-  }
-
-  /** Pulls what others publish and drops what they stopped publishing. */
-  async function syncSubscriptions(): Promise<void> {
-    syncQueued = false;
-    const s = session;
-    if (!s || s.closed || selfOf(roomState)?.id !== s.selfId) return;
-    const wanted = new Map<string, { participantId: string; slot: MediaKind }>();
-    for (const p of roomState.participants) {
-      if (p.id === s.selfId) continue;
-      for (const slot of SLOTS) {
-        const ref = p.tracks[slot];
-        if (ref) wanted.set(ref, { participantId: p.id, slot });
-      }
-    }
-
-    const gone = [...s.pulled.values()].filter((t) => !wanted.has(t.ref));
-    for (const ref of s.missing.keys()) if (!wanted.has(ref)) s.missing.delete(ref);
-    if (gone.length > 0) await dropPulled(s, gone);
-
-    const now = Date.now();
-    const toPull = [...wanted].filter(([ref]) => {
-      if (s.pulled.has(ref)) return false;
-      const missing = s.missing.get(ref);
-      return !missing || missing.retryAt <= now;
-    });
-    if (toPull.length > 0) await pull(s, toPull);
-    scheduleMissingRetry(s);
-  }
-
-  async function pull(s: MediaSession, wanted: [string, { participantId: string; slot: MediaKind }][]) {
-    const response = await withRetry(() => api.pull({ sessionId: s.id, tracks: wanted.map(([ref]) => ref) }));
-    for (const item of response.tracks) {
-      const want = wanted.find(([ref]) => ref === item.ref)?.[1];
-      if (!want) continue;
-      if (item.mid) {
-        s.pulled.set(item.ref, { ref: item.ref, mid: item.mid, ...want, track: null });
-        s.missing.delete(item.ref);
-      } else {
-        // Announced but not flowing yet, or the room moved on: ask again shortly, a few times.
-        const tries = (s.missing.get(item.ref)?.tries ?? 0) + 1;
-        if (tries <= MISSING_MAX_TRIES)
-          s.missing.set(item.ref, { ...want, tries, retryAt: Date.now() + MISSING_RETRY_MS });
-      }
-    }
-    if (!response.offer) return;
-    await s.pc.setRemoteDescription(response.offer);
-    await s.pc.setLocalDescription(await s.pc.createAnswer());
-    const answer = s.pc.localDescription!;
-    await withRetry(() => api.renegotiate({ sessionId: s.id, answer: { type: 'answer', sdp: answer.sdp } }));
-    // Tracks whose transceiver came with this offer are known now.
-    for (const transceiver of s.pc.getTransceivers()) attachReceived(s, transceiver);
-  }
-
-  async function dropPulled(s: MediaSession, gone: PulledTrack[]): Promise<void> {
-    for (const t of gone) s.pulled.delete(t.ref);
-    rebuildRemote();
-    const mids = new Set(gone.map((t) => t.mid));
-    await closeTransceivers(
-      s,
-      s.pc.getTransceivers().filter((t) => t.mid !== null && mids.has(t.mid)),
-    );
-  }
-
-  function attachReceived(s: MediaSession, transceiver: RTCRtpTransceiver): void {
-    const pulled = [...s.pulled.values()].find((t) => t.mid === transceiver.mid);
-    if (!pulled || pulled.track === transceiver.receiver.track) return;
-    pulled.track = transceiver.receiver.track;
-    rebuildRemote();
-  }
-
-  /** Remote media by participant; a stream object changes only when its tracks do. */
-  function rebuildRemote(): void {
-    const before = remote.value;
-    const next = new Map<string, RemoteMedia>();
-    const byParticipant = new Map<string, PulledTrack[]>();
-    for (const t of session?.pulled.values() ?? []) {
-      if (!t.track) continue;
-      byParticipant.set(t.participantId, [...(byParticipant.get(t.participantId) ?? []), t]);
-    }
-    for (const [id, pulled] of byParticipant) {
-      const old = before.get(id);
-      const cameraTracks = pulled.filter((t) => t.slot !== 'screen').map((t) => t.track!);
-      const screenTrack = pulled.find((t) => t.slot === 'screen')?.track ?? null;
-      next.set(id, {
-        stream: old && sameTracks(old.stream, cameraTracks) ? old.stream : new MediaStream(cameraTracks),
-        screen: screenTrack
-          ? old?.screen && sameTracks(old.screen, [screenTrack])
-            ? old.screen
-            : new MediaStream([screenTrack])
-          : null,
-      });
-    }
-    remote.next(next);
-  }
-
-  function scheduleSync(): void {
-    if (syncQueued || !session) return;
-    syncQueued = true;
-    void enqueue(syncSubscriptions);
-  }
-
-  function scheduleMissingRetry(s: MediaSession): void {
-    clearTimeout(missingTimer);
-    const next = Math.min(...[...s.missing.values()].map((m) => m.retryAt));
-    if (Number.isFinite(next)) missingTimer = setTimeout(scheduleSync, Math.max(0, next - Date.now()));
-  }
-
-  async function startSession(selfId: string): Promise<void> {
-    await stopSession();
-    const { sessionId, iceServers } = await withRetry(() => api.session());
-    const pc = new RTCPeerConnection({ iceServers });
-    const s: MediaSession = {
-      selfId,
-      id: sessionId,
-      pc,
-      senders: {},
-      published: {},
-      pulled: new Map(),
-      missing: new Map(),
-      closed: false,
-    };
-    session = s;
-    pc.addEventListener('track', (event) => attachReceived(s, event.transceiver));
-    pc.addEventListener('connectionstatechange', () => {
-      if (s.closed) return;
-      clearTimeout(disconnectedTimer);
-      if (pc.connectionState === 'failed') scheduleRecovery();
-      if (pc.connectionState === 'disconnected')
-        disconnectedTimer = setTimeout(
-          () => pc.connectionState === 'disconnected' && scheduleRecovery(),
-          DISCONNECTED_GRACE_MS,
-        );
-    });
-    await sendTracks(SLOTS.filter((kind) => tracks[kind]));
-    announce();
-    await syncSubscriptions();
-  }
-
-  /** Closes our tracks on the SFU and the peer connection: nothing is left behind. */
-  async function stopSession(): Promise<void> {
-    const s = session;
-    if (!s) return;
-    session = null;
-    s.closed = true;
-    clearTimeout(missingTimer);
-    clearTimeout(disconnectedTimer);
-    const mids = s.pc
-      .getTransceivers()
-      .filter((t) => t.mid !== null && t.currentDirection !== 'stopped')
-      .map((t) => t.mid!);
-    s.pc.close();
-    remote.next(new Map());
-    // After leaving, the room has closed our tracks already (and would refuse us).
-    if (mids.length > 0 && selfOf(roomState)?.id === s.selfId) {
-      await api.close({ sessionId: s.id, mids }).catch(() => {
-        // The room closes a departed participant's tracks too; this is the polite path.
-      });
-    }
-  }
-
-  /** ICE failed or stayed down: a new session, republishing what is on and pulling again. */
-  function scheduleRecovery(): void {
-    const s = session;
-    if (!s || s.closed) return;
-    void enqueue(async () => {
-      if (session !== s) return;
-      await startSession(s.selfId);
-    });
+  /** Replaces what a sender sends at once (no negotiation), then lets reconcile do the rest. */
+  async function applyTrack(kind: MediaKind): Promise<void> {
+    emitLocal();
+    const sender = session?.senders[kind];
+    if (sender) await sender.sender.replaceTrack(tracks[kind] ?? null);
+    reconcileSoon();
   }
 
   async function setDevice(kind: DeviceKind, on: boolean): Promise<void> {
-    if (on === !!tracks[kind]) return;
+    if (on === !!tracks[kind] || closed) return;
     if (on) {
       const track = await open(kind);
-      if (!track || closed) return track?.stop();
+      if (!track || closed || tracks[kind]) return track?.stop();
       tracks[kind] = track;
+      delete offSince[kind];
     } else {
       tracks[kind]?.stop();
       delete tracks[kind];
+      // Off: the sender keeps its place (turning back on soon needs no renegotiation), for a while.
+      offSince[kind] = Date.now();
     }
-    publishLocal();
-    announce();
-    clearTimeout(idleTimers[kind]);
-    // Off: the sender keeps its place (turning back on soon needs no renegotiation), for a while.
-    if (!on) idleTimers[kind] = setTimeout(() => void enqueue(() => unpublishIdle(kind)), idleUnpublishMs);
-    if (session) await enqueue(() => sendTracks([kind]));
-  }
-
-  async function unpublishIdle(kind: DeviceKind): Promise<void> {
-    if (!tracks[kind]) await unpublish(kind);
+    await applyTrack(kind);
   }
 
   async function setScreenShare(on: boolean): Promise<void> {
-    if (on === !!tracks.screen) return;
+    if (on === !!tracks.screen || closed) return;
     if (!on) {
       tracks.screen?.stop();
       delete tracks.screen;
-      publishLocal();
-      return enqueue(() => unpublish('screen'));
+      return applyTrack('screen');
     }
     let stream: MediaStream;
     try {
@@ -461,45 +365,24 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       if (tracks.screen === track) void setScreenShare(false);
     });
     tracks.screen = track;
-    publishLocal();
-    if (session) await enqueue(() => sendTracks(['screen']));
+    await applyTrack('screen');
   }
 
-  let roomState: RoomState = emptyRoomState;
-  subscriptions.push(
-    room.state$.subscribe((state) => {
-      roomState = state;
-      scheduleSync();
-    }),
-    room.state$
-      .pipe(
-        map((state) => selfOf(state)?.id ?? null),
-        distinctUntilChanged(),
-      )
-      .subscribe((selfId) => {
-        // Joined (or joined again after a reconnect, with a new id): a fresh session.
-        if (selfId) void enqueue(() => startSession(selfId));
-        else void enqueue(leaveCall);
-      }),
-    room.events$.subscribe((event) => {
-      if (event.type === 'participant-muted' && event.self) void setDevice('microphone', false);
-    }),
-  );
-
-  /** Left the meeting: the session closes and the devices are released. */
-  async function leaveCall(): Promise<void> {
-    for (const timer of Object.values(idleTimers)) clearTimeout(timer);
-    await stopSession();
-    for (const kind of SLOTS) {
+  /** Out of the meeting: the devices are released too. */
+  function releaseDevices(): void {
+    for (const kind of MEDIA_SLOTS) {
       tracks[kind]?.stop();
       delete tracks[kind];
     }
-    publishLocal();
+    for (const kind of ['microphone', 'camera'] as const) delete offSince[kind];
+    clearTimeout(idleTimer);
+    emitLocal();
   }
 
   return {
     local$: local.asObservable(),
     remote$: remote.asObservable(),
+    published$: published.pipe(distinctUntilChanged()),
     errors$: errors.asObservable(),
     screenShareSupported,
     get snapshot() {
@@ -517,19 +400,28 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       if (!track) return;
       tracks[kind]?.stop();
       tracks[kind] = track;
-      publishLocal();
       // replaceTrack: no renegotiation, the others keep their subscription.
-      await session?.senders[kind]?.sender.replaceTrack(track);
+      await applyTrack(kind);
     },
+    follow(next) {
+      const left = presence.selfId !== null && next.selfId !== presence.selfId;
+      presence = next;
+      if (left && !next.selfId) releaseDevices();
+      reconcileSoon();
+    },
+    settled: () => queue.idle(),
     close() {
       if (closed) return;
-      void enqueue(leaveCall).then(() => {
-        closed = true;
-        local.complete();
-        remote.complete();
-        errors.complete();
-      });
-      for (const subscription of subscriptions) subscription.unsubscribe();
+      closed = true;
+      clearTimeout(retryTimer);
+      clearTimeout(idleTimer);
+      releaseDevices();
+      discardSession();
+      remote.next(new Map());
+      local.complete();
+      remote.complete();
+      published.complete();
+      errors.complete();
     },
   };
 }

@@ -1,6 +1,8 @@
 /**
  * The browser's side of the room media API (`src/protocol/media.ts`): JSON
  * over `fetch`, never with cookies, every answer parsed with its schema.
+ * Nothing is retried here: the Worker already retries Calls where that is
+ * safe, and the call client rebuilds its session when a step fails.
  */
 import type * as z from 'zod/mini';
 import { media } from '../protocol/index.js';
@@ -16,12 +18,21 @@ export class MediaApiError extends Error {
     super(message);
   }
 
-  /** The service was busy or unreachable: the same request may work in a moment. */
-  get retryable(): boolean {
-    if (this.code === 'media-unavailable') return false; // Not configured: asking again will not help.
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+  /**
+   * What to do about it (`media.ts` has what each code means): `stop` when
+   * asking again cannot help, `wait-for-room` while the room connection is
+   * not there (or not joined), `rebuild` for anything else: this session is
+   * not to be trusted, so a new one is built after a pause.
+   */
+  get recovery(): 'stop' | 'wait-for-room' | 'rebuild' {
+    if (STOP_CODES.has(this.code)) return 'stop';
+    if (WAIT_FOR_ROOM_CODES.has(this.code)) return 'wait-for-room';
+    return 'rebuild';
   }
 }
+
+const STOP_CODES = new Set(['media-unavailable', 'invalid-request', 'too-large']);
+const WAIT_FOR_ROOM_CODES = new Set(['unauthorized', 'not-joined', 'not-your-session', 'not-connected']);
 
 export interface MediaApiCredentials {
   participantId: string;

@@ -1,7 +1,8 @@
 import { expect, waitUntil } from '@open-wc/testing';
 import { firstValueFrom, filter, type Observable } from 'rxjs';
-import { freshRoom, localWorkers } from '../test-support/local-workers.js';
+import { freshRoom, localWorkers, proxyToOpenWorker } from '../test-support/local-workers.js';
 import { createRoomClient, type RoomClient } from './room-client.js';
+import { selfOf } from './room-state.js';
 
 const clients: RoomClient[] = [];
 const client = (server: string, room: string, token?: string) => {
@@ -38,7 +39,7 @@ describe('createRoomClient', () => {
 
     const left = next(ann.events$, (e) => e.type === 'participant-left');
     bob.close();
-    expect(await left).to.deep.include({ type: 'participant-left', reason: 'disconnected' });
+    expect(await left).to.deep.include({ type: 'participant-left', reason: 'left' });
   });
 
   it('reports an invalid name without sending it', async () => {
@@ -64,24 +65,63 @@ describe('createRoomClient', () => {
     expect(await firstValueFrom(badRoom.errors$)).to.include({ code: 'invalid-room' });
   });
 
-  it('keeps its join across a reconnect', async () => {
+  it('resumes as the same participant after a reconnect, which the others see as reconnecting', async () => {
     const { open } = await localWorkers();
-    const room = freshRoom('rejoin');
+    const room = freshRoom('resume');
     const ann = client(open, room);
     await next(ann.state$, (s) => s.selfId !== null);
     ann.join('Ann');
     ann.update({ handRaised: true });
-    await next(ann.self$, (p) => p?.handRaised === true);
+    const before = await next(ann.self$, (p) => p?.handRaised === true);
     const watcher = client(open, room);
     await next(watcher.participants$, (ps) => ps.length === 1);
+    const events: string[] = [];
+    const subscription = watcher.events$.subscribe((e) => events.push(e.type));
 
-    // A new connection is a new participant to the server; the client joins again as itself.
-    const oldId = (await firstValueFrom(ann.state$)).selfId;
     ann.reconnect();
-    const self = await next(ann.self$, (p) => p !== null && p.id !== oldId);
-    expect(self).to.include({ name: 'Ann', handRaised: true });
-    await waitUntil(
-      async () => (await firstValueFrom(watcher.participants$)).map((p) => p.id).join() === self!.id,
-    );
+    await next(ann.connection$, (s) => s === 'reconnecting');
+    await next(ann.connection$, (s) => s === 'open');
+    const self = await next(ann.state$, (s) => s.selfId === before!.id && s.participants.length === 1);
+    expect(self.participants[0]).to.deep.include({
+      id: before!.id,
+      name: 'Ann',
+      handRaised: true,
+      role: 'host',
+    });
+    await next(watcher.participants$, (ps) => ps[0]?.reconnecting === false);
+    subscription.unsubscribe();
+    expect(events).to.deep.equal([]);
+  });
+
+  it('notices a path that silently drops everything, says it is reconnecting and resumes', async () => {
+    const proxy = await proxyToOpenWorker();
+    const room = freshRoom('silent');
+    const ann = createRoomClient({ server: proxy.url, room, silenceTimeoutMs: 1_500 });
+    clients.push(ann);
+    await next(ann.state$, (s) => s.selfId !== null);
+    ann.join('Ann');
+    const self = await next(ann.self$, (p) => p !== null);
+    await proxy.blackhole();
+    await next(ann.connection$, (s) => s === 'reconnecting');
+    await proxy.restore();
+    await next(ann.connection$, (s) => s === 'open');
+    const back = await next(ann.state$, (s) => selfOf(s) !== null);
+    expect(back.selfId).to.equal(self!.id);
+  });
+
+  it('leaves at once when closed', async () => {
+    const { open } = await localWorkers();
+    const room = freshRoom('close');
+    const ann = client(open, room);
+    await next(ann.state$, (s) => s.selfId !== null);
+    ann.join('Ann');
+    const self = await next(ann.self$, (p) => p !== null);
+    const watcher = client(open, room);
+    await next(watcher.participants$, (ps) => ps.length === 1);
+    const left = next(watcher.events$, (e) => e.type === 'participant-left');
+    ann.close();
+    const event = await left;
+    expect(event).to.deep.include({ type: 'participant-left', reason: 'left' });
+    expect(event.type === 'participant-left' && event.participant.id).to.equal(self!.id);
   });
 });

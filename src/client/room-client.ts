@@ -7,7 +7,9 @@ import {
   parseServerMessage,
   PING_FRAME,
   PROTOCOL_VERSION,
+  RESUME_PARAM,
   ROOM_NAME_PATTERN,
+  SILENCE_TIMEOUT_MS,
   type ClientMessage,
   type ErrorCode,
   type LeaveReason,
@@ -27,9 +29,21 @@ export interface RoomError {
   fatal: boolean;
 }
 
+/** What another participant (or the room) changed about someone, as it matters to a person. */
+export type ParticipantChanges = Partial<
+  Pick<Participant, 'microphone' | 'camera' | 'handRaised' | 'role' | 'reconnecting'>
+>;
+
 /** Things that happen in the room, for toasts, sounds and host-page events. */
 export type RoomEvent =
   | { type: 'participant-joined'; participant: Participant; self: boolean }
+  | {
+      type: 'participant-updated';
+      /** As they are after the change. */
+      participant: Participant;
+      changes: ParticipantChanges;
+      self: boolean;
+    }
   | { type: 'participant-left'; participant: Participant; reason: LeaveReason; self: boolean }
   | { type: 'participant-muted'; participant: Participant; by: Participant | null; self: boolean }
   | { type: 'meeting-ended'; by: Participant | null }
@@ -42,6 +56,8 @@ export interface RoomClientOptions {
   token?: string | undefined;
   /** A WebSocket implementation, for Node (the `ws` package). */
   WebSocket?: unknown;
+  /** Hearing nothing for this long (not even a pong) means the path is dead: reconnect. */
+  silenceTimeoutMs?: number;
 }
 
 export interface RoomClient {
@@ -59,11 +75,19 @@ export interface RoomClient {
   muteParticipant(id: string): void;
   endMeeting(): void;
   sendDirectMessage(to: string, message: string): void;
-  /** Drops the connection and connects again now (a retry button; tests). */
+  /** Drops the connection and connects again now, resuming this participant (a retry button; tests). */
   reconnect(): void;
-  /** Closes the connection for good and completes every observable. */
+  /** Leaves the meeting if joined, closes the connection for good and completes every observable. */
   close(): void;
 }
+
+/**
+ * The close code of a reconnect on purpose: the room keeps this participant's
+ * place (only a goodbye, 1000/1001, ends it at once).
+ */
+const CLOSE_RECONNECTING = 4000;
+/** Reconnect quickly (a path back within seconds resumes within seconds), with jitter so a restarted room is not hit by everyone at once. */
+const RECONNECT_DELAY = { min: 400, max: 2_500, growth: 1.6 };
 
 export function createRoomClient(options: RoomClientOptions): RoomClient {
   const connection = new BehaviorSubject<ConnectionStatus>('connecting');
@@ -75,19 +99,35 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
   if (invalid) return failedClient(invalid);
   const server = new URL(options.server);
 
-  /** What to restore after a reconnect: the server gives every connection a new id. */
+  /**
+   * What to restore after a reconnect that could not resume (the room
+   * forgot us: the grace period passed): join again as the same person.
+   */
   let wanted: { name: string; state: Partial<ParticipantState> } | null = null;
   let stopped = false;
+  const silenceTimeoutMs = options.silenceTimeoutMs ?? SILENCE_TIMEOUT_MS;
 
   const socket = new PartySocket({
     host: server.host,
     protocol: server.protocol === 'https:' ? 'wss' : 'ws',
     party: 'room',
     room: options.room,
-    query: { v: String(PROTOCOL_VERSION), ...(options.token ? { token: options.token } : {}) },
+    // Asked on every (re)connect: while joined, the room resumes us as we were.
+    query: () => {
+      const { selfId, resumeKey } = state.value;
+      const resume = wanted && selfOf(state.value) && resumeKey ? `${selfId}.${resumeKey}` : undefined;
+      return {
+        v: String(PROTOCOL_VERSION),
+        ...(options.token ? { token: options.token } : {}),
+        ...(resume ? { [RESUME_PARAM]: resume } : {}),
+      };
+    },
     WebSocket: options.WebSocket,
-    // We re-join from our own state after a reconnect; stale queued frames would confuse that.
+    // State is restored from the snapshot after a reconnect; stale queued frames would confuse that.
     maxEnqueuedMessages: 0,
+    minReconnectionDelay: RECONNECT_DELAY.min + Math.random() * RECONNECT_DELAY.min,
+    maxReconnectionDelay: RECONNECT_DELAY.max,
+    reconnectionDelayGrowFactor: RECONNECT_DELAY.growth,
     shouldReconnectOnClose: () => !stopped,
   });
 
@@ -95,9 +135,22 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     if (socket.readyState === OPEN) socket.send(JSON.stringify(message));
   };
 
-  const heartbeat = setInterval(() => {
-    if (socket.readyState === OPEN) socket.send(PING_FRAME);
-  }, HEARTBEAT_INTERVAL_MS);
+  /** When anything last arrived; pongs count, so a quiet room is not a dead one. */
+  let heardAt = Date.now();
+  const heartbeat = setInterval(
+    () => {
+      if (socket.readyState !== OPEN) return;
+      // A path that silently drops packets never closes the socket: notice it ourselves.
+      if (Date.now() - heardAt > silenceTimeoutMs) return dropSilentConnection();
+      socket.send(PING_FRAME);
+    },
+    Math.min(HEARTBEAT_INTERVAL_MS, silenceTimeoutMs / 3),
+  );
+
+  const dropSilentConnection = () => {
+    connection.next('reconnecting');
+    socket.reconnect(CLOSE_RECONNECTING, 'No answer from the room');
+  };
 
   const stop = (status: ConnectionStatus) => {
     if (stopped) return;
@@ -107,11 +160,15 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     connection.next(status);
   };
 
-  const onOpen = () => connection.next('open');
+  const onOpen = () => {
+    heardAt = Date.now();
+    connection.next('open');
+  };
   const onClose = () => {
     if (!stopped) connection.next('reconnecting');
   };
   const onMessage = (event: MessageEvent) => {
+    heardAt = Date.now();
     if (typeof event.data !== 'string') return;
     const parsed = parseServerMessage(event.data);
     if (!parsed.ok) {
@@ -135,7 +192,9 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     const after = applyServerMessage(before, message);
     if (after !== before) state.next(after);
     announce(before, after, message);
-    if (message.type === 'snapshot' && wanted) send({ type: 'join', name: wanted.name, state: wanted.state });
+    // Not resumed (the room had let us go, or we were not in yet): join again as the same person.
+    if (message.type === 'snapshot' && wanted && !selfOf(after))
+      send({ type: 'join', name: wanted.name, state: wanted.state });
     if (message.type === 'error') {
       const fatal = FATAL_ERROR_CODES.has(message.code);
       errors.next({ code: message.code, message: message.message, fatal });
@@ -157,6 +216,20 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
           participant: message.participant,
           self: message.participant.id === after.selfId,
         });
+      case 'participant-updated': {
+        const participant = find(after, message.id);
+        const changes: ParticipantChanges = {};
+        for (const key of ['microphone', 'camera', 'handRaised', 'role', 'reconnecting'] as const)
+          if (message.changes[key] !== undefined) Object.assign(changes, { [key]: message.changes[key] });
+        if (participant && Object.keys(changes).length > 0)
+          events.next({
+            type: 'participant-updated',
+            participant,
+            changes,
+            self: message.id === after.selfId,
+          });
+        return;
+      }
       case 'participant-left': {
         const participant = find(before, message.id);
         if (participant)
@@ -200,18 +273,14 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
   socket.addEventListener('close', onClose);
   socket.addEventListener('message', onMessage);
 
-  // Keep the wanted state in step with what the server confirmed, so a
-  // reconnect restores the latest microphone / camera / hand.
+  // Keep the wanted state in step with what the server confirmed, so a join
+  // after a lost place restores the latest microphone / camera / hand. (Media
+  // is announced again by the call, from its new session.)
   const selfSubscription = state.pipe(map(selfOf)).subscribe((self) => {
     if (self && wanted)
       wanted = {
         name: self.name,
-        state: {
-          microphone: self.microphone,
-          camera: self.camera,
-          handRaised: self.handRaised,
-          tracks: self.tracks,
-        },
+        state: { microphone: self.microphone, camera: self.camera, handRaised: self.handRaised },
       };
   });
 
@@ -246,9 +315,14 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     endMeeting: () => send({ type: 'end-meeting' }),
     sendDirectMessage: (to, message) => send({ type: 'direct-message', to, message }),
     reconnect() {
-      if (!stopped) socket.reconnect();
+      if (stopped) return;
+      connection.next('reconnecting');
+      socket.reconnect(CLOSE_RECONNECTING, 'Reconnecting');
     },
     close() {
+      // A goodbye, so the room lets the others know at once and closes our media.
+      if (selfOf(state.value)) send({ type: 'leave' });
+      wanted = null;
       stop('closed');
       socket.removeEventListener('open', onOpen);
       socket.removeEventListener('close', onClose);

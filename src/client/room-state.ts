@@ -11,6 +11,8 @@ export interface RoomState {
   meeting: Meeting | null;
   /** This connection's key for the media API; null until the snapshot. */
   mediaKey: string | null;
+  /** This connection's key for resuming its participant after a drop; null until the snapshot. */
+  resumeKey: string | null;
 }
 
 export const emptyRoomState: RoomState = {
@@ -19,6 +21,7 @@ export const emptyRoomState: RoomState = {
   lobby: 0,
   meeting: null,
   mediaKey: null,
+  resumeKey: null,
 };
 
 /** Pure: the room after one server message. Messages that change nothing return the same object. */
@@ -31,6 +34,7 @@ export function applyServerMessage(state: RoomState, message: ServerMessage): Ro
         lobby: message.lobby,
         meeting: message.meeting,
         mediaKey: message.mediaKey ?? null,
+        resumeKey: message.resumeKey ?? null,
       };
     case 'participant-joined': {
       const others = state.participants.filter((p) => p.id !== message.participant.id);

@@ -30,29 +30,71 @@ export async function sfuStats(): Promise<SfuStats> {
   return (await fetch('/__meetkit__/sfu/stats')).json() as Promise<SfuStats>;
 }
 
-/** Makes the local SFU fail or slow down its Calls API (all zero: back to normal). */
+/** Makes the local SFU fail or slow down its Calls API (`{}`: back to normal). See its README. */
 export async function injectCallsFaults(faults: {
   status?: number;
   rate?: number;
   failNext?: number;
   delayMs?: number;
+  dropResponseNext?: number;
+  batchErrorNext?: number;
+  failCloseItemNext?: number;
+  errorCode?: string;
+  pathIncludes?: string;
 }) {
   const query = new URLSearchParams(Object.entries(faults).map(([k, v]) => [k, String(v)]));
   await fetch(`/__meetkit__/sfu/faults?${query.toString()}`);
 }
 
-/** What the local SFU holds for one Calls session (a track ref's `sessionId`). */
-export async function sfuSession(
-  id: string,
-): Promise<{ open: boolean; published: string[]; pulled: number }> {
-  return (await fetch(`/__meetkit__/sfu/sessions/${id}`)).json() as Promise<{
-    open: boolean;
-    published: string[];
-    pulled: number;
-  }>;
+/** What the local SFU holds for one Calls session (a track ref's `sessionId`), and the requests it got. */
+export interface SfuSessionInfo {
+  open: boolean;
+  published: string[];
+  pulled: number;
+  requests: {
+    tracksNew: number;
+    renegotiate: number;
+    tracksClose: number;
+    tracksUpdate: number;
+    get: number;
+    total: number;
+  };
 }
+
+export async function sfuSession(id: string): Promise<SfuSessionInfo> {
+  return (await fetch(`/__meetkit__/sfu/sessions/${id}`)).json() as Promise<SfuSessionInfo>;
+}
+
+/** Requests that change a session's negotiation: a new offer or answer, or a close. */
+export const negotiations = ({ requests }: SfuSessionInfo) =>
+  requests.tracksNew + requests.renegotiate + requests.tracksClose;
 
 /** Makes the local SFU drop a session, as if it crashed or the network cut it off. */
 export async function dropSfuSession(id: string): Promise<void> {
   await fetch(`/__meetkit__/sfu/sessions/${id}/drop`);
+}
+
+/** A TCP proxy in front of the open Worker: point a client at `url`, then cut or blackhole its path. */
+export interface TestProxy {
+  url: string;
+  /** Drops every connection and refuses new ones. */
+  cut(): Promise<void>;
+  /** Keeps connections open but lets nothing through, like a path that drops packets. */
+  blackhole(): Promise<void>;
+  restore(): Promise<void>;
+  /** Connections it accepted so far. */
+  accepted(): Promise<number>;
+}
+
+export async function proxyToOpenWorker(): Promise<TestProxy> {
+  const { id, url } = (await (await fetch('/__meetkit__/proxy/new')).json()) as { id: string; url: string };
+  const act = async (action: string) =>
+    (await (await fetch(`/__meetkit__/proxy/${id}/${action}`)).json()) as { accepted: number };
+  return {
+    url,
+    cut: async () => void (await act('cut')),
+    blackhole: async () => void (await act('blackhole')),
+    restore: async () => void (await act('restore')),
+    accepted: async () => (await act('stats')).accepted,
+  };
 }

@@ -1,0 +1,135 @@
+import { expect } from '@open-wc/testing';
+import type { Participant } from '../../protocol/index.js';
+import {
+  MISSING_MAX_TRIES,
+  planPulls,
+  wantedTracks,
+  type MissingTrack,
+  type PulledTrack,
+  type WantedTrack,
+} from './pull-plan.js';
+
+const person = (id: string, tracks: Participant['tracks']): Participant => ({
+  id,
+  name: id,
+  role: 'guest',
+  joinedAt: 0,
+  microphone: !!tracks.microphone,
+  camera: !!tracks.camera,
+  handRaised: false,
+  tracks,
+});
+
+const want = (ref: string, participantId = 'ann', slot: WantedTrack['slot'] = 'camera'): WantedTrack => ({
+  ref,
+  participantId,
+  slot,
+});
+const pulled = (ref: string, mid: string): PulledTrack => ({ ...want(ref), mid });
+
+describe('wantedTracks', () => {
+  it('takes every announced track of the others, never our own', () => {
+    const wanted = wantedTracks(
+      [
+        person('me', { microphone: 'aa/microphone' }),
+        person('ann', { microphone: 'bb/microphone', camera: 'bb/camera' }),
+        person('bob', { screen: 'cc/screen' }),
+        person('cy', {}),
+      ],
+      'me',
+    );
+    expect([...wanted.values()]).to.deep.equal([
+      { ref: 'bb/microphone', participantId: 'ann', slot: 'microphone' },
+      { ref: 'bb/camera', participantId: 'ann', slot: 'camera' },
+      { ref: 'cc/screen', participantId: 'bob', slot: 'screen' },
+    ]);
+  });
+});
+
+describe('planPulls', () => {
+  const now = 10_000;
+  const cases: {
+    name: string;
+    wanted: WantedTrack[];
+    pulled: PulledTrack[];
+    missing: [string, MissingTrack][];
+    expected: { drop: string[]; pull: string[]; forget: string[]; nextRetryAt: number | null };
+  }[] = [
+    {
+      name: 'nothing announced, nothing pulled: nothing to do',
+      wanted: [],
+      pulled: [],
+      missing: [],
+      expected: { drop: [], pull: [], forget: [], nextRetryAt: null },
+    },
+    {
+      name: 'pulls what is new',
+      wanted: [want('a/camera'), want('a/microphone')],
+      pulled: [],
+      missing: [],
+      expected: { drop: [], pull: ['a/camera', 'a/microphone'], forget: [], nextRetryAt: null },
+    },
+    {
+      name: 'keeps what is pulled and still announced',
+      wanted: [want('a/camera')],
+      pulled: [pulled('a/camera', '1')],
+      missing: [],
+      expected: { drop: [], pull: [], forget: [], nextRetryAt: null },
+    },
+    {
+      name: 'drops what is no longer announced (they left or stopped sharing)',
+      wanted: [],
+      pulled: [pulled('a/camera', '1'), pulled('a/screen', '2')],
+      missing: [],
+      expected: { drop: ['a/camera', 'a/screen'], pull: [], forget: [], nextRetryAt: null },
+    },
+    {
+      name: 'a new session of theirs: drop the old ref, pull the new one',
+      wanted: [want('b/camera')],
+      pulled: [pulled('a/camera', '1')],
+      missing: [],
+      expected: { drop: ['a/camera'], pull: ['b/camera'], forget: [], nextRetryAt: null },
+    },
+    {
+      name: 'a missing track is asked for again only when its time has come',
+      wanted: [want('a/camera'), want('a/microphone')],
+      pulled: [],
+      missing: [
+        ['a/camera', { retryAt: now + 500, tries: 1 }],
+        ['a/microphone', { retryAt: now - 1, tries: 2 }],
+      ],
+      expected: { drop: [], pull: ['a/microphone'], forget: [], nextRetryAt: now + 500 },
+    },
+    {
+      name: 'gives up on a track that never appeared',
+      wanted: [want('a/camera')],
+      pulled: [],
+      missing: [['a/camera', { retryAt: now - 1, tries: MISSING_MAX_TRIES }]],
+      expected: { drop: [], pull: [], forget: [], nextRetryAt: null },
+    },
+    {
+      name: 'forgets a missing track nobody announces any more',
+      wanted: [],
+      pulled: [],
+      missing: [['a/camera', { retryAt: now + 500, tries: 1 }]],
+      expected: { drop: [], pull: [], forget: ['a/camera'], nextRetryAt: null },
+    },
+  ];
+
+  for (const { name, wanted, pulled: pulledTracks, missing, expected } of cases) {
+    it(name, () => {
+      const plan = planPulls({
+        wanted: new Map(wanted.map((t) => [t.ref, t])),
+        pulled: new Map(pulledTracks.map((t) => [t.ref, t])),
+        missing: new Map(missing),
+        now,
+      });
+      expect({
+        drop: plan.drop.map((t) => t.ref),
+        pull: plan.pull.map((t) => t.ref),
+        forget: plan.forget,
+        nextRetryAt: plan.nextRetryAt,
+      }).to.deep.equal(expected);
+    });
+  }
+});

@@ -1,0 +1,86 @@
+/**
+ * Which tracks to pull and which to drop: what the room announces against
+ * what this session pulls. Pure, so the rules are tested as a table.
+ */
+import type { Participant } from '../../protocol/index.js';
+import type { MediaKind } from '../call-types.js';
+
+export const MEDIA_SLOTS: readonly MediaKind[] = ['microphone', 'camera', 'screen'];
+
+/** A track another participant announces: `sessionId/trackName`. */
+export interface WantedTrack {
+  ref: string;
+  participantId: string;
+  slot: MediaKind;
+}
+
+export interface PulledTrack extends WantedTrack {
+  mid: string;
+}
+
+/** Announced but not flowing yet (`not-found`): asked for again at `retryAt`, at most `MAX_TRIES` times. */
+export interface MissingTrack {
+  retryAt: number;
+  tries: number;
+}
+
+export const MISSING_RETRY_MS = 1_000;
+export const MISSING_MAX_TRIES = 10;
+
+/** Every track the others announce; never our own. */
+export function wantedTracks(
+  participants: readonly Participant[],
+  selfId: string | null,
+): Map<string, WantedTrack> {
+  const wanted = new Map<string, WantedTrack>();
+  for (const participant of participants) {
+    if (participant.id === selfId) continue;
+    for (const slot of MEDIA_SLOTS) {
+      const ref = participant.tracks[slot];
+      if (ref) wanted.set(ref, { ref, participantId: participant.id, slot });
+    }
+  }
+  return wanted;
+}
+
+export interface PullPlan {
+  /** Pulled tracks nobody announces any more: close them. */
+  drop: PulledTrack[];
+  /** Announced tracks to ask for now. */
+  pull: WantedTrack[];
+  /** Missing tracks nobody announces any more: stop waiting for them. */
+  forget: string[];
+  /** When a missing track should be asked for again; null when none waits. */
+  nextRetryAt: number | null;
+}
+
+export function planPulls({
+  wanted,
+  pulled,
+  missing,
+  now,
+}: {
+  wanted: ReadonlyMap<string, WantedTrack>;
+  pulled: ReadonlyMap<string, PulledTrack>;
+  missing: ReadonlyMap<string, MissingTrack>;
+  now: number;
+}): PullPlan {
+  const drop = [...pulled.values()].filter((track) => !wanted.has(track.ref));
+  const forget = [...missing.keys()].filter((ref) => !wanted.has(ref));
+  const pull: WantedTrack[] = [];
+  let nextRetryAt: number | null = null;
+  for (const track of wanted.values()) {
+    if (pulled.has(track.ref)) continue;
+    const waiting = missing.get(track.ref);
+    if (!waiting) {
+      pull.push(track);
+    } else if (waiting.tries >= MISSING_MAX_TRIES) {
+      continue; // Announced but never there: wait for the room to announce something new.
+    } else if (waiting.retryAt <= now) {
+      pull.push(track);
+    } else {
+      nextRetryAt = Math.min(nextRetryAt ?? Infinity, waiting.retryAt);
+    }
+  }
+  return { drop, pull, forget, nextRetryAt };
+}

@@ -1,0 +1,336 @@
+/**
+ * The headless meeting core against the real Worker and the local SFU, in
+ * Chromium with its fake camera and microphone: media flows both ways, the
+ * room hears one story about it, and it holds up when the room connection
+ * drops, the SFU loses a session, or the visitor leaves.
+ */
+import { expect, waitUntil } from '@open-wc/testing';
+import { filter, firstValueFrom, map, type Observable } from 'rxjs';
+import {
+  dropSfuSession,
+  freshRoom,
+  localWorkers,
+  negotiations,
+  proxyToOpenWorker,
+  sfuSession,
+} from '../test-support/local-workers.js';
+import type { RemoteMedia } from './call-types.js';
+import { createDevices } from './devices.js';
+import { createMeeting, type Meeting, type MeetingOptions } from './meeting.js';
+
+const meetings: Meeting[] = [];
+afterEach(() => {
+  for (const m of meetings.splice(0)) m.close();
+});
+
+const first = <T>(source: Observable<T>, match: (value: T) => boolean) =>
+  firstValueFrom(source.pipe(filter(match)));
+
+async function visitor(room: string, options: Partial<MeetingOptions> = {}): Promise<Meeting> {
+  const { open } = await localWorkers();
+  const meeting = createMeeting({
+    server: open,
+    room,
+    devices: createDevices({ storage: null }),
+    ...options,
+  });
+  meetings.push(meeting);
+  await first(meeting.phase$, (phase) => phase === 'lobby');
+  await first(meeting.connection$, (status) => status === 'open');
+  return meeting;
+}
+
+async function join(meeting: Meeting, name: string): Promise<string> {
+  expect(meeting.join(name)).to.be.true;
+  await first(meeting.phase$, (phase) => phase === 'joined');
+  return (await first(meeting.self$, (self) => self !== null))!.id;
+}
+
+const remoteOf = (m: Meeting, id: string, ready: (media: RemoteMedia) => boolean) =>
+  firstValueFrom(
+    m.remote$.pipe(
+      map((all) => all.get(id)),
+      filter((media): media is RemoteMedia => !!media && ready(media)),
+    ),
+  );
+
+/** Plays a stream and resolves once `frames` more video frames have been decoded. */
+async function framesDecoded(stream: MediaStream, frames = 5): Promise<HTMLVideoElement> {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.srcObject = stream;
+  document.body.append(video);
+  await video.play();
+  await waitUntil(() => video.getVideoPlaybackQuality().totalVideoFrames >= frames, 'frames decoded', {
+    timeout: 10_000,
+  });
+  return video;
+}
+
+/** The video keeps decoding: `more` new frames after now. */
+async function keepsPlaying(video: HTMLVideoElement, more = 10, timeout = 10_000): Promise<void> {
+  const from = video.getVideoPlaybackQuality().totalVideoFrames;
+  await waitUntil(
+    () => video.getVideoPlaybackQuality().totalVideoFrames >= from + more,
+    'video keeps playing',
+    { timeout },
+  );
+}
+
+/** The ref a participant announces for a medium, once it does. */
+const announced = (m: Meeting, id: string, kind: 'microphone' | 'camera' | 'screen') =>
+  first(m.participants$, (ps) => !!ps.find((p) => p.id === id)?.tracks[kind]).then(
+    (ps) => ps.find((p) => p.id === id)!.tracks[kind]!,
+  );
+
+const sessionOfRef = (ref: string) => ref.split('/')[0]!;
+
+describe('createMeeting', () => {
+  it('goes from the lobby into the meeting, and media flows both ways', async () => {
+    const room = freshRoom('meeting');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    await ann.setCamera(true);
+    await ann.setMicrophone(true);
+    await bob.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    const bobId = await join(bob, 'Bob');
+
+    const fromAnn = await remoteOf(bob, annId, (m) => m.stream.getTracks().length === 2);
+    expect(fromAnn.stream.getAudioTracks()).to.have.length(1);
+    const video = await framesDecoded(fromAnn.stream);
+    expect(video.videoWidth).to.equal(640);
+    video.remove();
+    (
+      await framesDecoded((await remoteOf(ann, bobId, (m) => m.stream.getVideoTracks().length === 1)).stream)
+    ).remove();
+    // The room heard one story: on, with the tracks' refs.
+    const annAsBobSees = (await first(bob.participants$, (ps) => ps.length === 2)).find(
+      (p) => p.id === annId,
+    )!;
+    expect(annAsBobSees).to.deep.include({ microphone: true, camera: true });
+  });
+
+  it('mutes and unmutes without a new negotiation, and the room hears of it', async () => {
+    const room = freshRoom('mute');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    await ann.setMicrophone(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
+    const annSession = sessionOfRef(await announced(bob, annId, 'microphone'));
+    await ann.settled();
+    const before = negotiations(await sfuSession(annSession));
+
+    await ann.setMicrophone(false);
+    await first(bob.participants$, (ps) => ps.some((p) => p.id === annId && !p.microphone));
+    await ann.setMicrophone(true);
+    await first(bob.participants$, (ps) => ps.some((p) => p.id === annId && p.microphone));
+    await ann.settled();
+    expect(negotiations(await sfuSession(annSession))).to.equal(before);
+  });
+
+  it('switches to another microphone without a new negotiation', async () => {
+    const room = freshRoom('switch');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    await ann.setMicrophone(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
+    const annSession = sessionOfRef(await announced(bob, annId, 'microphone'));
+    await ann.settled();
+    const before = negotiations(await sfuSession(annSession));
+    const oldTrack = (await firstValueFrom(ann.local$)).cameraStream!.getAudioTracks()[0]!;
+
+    // The fake devices have one microphone; choosing it by id still opens a new track.
+    const lists = await first(ann.devices.devices$, (l) => l.audioinput.some((d) => d.deviceId));
+    ann.devices.select('audioinput', lists.audioinput.find((d) => d.deviceId)!.deviceId);
+    const switched = await first(
+      ann.local$,
+      (local) => !!local.cameraStream && local.cameraStream.getAudioTracks()[0] !== oldTrack,
+    );
+    expect(oldTrack.readyState).to.equal('ended');
+    expect(switched.cameraStream!.getAudioTracks()[0]!.readyState).to.equal('live');
+    await ann.settled();
+    expect(negotiations(await sfuSession(annSession))).to.equal(before);
+    const heard = await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
+    await waitUntil(() => !heard.stream.getAudioTracks()[0]!.muted, 'sound still arrives');
+  });
+
+  it('turns the microphone off when a host mutes this participant, without flickering back on', async () => {
+    const room = freshRoom('host-mute');
+    const host = await visitor(room);
+    const guest = await visitor(room);
+    await join(host, 'Host');
+    await guest.setMicrophone(true);
+    const guestId = await join(guest, 'Guest');
+    const microphone = (await firstValueFrom(guest.local$)).cameraStream!.getAudioTracks()[0]!;
+    const seenByHost: boolean[] = [];
+    host.participants$.subscribe((ps) => {
+      const value = ps.find((p) => p.id === guestId)?.microphone;
+      if (value !== undefined && value !== seenByHost.at(-1)) seenByHost.push(value);
+    });
+    const muted = first(guest.events$, (e) => e.type === 'muted');
+    host.muteParticipant(guestId);
+    await muted;
+    await first(guest.local$, (local) => !local.microphone);
+    expect(microphone.readyState).to.equal('ended');
+    await guest.settled();
+    expect(seenByHost).to.deep.equal([true, false]);
+  });
+
+  it('closes a track muted for long (Calls would collect it) and publishes anew on unmute', async () => {
+    const room = freshRoom('long-mute');
+    const ann = await visitor(room, { media: { idleUnpublishMs: 300 } });
+    const bob = await visitor(room);
+    await ann.setMicrophone(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const heard = await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
+    const annSession = sessionOfRef(await announced(bob, annId, 'microphone'));
+
+    await ann.setMicrophone(false);
+    await waitUntil(async () => (await sfuSession(annSession)).published.length === 0, 'muted track closed');
+    await first(bob.remote$, (all) => !all.get(annId));
+
+    await ann.setMicrophone(true);
+    const again = await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
+    expect(again.stream.getAudioTracks()[0]).to.not.equal(heard.stream.getAudioTracks()[0]);
+    expect((await sfuSession(annSession)).published).to.deep.equal(['microphone']);
+    await waitUntil(() => !again.stream.getAudioTracks()[0]!.muted, 'sound arrives again');
+  });
+
+  it('drops a screen share the sharer stopped, in the same session', async () => {
+    const room = freshRoom('screen');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    const errors: string[] = [];
+    for (const m of [ann, bob]) m.errors$.subscribe((e) => errors.push(e.message));
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    await ann.setScreenShare(true);
+    const media = await remoteOf(bob, annId, (m) => m.screen !== null);
+    (await framesDecoded(media.screen!)).remove();
+    const annSession = sessionOfRef(await announced(bob, annId, 'screen'));
+    expect((await sfuSession(annSession)).published).to.deep.equal(['screen']);
+    await ann.setScreenShare(false);
+    await first(bob.remote$, (all) => !all.get(annId)?.screen);
+    await waitUntil(
+      async () => (await sfuSession(annSession)).published.length === 0,
+      'screen closed on the SFU',
+    );
+    expect(errors).to.deep.equal([]);
+    expect((await sfuSession(annSession)).open).to.equal(true);
+  });
+
+  it('recovers with a new session when the SFU loses the old one', async function () {
+    this.timeout(45_000);
+    const room = freshRoom('recover');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    await ann.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const before = await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1);
+    (await framesDecoded(before.stream)).remove();
+    const oldTrack = before.stream.getVideoTracks()[0]!;
+    const lost = sessionOfRef(await announced(bob, annId, 'camera'));
+
+    await dropSfuSession(lost);
+    const ref = await first(bob.participants$, (ps) => {
+      const camera = ps.find((p) => p.id === annId)?.tracks.camera;
+      return !!camera && !camera.startsWith(lost);
+    });
+    const again = await remoteOf(bob, annId, (m) => {
+      const tracks = m.stream.getVideoTracks();
+      return tracks.length === 1 && tracks[0] !== oldTrack;
+    });
+    (await framesDecoded(again.stream)).remove();
+    expect(ref.find((p) => p.id === annId)!.tracks.camera).to.equal(`${ann.mediaSessionId}/camera`);
+  });
+
+  it('leaves nothing on the SFU after leaving, releases the camera, and sends no media request', async () => {
+    const room = freshRoom('leave');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    await bob.setCamera(true);
+    const bobId = await join(bob, 'Bob');
+    await ann.setCamera(true);
+    await join(ann, 'Ann');
+    await remoteOf(ann, bobId, (m) => m.stream.getVideoTracks().length === 1);
+    await ann.settled();
+    const annSession = ann.mediaSessionId!;
+    const held = await sfuSession(annSession);
+    expect(held.published).to.deep.equal(['camera']);
+    expect(held.pulled).to.equal(1);
+    const camera = (await firstValueFrom(ann.local$)).cameraStream!.getVideoTracks()[0]!;
+    const closes = held.requests.tracksClose;
+
+    ann.leave();
+    await first(ann.phase$, (phase) => phase === 'left');
+    await waitUntil(async () => {
+      const after = await sfuSession(annSession);
+      return after.published.length === 0 && after.pulled === 0;
+    }, 'published and pulled tracks closed on the SFU');
+    await first(ann.local$, (local) => !local.camera);
+    expect(camera.readyState).to.equal('ended');
+    // The room closed them (one forced close), not the browser after it had left.
+    expect((await sfuSession(annSession)).requests.tracksClose).to.equal(closes + 1);
+  });
+
+  it('closing it (a page unmounting the widget) sends no request that fails, and the room closes the media', async () => {
+    const room = freshRoom('teardown');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    await ann.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const annSession = sessionOfRef(await announced(bob, annId, 'camera'));
+    await ann.settled();
+    const failed: string[] = [];
+    const realFetch = window.fetch;
+    window.fetch = async (...args) => {
+      const response = await realFetch(...args);
+      if (!response.ok) failed.push(`${response.status} ${String(args[0])}`);
+      return response;
+    };
+    try {
+      ann.close();
+      await first(bob.events$, (e) => e.type === 'participant-left');
+      await waitUntil(async () => (await sfuSession(annSession)).published.length === 0, 'closed on the SFU');
+    } finally {
+      window.fetch = realFetch;
+    }
+    expect(failed).to.deep.equal([]);
+  });
+
+  it('keeps the same participant and its media when the room connection drops and comes back', async function () {
+    this.timeout(30_000);
+    const proxy = await proxyToOpenWorker();
+    const room = freshRoom('resume');
+    const ann = await visitor(room, { server: proxy.url });
+    const bob = await visitor(room);
+    await ann.setCamera(true);
+    await ann.setMicrophone(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const media = await remoteOf(bob, annId, (m) => m.stream.getTracks().length === 2);
+    const video = await framesDecoded(media.stream);
+    const ref = await announced(bob, annId, 'camera');
+
+    await proxy.cut();
+    await first(ann.phase$, (phase) => phase === 'reconnecting');
+    await first(bob.participants$, (ps) => ps.some((p) => p.id === annId && p.reconnecting));
+    // The media path is not the room's: Bob still sees Ann meanwhile.
+    await keepsPlaying(video);
+    await proxy.restore();
+    await first(ann.phase$, (phase) => phase === 'joined');
+    const back = await first(bob.participants$, (ps) => ps.some((p) => p.id === annId && !p.reconnecting));
+    expect(back.find((p) => p.id === annId)).to.deep.include({ microphone: true, camera: true });
+    expect(back.find((p) => p.id === annId)!.tracks.camera).to.equal(ref);
+    await keepsPlaying(video);
+    video.remove();
+  });
+});

@@ -1,0 +1,304 @@
+/**
+ * One meeting, headless: the room connection, the devices, the media API
+ * and the call, wired together, with the state a visitor goes through
+ * (lobby → joining → joined ⇄ reconnecting → left) as observables and the
+ * actions as methods. `<meet-room>` renders it; any other UI (React, Vue,
+ * plain script) can too:
+ *
+ *   const meeting = createMeeting({ server: 'https://meet.example.com', room: 'standup' });
+ *   meeting.participants$.subscribe(render);
+ *   await meeting.setCamera(true);
+ *   meeting.join('Ann');
+ *
+ * Resuming lives here too: when the connection drops, the room keeps this
+ * participant's place, the room client comes back as the same participant,
+ * and the call keeps (or rebuilds) its media and announces it again.
+ */
+import {
+  BehaviorSubject,
+  combineLatest,
+  distinctUntilChanged,
+  map,
+  merge,
+  skip,
+  Subject,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
+import type { LeaveReason, Participant, ParticipantState } from '../protocol/index.js';
+import { createCallClient, type CallClientOptions, type PublishedTracks } from './call-client.js';
+import type { CallError, LocalMedia, RemoteMedia } from './call-types.js';
+import { createDevices, type Devices } from './devices.js';
+import { createMediaApi } from './media-api.js';
+import {
+  createRoomClient,
+  type ConnectionStatus,
+  type ParticipantChanges,
+  type RoomError,
+} from './room-client.js';
+import { selfOf, type RoomState } from './room-state.js';
+
+export type MeetingPhase = 'lobby' | 'joining' | 'joined' | 'reconnecting' | 'left';
+
+/** What happens in a meeting, as a person would say it. */
+export type MeetingEvent =
+  | { type: 'joined'; participant: Participant }
+  | { type: 'left'; reason: LeaveReason }
+  | { type: 'participant-joined'; participant: Participant }
+  | { type: 'participant-left'; participant: Participant; reason: LeaveReason }
+  /** Someone else changed (or a host changed them, or the room says they are reconnecting). */
+  | { type: 'participant-updated'; participant: Participant; changes: ParticipantChanges }
+  /** A host muted this participant. */
+  | { type: 'muted'; by: Participant | null }
+  /** A host ended the meeting for everyone (`by`), or the last participant left (`null`). */
+  | { type: 'meeting-ended'; by: Participant | null };
+
+/** A room problem (`fatal`: the connection is over), or a device or media one (never fatal). */
+export type MeetingError = RoomError | (CallError & { fatal: false });
+
+export interface MeetingOptions {
+  /** Origin of the Meetkit server, e.g. `https://meet.example.com`. */
+  server: string;
+  room: string;
+  /** Join token, when the server requires one. */
+  token?: string | undefined;
+  /** Shared device manager; by default the meeting makes (and closes) its own. */
+  devices?: Devices;
+  /** A WebSocket implementation, for Node (the `ws` package). */
+  WebSocket?: unknown;
+  /** Media timings, for tests. */
+  media?: Pick<CallClientOptions, 'idleUnpublishMs' | 'timing' | 'backoff' | 'getDisplayMedia'>;
+  /** See `RoomClientOptions.silenceTimeoutMs`. */
+  silenceTimeoutMs?: number;
+}
+
+export interface Meeting {
+  readonly phase$: Observable<MeetingPhase>;
+  readonly connection$: Observable<ConnectionStatus>;
+  /** The whole room as this visitor knows it. */
+  readonly state$: Observable<RoomState>;
+  /** This participant while in the meeting; null otherwise. */
+  readonly self$: Observable<Participant | null>;
+  /** Everyone in the meeting, in join order (reconnecting ones included, marked). */
+  readonly participants$: Observable<readonly Participant[]>;
+  /** People in the lobby, not in the meeting. */
+  readonly lobbyCount$: Observable<number>;
+  /** What this visitor sends: on/off and the streams for a self view. */
+  readonly local$: Observable<LocalMedia>;
+  /** What arrives from the others, by participant id. */
+  readonly remote$: Observable<ReadonlyMap<string, RemoteMedia>>;
+  readonly events$: Observable<MeetingEvent>;
+  readonly errors$: Observable<MeetingError>;
+  /** False where the browser cannot share a screen (most phones). */
+  readonly screenShareSupported: boolean;
+  readonly devices: Devices;
+  /** The current Calls session, for diagnostics. */
+  readonly mediaSessionId: string | null;
+  /** Enters the meeting with what is on in the lobby. False if the name is invalid. */
+  join(name: string): boolean;
+  /** Leaves the meeting; the visitor is back in the lobby (phase `left`) and may join again. */
+  leave(): void;
+  setMicrophone(on: boolean): Promise<void>;
+  setCamera(on: boolean): Promise<void>;
+  setScreenShare(on: boolean): Promise<void>;
+  raiseHand(raised?: boolean): void;
+  /** Host only (the server checks). */
+  muteParticipant(id: string): void;
+  /** Host only (the server checks). */
+  endMeeting(): void;
+  /** Drops the connection and resumes at once (a "retry" button). */
+  reconnect(): void;
+  /** Resolves when no media work is queued or running (tests, benchmarks). */
+  settled(): Promise<void>;
+  /** Leaves if in the meeting and stops everything; no request is left behind. */
+  close(): void;
+}
+
+export function createMeeting(options: MeetingOptions): Meeting {
+  const devices = options.devices ?? createDevices();
+  const ownDevices = !options.devices;
+  const room = createRoomClient({
+    server: options.server,
+    room: options.room,
+    token: options.token,
+    WebSocket: options.WebSocket,
+    ...(options.silenceTimeoutMs ? { silenceTimeoutMs: options.silenceTimeoutMs } : {}),
+  });
+  let roomState: RoomState | null = null;
+  const api = createMediaApi(options.server, options.room, () =>
+    roomState?.selfId && roomState.mediaKey
+      ? { participantId: roomState.selfId, key: roomState.mediaKey }
+      : null,
+  );
+  const call = createCallClient({
+    ...options.media,
+    api,
+    getStream: (request) => devices.getStream(request),
+  });
+
+  /** What the visitor asked for last: to be in the meeting or not. */
+  const wantsIn = new BehaviorSubject(false);
+  const ended = new BehaviorSubject(false);
+  const events = new Subject<MeetingEvent>();
+  const subscriptions: Subscription[] = [];
+
+  const phase$ = combineLatest([room.connection$, room.self$, wantsIn, ended]).pipe(
+    map(([connection, self, wanted, over]): MeetingPhase => {
+      if (self) return connection === 'open' ? 'joined' : 'reconnecting';
+      if (wanted && !over) return connection === 'open' ? 'joining' : 'reconnecting';
+      return over ? 'left' : 'lobby';
+    }),
+    distinctUntilChanged(),
+  );
+
+  // The call follows the room: who is in it, whether we are, whether requests can be made.
+  subscriptions.push(
+    combineLatest([room.state$, room.connection$]).subscribe(([state, connection]) => {
+      roomState = state;
+      call.follow({
+        selfId: selfOf(state)?.id ?? null,
+        participants: state.participants,
+        connected: connection === 'open' && state.mediaKey !== null,
+      });
+    }),
+  );
+
+  // One path for what the room hears about our media: what is on, and what is published.
+  let localMedia: LocalMedia = call.snapshot;
+  let publishedTracks: PublishedTracks = {};
+  let announceQueued = false;
+  const announce = () => {
+    if (announceQueued) return;
+    announceQueued = true;
+    // After the current message is handled: a host's mute turns the microphone off first.
+    queueMicrotask(() => {
+      announceQueued = false;
+      const self = roomState && selfOf(roomState);
+      if (!self) return;
+      const changes: Partial<ParticipantState> = {};
+      if (self.microphone !== localMedia.microphone) changes.microphone = localMedia.microphone;
+      if (self.camera !== localMedia.camera) changes.camera = localMedia.camera;
+      if (JSON.stringify(self.tracks) !== JSON.stringify(publishedTracks)) changes.tracks = publishedTracks;
+      if (Object.keys(changes).length > 0) room.update(changes);
+    });
+  };
+  subscriptions.push(
+    call.local$.subscribe((media) => {
+      localMedia = media;
+      announce();
+    }),
+    call.published$.subscribe((tracks) => {
+      publishedTracks = tracks;
+      announce();
+    }),
+    room.self$.subscribe(announce),
+  );
+
+  subscriptions.push(
+    room.events$.subscribe((event) => {
+      switch (event.type) {
+        case 'participant-joined':
+          if (event.self) ended.next(false);
+          return events.next(
+            event.self
+              ? { type: 'joined', participant: event.participant }
+              : { type: 'participant-joined', participant: event.participant },
+          );
+        case 'participant-left':
+          if (event.self) {
+            wantsIn.next(false);
+            ended.next(true);
+          }
+          return events.next(
+            event.self
+              ? { type: 'left', reason: event.reason }
+              : { type: 'participant-left', participant: event.participant, reason: event.reason },
+          );
+        case 'participant-updated':
+          if (!event.self)
+            events.next({
+              type: 'participant-updated',
+              participant: event.participant,
+              changes: event.changes,
+            });
+          return;
+        case 'participant-muted':
+          if (!event.self) return;
+          void call.setMicrophone(false);
+          return events.next({ type: 'muted', by: event.by });
+        case 'meeting-ended':
+          if (event.by) {
+            wantsIn.next(false);
+            ended.next(true);
+          }
+          return events.next({ type: 'meeting-ended', by: event.by });
+      }
+    }),
+  );
+
+  // A device chosen in the picker replaces the track being sent (no renegotiation).
+  subscriptions.push(
+    devices
+      .selected$('audioinput')
+      .pipe(skip(1))
+      .subscribe(() => void call.switchDevice('microphone')),
+    devices
+      .selected$('videoinput')
+      .pipe(skip(1))
+      .subscribe(() => void call.switchDevice('camera')),
+  );
+
+  const errors$: Observable<MeetingError> = merge(
+    room.errors$,
+    call.errors$.pipe(map((error) => ({ ...error, fatal: false as const }))),
+  );
+
+  return {
+    phase$,
+    connection$: room.connection$,
+    state$: room.state$,
+    self$: room.self$,
+    participants$: room.participants$,
+    lobbyCount$: room.lobbyCount$,
+    local$: call.local$,
+    remote$: call.remote$,
+    events$: events.asObservable(),
+    errors$,
+    screenShareSupported: call.screenShareSupported,
+    devices,
+    get mediaSessionId() {
+      return call.sessionId;
+    },
+    join(name) {
+      const media = call.snapshot;
+      const started = room.join(name, { microphone: media.microphone, camera: media.camera });
+      if (started) {
+        ended.next(false);
+        wantsIn.next(true);
+      }
+      return started;
+    },
+    leave() {
+      wantsIn.next(false);
+      room.leave();
+    },
+    setMicrophone: (on) => call.setMicrophone(on),
+    setCamera: (on) => call.setCamera(on),
+    setScreenShare: (on) => call.setScreenShare(on),
+    raiseHand: (raised = true) => room.update({ handRaised: raised }),
+    muteParticipant: (id) => room.muteParticipant(id),
+    endMeeting: () => room.endMeeting(),
+    reconnect: () => room.reconnect(),
+    settled: () => call.settled(),
+    close() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      // Media first, without a request: leaving tells the room, which closes our tracks on Calls.
+      call.close();
+      room.close();
+      if (ownDevices) devices.close();
+      wantsIn.complete();
+      ended.complete();
+      events.complete();
+    },
+  };
+}
