@@ -6,9 +6,9 @@
  *   then at a few per second; changes beyond that are merged (the latest
  *   value of each field wins) and sent when their turn comes;
  * - the room as a whole sends at most `roomSendsPerSecond` frames (a delta
- *   to N people costs N); above it, merged changes wait, and the participant
- *   served longest ago goes first, so a quiet participant's change is never
- *   stuck behind a flood;
+ *   to N people costs N); above it, merged changes wait, and whoever has been
+ *   asking least goes first, so a quiet participant's change is never stuck
+ *   behind a flood;
  * - the lobby count goes out at most once a second.
  * Joins, leaves and meeting events are never merged or delayed.
  */
@@ -33,8 +33,8 @@ export interface BroadcastLimits {
 
 /** The room's outgoing fan-out. The benchmark's whole-room baseline implements it too. */
 export interface Broadcast {
-  /** A message for everyone (but `exceptId`), now. */
-  toAll(message: ServerMessage, exceptId?: string): void;
+  /** A message for everyone (but `exceptId`), now; returns how many it went to. */
+  toAll(message: ServerMessage, exceptId?: string): number;
   /** A participant changed: within budget now, else merged and sent when its turn comes. `urgent` never waits. */
   participantChanged(id: string, changes: Changes, urgent?: boolean): void;
   /** Drops what is still waiting for a participant who left (their leave says it all). */
@@ -45,13 +45,15 @@ export interface Broadcast {
   flush(): void;
 }
 
-interface Pending {
-  changes: Changes;
-  /** When this participant's changes last went out, for fair turns. */
-  servedAt: number;
+/** How much a participant has been asking to change lately: a count that decays. */
+interface Demand {
+  level: number;
+  at: number;
 }
 
 const FLUSH_INTERVAL_MS = 50;
+/** A change counts for about this long in a participant's demand. */
+const DEMAND_DECAY_MS = 2_000;
 const LOBBY_INTERVAL_MS = 1_000;
 
 export class Broadcaster implements Broadcast {
@@ -59,8 +61,8 @@ export class Broadcaster implements Broadcast {
   readonly #limits: BroadcastLimits;
   readonly #room: TokenBucket;
   readonly #buckets = new Map<string, TokenBucket>();
-  readonly #pending = new Map<string, Pending>();
-  readonly #servedAt = new Map<string, number>();
+  readonly #pending = new Map<string, Changes>();
+  readonly #demand = new Map<string, Demand>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lobbySentAt = 0;
   #lobbyTimer: ReturnType<typeof setTimeout> | undefined;
@@ -71,7 +73,7 @@ export class Broadcaster implements Broadcast {
     this.#room = new TokenBucket(limits.roomSendsPerSecond, limits.roomSendsPerSecond, Date.now());
   }
 
-  toAll(message: ServerMessage, exceptId?: string): void {
+  toAll(message: ServerMessage, exceptId?: string): number {
     const frame = JSON.stringify(message);
     let sent = 0;
     for (const { id, ws } of this.#target.recipients()) {
@@ -83,30 +85,31 @@ export class Broadcaster implements Broadcast {
         // A socket closing right now; its close handler tidies up.
       }
     }
-    this.#room.spend(Date.now(), sent);
+    return sent;
   }
 
   participantChanged(id: string, changes: Changes, urgent = false): void {
     const now = Date.now();
+    if (!urgent) this.#ask(id, now);
     const waiting = this.#pending.get(id);
     if (waiting) {
-      waiting.changes = { ...waiting.changes, ...changes };
-      if (urgent) this.#send(id, waiting.changes, now);
+      const merged = { ...waiting, ...changes };
+      if (urgent) return this.#send(id, merged);
+      this.#pending.set(id, merged);
       return;
     }
     const cost = this.#target.recipientCount();
     if (urgent || (this.#room.available(now) >= cost && this.#bucketOf(id, now).take(now))) {
-      this.#send(id, changes, now);
-      return;
+      return this.#send(id, changes);
     }
-    this.#pending.set(id, { changes, servedAt: this.#servedAt.get(id) ?? 0 });
+    this.#pending.set(id, changes);
     this.#schedule();
   }
 
   forget(id: string): void {
     this.#pending.delete(id);
     this.#buckets.delete(id);
-    this.#servedAt.delete(id);
+    this.#demand.delete(id);
   }
 
   lobbyChanged(): void {
@@ -119,8 +122,7 @@ export class Broadcaster implements Broadcast {
   flush(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const now = Date.now();
-    for (const [id, { changes }] of this.#pending) this.#send(id, changes, now);
+    for (const [id, changes] of this.#pending) this.#send(id, changes);
     if (this.#lobbyTimer) this.#sendLobby();
   }
 
@@ -131,10 +133,20 @@ export class Broadcaster implements Broadcast {
     this.toAll({ type: 'lobby-count', count: this.#target.lobbyCount() });
   }
 
-  #send(id: string, changes: Changes, now: number): void {
+  /** Sends a participant's changes; only these count against the room's budget (joins and leaves have their own limit). */
+  #send(id: string, changes: Changes): void {
     this.#pending.delete(id);
-    this.#servedAt.set(id, now);
-    this.toAll({ type: 'participant-updated', id, changes });
+    this.#room.spend(Date.now(), this.toAll({ type: 'participant-updated', id, changes }));
+  }
+
+  /** Counts one more change asked for by `id`. */
+  #ask(id: string, now: number): void {
+    this.#demand.set(id, { level: this.#demandOf(id, now) + 1, at: now });
+  }
+
+  #demandOf(id: string, now: number): number {
+    const demand = this.#demand.get(id);
+    return demand ? demand.level * Math.exp(-(now - demand.at) / DEMAND_DECAY_MS) : 0;
   }
 
   #bucketOf(id: string, now: number): TokenBucket {
@@ -154,15 +166,15 @@ export class Broadcaster implements Broadcast {
     }, FLUSH_INTERVAL_MS);
   }
 
-  /** Sends waiting changes, least recently served first, while the room's budget lasts. */
+  /** Sends waiting changes, from whoever asked least lately, while the room's budget lasts. */
   #serve(): void {
     const now = Date.now();
     const cost = this.#target.recipientCount();
-    const turns = [...this.#pending].sort(([, a], [, b]) => a.servedAt - b.servedAt);
-    for (const [id, { changes }] of turns) {
+    const turns = [...this.#pending].sort(([a], [b]) => this.#demandOf(a, now) - this.#demandOf(b, now));
+    for (const [id, changes] of turns) {
       if (this.#room.available(now) < cost) break;
       if (!this.#bucketOf(id, now).take(now)) continue;
-      this.#send(id, changes, now);
+      this.#send(id, changes);
     }
     if (this.#pending.size > 0) this.#schedule();
   }

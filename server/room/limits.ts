@@ -49,7 +49,7 @@ export function roomLimits(env: Env): RoomLimits {
     maxOversized: 3,
     maxInvalid: 50,
     participantChanges: { burst: 8, perSecond: 2 },
-    roomSendsPerSecond: numberVar(env.ROOM_SENDS_PER_SECOND, 20_000),
+    roomSendsPerSecond: numberVar(env.ROOM_SENDS_PER_SECOND, 10_000),
     mediaSessions: { burst: 4, perMinute: 4 },
   };
 }

@@ -288,7 +288,8 @@ export class Room extends DurableObject<Env> {
         if (!target) return sendError(ws, 'unknown-participant', 'No such participant', message.type);
         target.participant.microphone = false;
         this.#roster.save(target);
-        return this.#broadcast.toAll({ type: 'participant-muted', id: message.id, by: state.id });
+        this.#broadcast.toAll({ type: 'participant-muted', id: message.id, by: state.id });
+        return;
       }
       case 'end-meeting':
         if (!mayModerate(member.participant, message.type))

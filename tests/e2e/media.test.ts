@@ -3,58 +3,14 @@
  * lobby with the fake camera and microphone, and see and hear each other
  * through the Worker and the local SFU.
  */
-import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useE2e } from '../support/e2e.js';
+import { audioFlowing, expectVideoFlowing, joinWithMedia, remoteTile } from '../support/media-page.js';
 
 const e2e = useE2e();
 const { visitor, pageErrors } = e2e;
 
 afterEach(() => e2e.stack.sfu.faults.set({ status: 503, rate: 0, failNext: 0, delayMs: 0 }));
-
-/** Turns on the camera (and microphone) in the lobby, then joins. */
-async function joinWithMedia(page: Page, name: string, { microphone = true } = {}) {
-  await page.getByRole('button', { name: /^Camera/ }).click();
-  if (microphone) await page.getByRole('button', { name: /^Microphone/ }).click();
-  await expect
-    .poll(() => page.locator('meet-participant-tile[part="preview"]:not([camera-off])').count())
-    .toBe(1);
-  await page.getByLabel('Your name').fill(name);
-  await page.evaluate((who) => document.querySelector('meet-room')?.setAttribute('data-who', who), name);
-  await page.getByRole('button', { name: 'Join' }).click();
-  await page.locator('meet-participant-grid meet-participant-tile[local]').first().waitFor();
-}
-
-const remoteTile = (page: Page, name: string, screen = false) =>
-  page.locator(
-    `meet-participant-grid meet-participant-tile${screen ? '[screen-share]' : ':not([screen-share])'}`,
-    {
-      has: page.getByRole('group', { name: screen ? `${name}'s screen` : name, exact: true }),
-    },
-  );
-
-/** Frames decoded by a tile's video so far. */
-const framesOf = (page: Page, name: string, screen = false) =>
-  remoteTile(page, name, screen)
-    .locator('video')
-    .evaluate((video: HTMLVideoElement) => video.getVideoPlaybackQuality().totalVideoFrames);
-
-/** The tile's video keeps decoding new frames. */
-async function expectVideoFlowing(page: Page, name: string, screen = false) {
-  const message = `${name}'s ${screen ? 'screen' : 'camera'} decoded on ${await page.evaluate(() => document.querySelector('meet-room')?.getAttribute('data-who'))}`;
-  await expect.poll(() => framesOf(page, name, screen), { timeout: 15_000, message }).toBeGreaterThan(3);
-  const before = await framesOf(page, name, screen);
-  await expect.poll(() => framesOf(page, name, screen), { timeout: 5_000 }).toBeGreaterThan(before + 5);
-}
-
-/** The tile plays a live, unmuted (packets arriving) remote audio track. */
-const audioFlowing = (page: Page, name: string) =>
-  remoteTile(page, name)
-    .locator('audio')
-    .evaluate((audio: HTMLAudioElement) => {
-      const track = (audio.srcObject as MediaStream | null)?.getAudioTracks()[0];
-      return !!track && track.readyState === 'live' && !track.muted && !audio.paused;
-    });
 
 describe('media across origins', () => {
   it('three visitors see and hear each other, mute, turn the camera off, share a screen and leave', async () => {
@@ -88,7 +44,7 @@ describe('media across origins', () => {
     // Bob shares his (fake) screen: a new tile for the others.
     await bob.getByRole('button', { name: 'Share screen' }).click();
     await remoteTile(ann, 'Bob', true).waitFor({ timeout: 10_000 });
-    await expectVideoFlowing(ann, 'Bob', true);
+    await expectVideoFlowing(ann, 'Bob', { screen: true });
     await bob.getByRole('button', { name: 'Share screen' }).click();
     await remoteTile(ann, 'Bob', true).waitFor({ state: 'detached', timeout: 10_000 });
 

@@ -18,7 +18,7 @@ describe('rooms across origins', () => {
   it('two visitors of a foreign page see each other arrive and leave', async () => {
     const room = `e2e-${Date.now()}`;
     const ann = await visitor(room);
-    const bob = await visitor(room, 'classic');
+    const bob = await visitor(room, { script: 'classic' });
     expect(new URL(ann.url()).origin).not.toBe(e2e.stack.worker.url);
 
     await joinAs(ann, 'Ann');

@@ -17,22 +17,33 @@ export interface E2e {
   hostSite: StaticServer;
   /** Page errors and console warnings or errors, from every visitor. */
   pageErrors: string[];
-  /** A visitor of the host page, in a context of their own (own storage, camera and microphone allowed). */
-  visitor(this: void, room: string, script?: 'module' | 'classic'): Promise<Page>;
+  /**
+   * A visitor of the host page, in a context of their own (own storage,
+   * camera and microphone allowed). `server` puts something (a proxy) between
+   * them and the Worker.
+   */
+  visitor(
+    this: void,
+    room: string,
+    options?: { script?: 'module' | 'classic'; server?: string },
+  ): Promise<Page>;
 }
 
 export function useE2e(): E2e {
   let browser: Browser | undefined;
   const e2e = {
     pageErrors: [] as string[],
-    async visitor(room: string, script: 'module' | 'classic' = 'module') {
+    async visitor(
+      room: string,
+      { script = 'module', server }: { script?: 'module' | 'classic'; server?: string } = {},
+    ) {
       const context = await browser!.newContext({ permissions: ['camera', 'microphone'] });
       const page = await context.newPage();
       page.on('pageerror', (error) => e2e.pageErrors.push(error.message));
       page.on('console', (message) => {
         if (message.type() === 'warning' || message.type() === 'error') e2e.pageErrors.push(message.text());
       });
-      const params = new URLSearchParams({ room, server: e2e.stack.worker.url, script });
+      const params = new URLSearchParams({ room, server: server ?? e2e.stack.worker.url, script });
       await page.goto(`${e2e.hostSite.url}/?${params.toString()}`);
       return page;
     },
