@@ -34,6 +34,15 @@ export type { Devices, DeviceKind } from './client/devices.js';
 export { roomContext } from './elements/room-context.js';
 export { callContext } from './elements/call-context.js';
 export { devicesContext } from './elements/devices-context.js';
-export type { MeetEventDetails, MeetEvent } from './events/meet-events.js';
-export type { MeetLeaveEvent } from './elements/meet-controls/meet-controls.js';
+export { themeContext } from './elements/theme-context.js';
+export type { Theme } from './elements/theme-context.js';
+export type {
+  MeetEventDetails,
+  MeetEvent,
+  MeetEventName,
+  MeetLeaveEvent,
+  MeetDeviceChangeEvent,
+  MeetParticipantUpdatedEvent,
+  ParticipantChanges,
+} from './events/meet-events.js';
 export type { Participant, Role } from './protocol/index.js';

@@ -1,19 +1,35 @@
-import type { LeaveReason, Participant } from '../protocol/index.js';
 import type { CallError } from '../client/call-types.js';
+import type { DeviceKind } from '../client/devices.js';
 import type { RoomError } from '../client/room-client.js';
+import type { LeaveReason, Participant } from '../protocol/index.js';
+
+/** The fields of another participant that `meet-participant-updated` reports. */
+export const participantChangeFields = [
+  'microphone',
+  'camera',
+  'handRaised',
+  'role',
+  'reconnecting',
+] as const;
+export type ParticipantChangeField = (typeof participantChangeFields)[number];
+/** What changed, with the new values (`reconnecting: false` when they are back). */
+export type ParticipantChanges = Partial<Pick<Participant, ParticipantChangeField>>;
 
 /**
- * Events Meetkit elements fire. All bubble and cross shadow roots (composed)
- * because they are meant for the host page.
+ * Every event Meetkit elements fire, by name, with its `detail`. All bubble
+ * and cross shadow roots (composed) because they are meant for the host page;
+ * only `meet-leave` is cancelable.
  */
 export interface MeetEventDetails {
-  /** This participant joined the meeting. */
+  /** This visitor joined the meeting. */
   'meet-joined': { participant: Participant };
-  /** This participant left the meeting (or was removed when it ended). */
+  /** This visitor left the meeting, or a host ended it (`reason`: `left`, `disconnected`, `timed-out`, `meeting-ended`). */
   'meet-left': { reason: LeaveReason };
   /** Someone else joined. */
   'meet-participant-joined': { participant: Participant };
-  /** Someone else left. */
+  /** Someone else changed their microphone, camera, hand, role or connection; `changes` holds the new values. */
+  'meet-participant-updated': { participant: Participant; changes: ParticipantChanges };
+  /** Someone else left (closing the tab counts, at once). */
   'meet-participant-left': { participant: Participant; reason: LeaveReason };
   /**
    * Something went wrong: with the room (`fatal` means its connection is
@@ -21,21 +37,49 @@ export interface MeetEventDetails {
    * names the device).
    */
   'meet-error': RoomError | (CallError & { fatal: false });
+  /** The user pressed Leave in `<meet-controls>`. Cancelable: `preventDefault()` keeps them in. */
+  'meet-leave': Record<string, never>;
+  /** The user chose a camera, microphone or speaker in `<meet-device-picker>`; `deviceId` null is the default. */
+  'meet-device-change': { kind: DeviceKind; deviceId: string | null };
 }
 
 export type MeetEventName = keyof MeetEventDetails;
 export type MeetEvent<K extends MeetEventName> = CustomEvent<MeetEventDetails[K]>;
+export type MeetLeaveEvent = MeetEvent<'meet-leave'>;
+export type MeetDeviceChangeEvent = MeetEvent<'meet-device-change'>;
+export type MeetParticipantUpdatedEvent = MeetEvent<'meet-participant-updated'>;
 
-export function meetEvent<K extends MeetEventName>(name: K, detail: MeetEventDetails[K]): MeetEvent<K> {
-  return new CustomEvent(name, { detail, bubbles: true, composed: true });
+export interface MeetEventOptions {
+  /** Lets a listener veto the action with `preventDefault()`; for intents only (`meet-leave`). */
+  cancelable?: boolean;
 }
 
+/** A `meet-*` event with its typed detail, bubbling and composed. */
+export function meetEvent<K extends MeetEventName>(
+  name: K,
+  detail: MeetEventDetails[K],
+  { cancelable = false }: MeetEventOptions = {},
+): MeetEvent<K> {
+  return new CustomEvent(name, { detail, bubbles: true, composed: true, cancelable });
+}
+
+/**
+ * Fires a `meet-*` event from `target`. Returns false when a listener
+ * cancelled it (only possible with `cancelable`).
+ */
+export function dispatchMeetEvent<K extends MeetEventName>(
+  target: EventTarget,
+  name: K,
+  detail: MeetEventDetails[K],
+  options?: MeetEventOptions,
+): boolean {
+  return target.dispatchEvent(meetEvent(name, detail, options));
+}
+
+type MeetEventMap = { [K in MeetEventName]: MeetEvent<K> };
+
 declare global {
-  interface GlobalEventHandlersEventMap {
-    'meet-joined': MeetEvent<'meet-joined'>;
-    'meet-left': MeetEvent<'meet-left'>;
-    'meet-participant-joined': MeetEvent<'meet-participant-joined'>;
-    'meet-participant-left': MeetEvent<'meet-participant-left'>;
-    'meet-error': MeetEvent<'meet-error'>;
-  }
+  // Every `meet-*` event, typed for addEventListener and `on…` handlers in one place.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface merge is the only way in
+  interface GlobalEventHandlersEventMap extends MeetEventMap {}
 }

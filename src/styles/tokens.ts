@@ -43,9 +43,11 @@ const darkValues = css`
 
 /**
  * Resolved theme as private properties (`--_x`), light by default, dark when
- * the page prefers it or `theme="dark"`; `theme="light"` forces light. A host
- * value for a `--meet-*` token wins in both schemes. Also the text every
- * element starts from, and `hidden` that hides (a `display` of its own would win).
+ * the element's theme is dark (`:state(dark)`, set by `ThemeController` from
+ * its own `theme` attribute or the room around it) or, with no theme set, the
+ * page prefers dark. A host value for a `--meet-*` token wins in both schemes.
+ * Also the text every element starts from, and `hidden` that hides (a
+ * `display` of its own would win).
  */
 export const themeStyles = css`
   :host {
@@ -73,11 +75,11 @@ export const themeStyles = css`
     display: none;
   }
   @media (prefers-color-scheme: dark) {
-    :host(:not([theme='light'])) {
+    :host(:not(:state(light))) {
       ${darkValues}
     }
   }
-  :host([theme='dark']) {
+  :host(:state(dark)) {
     ${darkValues}
   }
 `;

@@ -1,25 +1,16 @@
 import { consume } from '@lit/context';
-import {
-  html,
-  LitElement,
-  nothing,
-  svg,
-  type PropertyValues,
-  type SVGTemplateResult,
-  type TemplateResult,
-} from 'lit';
+import { html, nothing, svg, type PropertyValues, type SVGTemplateResult, type TemplateResult } from 'lit';
 import { state } from 'lit/decorators.js';
 import type { CallClient, LocalMedia } from '../../client/call-types.js';
 import type { RoomClient } from '../../client/room-client.js';
+import { dispatchMeetEvent } from '../../events/meet-events.js';
 import type { Participant } from '../../protocol/index.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { callContext } from '../call-context.js';
+import { MeetElement } from '../meet-element.js';
 import { ObserveController } from '../observe-controller.js';
 import { roomContext } from '../room-context.js';
 import { meetControlsStyles } from './meet-controls.styles.js';
-
-/** `meet-leave`: the user asked to leave. Cancel it to keep them in (e.g. to confirm first). */
-export type MeetLeaveEvent = CustomEvent<Record<string, never>>;
 
 type Action = 'microphone' | 'camera' | 'screen-share' | 'raise-hand';
 
@@ -80,7 +71,7 @@ function isTyping(event: KeyboardEvent): boolean {
  * @csspart raise-hand - The raise hand button.
  * @csspart leave - The leave button.
  */
-export class MeetControls extends LitElement {
+export class MeetControls extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetControlsStyles];
 
   @consume({ context: roomContext, subscribe: true })
@@ -143,13 +134,7 @@ export class MeetControls extends LitElement {
   };
 
   #leave(): void {
-    const event: MeetLeaveEvent = new CustomEvent('meet-leave', {
-      detail: {},
-      bubbles: true,
-      composed: true,
-      cancelable: true,
-    });
-    if (this.dispatchEvent(event)) this.roomClient?.leave();
+    if (dispatchMeetEvent(this, 'meet-leave', {}, { cancelable: true })) this.roomClient?.leave();
   }
 
   protected override render() {
@@ -217,8 +202,5 @@ const leaveIcon = icon(svg`<path d="M10 4H5v16h5M14 8l4 4-4 4M18 12H9" />`);
 declare global {
   interface HTMLElementTagNameMap {
     'meet-controls': MeetControls;
-  }
-  interface GlobalEventHandlersEventMap {
-    'meet-leave': MeetLeaveEvent;
   }
 }

@@ -1,5 +1,5 @@
 import { consume } from '@lit/context';
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { firstValueFrom } from 'rxjs';
 import {
@@ -11,14 +11,12 @@ import {
   type Devices,
   type InputKind,
 } from '../../client/devices.js';
-import { meetEvent } from '../../events/meet-events.js';
+import { dispatchMeetEvent } from '../../events/meet-events.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { devicesContext } from '../devices-context.js';
+import { MeetElement } from '../meet-element.js';
 import { ObserveController } from '../observe-controller.js';
 import { meetDevicePickerStyles } from './meet-device-picker.styles.js';
-
-/** `meet-device-change`: the user chose a device; `deviceId` null is the browser's default. */
-export type MeetDeviceChangeEvent = CustomEvent<{ kind: DeviceKind; deviceId: string | null }>;
 
 type Medium = 'camera' | 'microphone';
 const mediumOf: Record<InputKind, Medium> = { videoinput: 'camera', audioinput: 'microphone' };
@@ -50,13 +48,11 @@ interface Meter {
  * @csspart select - Each select.
  * @csspart error - What went wrong and what to do about it.
  */
-export class MeetDevicePicker extends LitElement {
+export class MeetDevicePicker extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetDevicePickerStyles];
 
   /** Hides the camera preview (and leaves the camera closed), for hosts that already show one. */
   @property({ type: Boolean, reflect: true, attribute: 'no-preview' }) noPreview = false;
-  /** `light` or `dark`; unset follows the page's `prefers-color-scheme`. */
-  @property({ reflect: true }) theme: 'light' | 'dark' | undefined;
 
   @consume({ context: devicesContext, subscribe: true })
   @state()
@@ -229,7 +225,7 @@ export class MeetDevicePicker extends LitElement {
     for (const kind of kinds) errors.set(mediumOf[kind], error);
     this.errors = errors;
     const { code, message, kind } = error;
-    this.dispatchEvent(meetEvent('meet-error', { code, message, fatal: false, ...(kind && { kind }) }));
+    dispatchMeetEvent(this, 'meet-error', { code, message, fatal: false, ...(kind && { kind }) });
   }
 
   #clearError(medium: Medium): void {
@@ -291,9 +287,7 @@ export class MeetDevicePicker extends LitElement {
   #choose(kind: DeviceKind, value: string): void {
     const deviceId = value || null;
     this.#devices?.select(kind, deviceId);
-    this.dispatchEvent(
-      new CustomEvent('meet-device-change', { detail: { kind, deviceId }, bubbles: true, composed: true }),
-    );
+    dispatchMeetEvent(this, 'meet-device-change', { kind, deviceId });
   }
 
   protected override render() {
@@ -350,8 +344,5 @@ export class MeetDevicePicker extends LitElement {
 declare global {
   interface HTMLElementTagNameMap {
     'meet-device-picker': MeetDevicePicker;
-  }
-  interface GlobalEventHandlersEventMap {
-    'meet-device-change': MeetDeviceChangeEvent;
   }
 }

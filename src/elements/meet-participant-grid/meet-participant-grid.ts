@@ -1,5 +1,5 @@
 import { consume } from '@lit/context';
-import { html, LitElement, type PropertyValues } from 'lit';
+import { html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
@@ -11,7 +11,8 @@ import { themeStyles } from '../../styles/tokens.js';
 import type { Devices } from '../../client/devices.js';
 import { callContext } from '../call-context.js';
 import { devicesContext } from '../devices-context.js';
-import '../meet-participant-tile/meet-participant-tile.js';
+import { MeetElement } from '../meet-element.js';
+import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
 import { ObserveController } from '../observe-controller.js';
 import { roomContext } from '../room-context.js';
 import { gridRects, orderTiles, spotlightLayout, type Rect } from './layout.js';
@@ -38,8 +39,9 @@ interface GridTile {
  * @csspart tile-video - A tile's `video` part (and likewise `tile-audio`, `tile-avatar`, `tile-name`,
  *   `tile-muted-indicator`, `tile-host-badge`, `tile-hand`): see `<meet-participant-tile>`.
  */
-export class MeetParticipantGrid extends LitElement {
+export class MeetParticipantGrid extends MeetElement {
   static override styles = [themeStyles, meetParticipantGridStyles];
+  static override dependencies = { 'meet-participant-tile': MeetParticipantTile };
 
   /** Space between tiles, in px. */
   @property({ type: Number }) gap = 8;

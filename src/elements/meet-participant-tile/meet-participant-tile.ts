@@ -1,7 +1,8 @@
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import type { Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
+import { MeetElement } from '../meet-element.js';
 import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
 
 /**
@@ -23,7 +24,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  *
  * @cssproperty --meet-tile-radius - Corner radius of a tile (falls back to `--meet-radius`).
  */
-export class MeetParticipantTile extends LitElement {
+export class MeetParticipantTile extends MeetElement {
   static override styles = [themeStyles, meetParticipantTileStyles];
 
   /** Who this tile shows. */

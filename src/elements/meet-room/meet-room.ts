@@ -1,5 +1,5 @@
 import { provide } from '@lit/context';
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { skip, type Subscription } from 'rxjs';
 import { createCallClient, type MeetCallClient } from '../../client/call-client.js';
@@ -20,10 +20,11 @@ import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { callContext } from '../call-context.js';
 import { devicesContext } from '../devices-context.js';
-import '../meet-controls/meet-controls.js';
-import '../meet-device-picker/meet-device-picker.js';
-import '../meet-participant-grid/meet-participant-grid.js';
-import '../meet-participant-tile/meet-participant-tile.js';
+import { MeetControls } from '../meet-controls/meet-controls.js';
+import { MeetDevicePicker } from '../meet-device-picker/meet-device-picker.js';
+import { MeetElement } from '../meet-element.js';
+import { MeetParticipantGrid } from '../meet-participant-grid/meet-participant-grid.js';
+import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
 import { ObserveController } from '../observe-controller.js';
 import { roomContext } from '../room-context.js';
 import { meetRoomStyles } from './meet-room.styles.js';
@@ -67,8 +68,14 @@ export const REMEMBERED_NAME_KEY = 'meet-display-name';
  * @cssproperty --meet-room-radius - Corner radius of the room.
  * @cssproperty --meet-room-min-height - Minimum height of the room.
  */
-export class MeetRoom extends LitElement {
+export class MeetRoom extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetRoomStyles];
+  static override dependencies = {
+    'meet-participant-grid': MeetParticipantGrid,
+    'meet-participant-tile': MeetParticipantTile,
+    'meet-controls': MeetControls,
+    'meet-device-picker': MeetDevicePicker,
+  };
 
   /** Room name: letters, digits, `-` and `_`, up to 64. Required. */
   @property({ reflect: true }) room = '';
@@ -78,8 +85,6 @@ export class MeetRoom extends LitElement {
   @property() name = '';
   /** Join token, when the server requires one. */
   @property() token = '';
-  /** `light` or `dark`; unset follows the page's `prefers-color-scheme`. */
-  @property({ reflect: true }) theme: 'light' | 'dark' | undefined;
 
   /** The room client, for elements inside this one. */
   @provide({ context: roomContext })
