@@ -4,18 +4,34 @@ import type { Room } from './room/room.js';
 export interface Env {
   ASSETS: Fetcher;
   Room: DurableObjectNamespace<Room>;
-  /** When set, joining needs an HS256 join token signed with it. A secret: `wrangler secret put`. */
+  /**
+   * When set, joining a room and `GET /api/rooms/<name>` need an HS256 join
+   * token for that room signed with it; the Worker checks it before the room
+   * is touched. A secret: `wrangler secret put JOIN_SECRET`.
+   */
   JOIN_SECRET?: string;
+  /**
+   * The longest a join token may live, in seconds (default 86400, 24 h): tokens
+   * whose expiry is further than this from their issue time or from now are
+   * refused. A value that is not a positive whole number keeps the default.
+   * `npm run token` reads the same variable and refuses a longer `--ttl`.
+   */
+  JOIN_TOKEN_MAX_TTL_SECONDS?: string;
   /** Comma-separated origins allowed to open rooms and call the API; unset means any. */
   ALLOWED_ORIGINS?: string;
   /** Overrides for tests (milliseconds). */
   HEARTBEAT_TIMEOUT_MS?: string;
   SWEEP_INTERVAL_MS?: string;
-  /**
-   * `snapshot` sends the whole room to everyone on every change, as Orange does.
-   * It exists only so `npm run bench` can measure our deltas against it.
-   */
-  BROADCAST_MODE?: 'delta' | 'snapshot';
+  /** How long a participant whose connection dropped keeps their place (ms, default 30000). */
+  RESUME_GRACE_MS?: string;
+  /** Connections one room takes, lobby included (default 300). */
+  MAX_CONNECTIONS_PER_ROOM?: string;
+  /** Connections one join token may open in a room (default 5). */
+  MAX_CONNECTIONS_PER_TOKEN?: string;
+  /** Connections one address may open in a room (default 100). */
+  MAX_CONNECTIONS_PER_ADDRESS?: string;
+  /** Frames a room sends per second before it merges participants' changes (default 10000). */
+  ROOM_SENDS_PER_SECOND?: string;
   /** Cloudflare Calls (Realtime SFU) app. Without both, rooms work but carry no media. */
   CALLS_APP_ID?: string;
   /** A secret: `wrangler secret put CALLS_APP_SECRET`. Never leaves the Worker. */

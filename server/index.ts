@@ -2,12 +2,14 @@
  * The Worker: routes each room's WebSocket to its Durable Object, answers the
  * small HTTP API, and serves the widget and the demo from static assets.
  */
-import { media, ROOM_NAME_PATTERN } from '../src/protocol/index.js';
+import { media, PROTOCOL_VERSION, ROOM_NAME_PATTERN } from '../src/protocol/index.js';
+import { bearerToken, roomAccess } from './auth/room-access.js';
 import type { Env } from './env.js';
 import { preflight, withCors } from './http/cors.js';
 import { jsonError } from './http/json-error.js';
 import { isOriginAllowed } from './http/origins.js';
-import { ROOM_NAME_HEADER } from './room/room.js';
+import { refuseSocket } from './http/refuse-socket.js';
+import { forwardTo } from './room/forwarded.js';
 
 export { Room } from './room/room.js';
 
@@ -37,9 +39,19 @@ export default {
       if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
         return jsonError(426, 'upgrade-required', 'Rooms are reached over WebSocket');
       }
-      const headers = new Headers(request.headers);
-      headers.set(ROOM_NAME_HEADER, room);
-      return env.Room.getByName(room).fetch(new Request(request, { headers }));
+      // Refused here, never in the room: a refused socket must not create its Durable Object.
+      if (url.searchParams.get('v') !== String(PROTOCOL_VERSION)) {
+        return refuseSocket('protocol-version', 'Meetkit on this page is out of date: please reload');
+      }
+      const access = await roomAccess(env, room, url.searchParams.get('token'));
+      if (!access.ok) return refuseSocket('unauthorized', access.reason);
+      return env.Room.getByName(room).fetch(
+        forwardTo(request, {
+          room,
+          identity: access.identity,
+          clientAddress: request.headers.get('CF-Connecting-IP'),
+        }),
+      );
     }
 
     if (mediaRoute)
@@ -49,7 +61,9 @@ export default {
       const room = roomName(apiRoute[1]!);
       if (!room) return withCors(invalidRoom(), request);
       if (request.method !== 'GET') return withCors(jsonError(405, 'method-not-allowed', 'Use GET'), request);
-      return withCors(Response.json(await env.Room.getByName(room).summary(room)), request);
+      const access = await roomAccess(env, room, bearerToken(request));
+      if (!access.ok) return withCors(jsonError(401, 'unauthorized', access.reason), request);
+      return withCors(Response.json(await env.Room.getByName(room).summary()), request);
     }
     if (url.pathname.startsWith('/api/'))
       return withCors(jsonError(404, 'not-found', 'No such API'), request);
@@ -94,7 +108,10 @@ async function mediaRequest(
     credentials[2]!,
     body,
   );
-  return new Response(reply.json, { status: reply.status, headers: { 'content-type': 'application/json' } });
+  return new Response(reply.json, {
+    status: reply.status,
+    headers: { 'content-type': 'application/json', ...reply.headers },
+  });
 }
 
 function roomName(raw: string): string | null {

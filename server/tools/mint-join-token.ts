@@ -1,11 +1,12 @@
 /**
  * Mints a join token for a room protected by JOIN_SECRET:
  *   JOIN_SECRET=... npm run token -- --room standup --name Ann --role host --ttl 3600
- * Your own backend does the same with any HS256 JWT library.
+ * Your own backend does the same with any HS256 JWT library. The ttl may not
+ * exceed what the Worker accepts: JOIN_TOKEN_MAX_TTL_SECONDS, 24 h by default.
  */
 import { parseArgs } from 'node:util';
 import { ROOM_NAME_PATTERN } from '../../src/protocol/index.js';
-import { joinTokenClaims, signJoinToken } from '../auth/join-token.js';
+import { formatDuration, joinTokenClaims, maxTokenTtlSeconds, signJoinToken } from '../auth/join-token.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,9 +28,15 @@ const fail = (message: string): never => {
 if (!secret) fail('JOIN_SECRET is not set');
 if (!values.room || !ROOM_NAME_PATTERN.test(values.room))
   fail('--room must be letters, digits, - or _ (1-64)');
+const maxTtl = maxTokenTtlSeconds(process.env.JOIN_TOKEN_MAX_TTL_SECONDS);
+const maxSeconds = maxTtl.ok ? maxTtl.seconds : fail(maxTtl.reason);
 const ttl = Number(values.ttl);
-if (!Number.isInteger(ttl) || ttl <= 0 || ttl > 7 * 24 * 3600)
-  fail('--ttl must be whole seconds, at most a week');
+if (!Number.isInteger(ttl) || ttl <= 0 || ttl > maxSeconds) {
+  fail(
+    `--ttl must be whole seconds, at most ${maxSeconds} (${formatDuration(maxSeconds)}): ` +
+      'the Worker refuses tokens that live longer (JOIN_TOKEN_MAX_TTL_SECONDS)',
+  );
+}
 const claims = joinTokenClaims.safeParse({ room: values.room, name: values.name, role: values.role, exp: 0 });
 if (!claims.success) fail('--name must be 1-64 characters and --role host or guest');
 

@@ -17,6 +17,10 @@ export interface LocalWorker {
   /** e.g. `http://127.0.0.1:40123` */
   readonly url: string;
   readonly port: number;
+  /** The wrangler process; it leads a process group that holds its workerd processes too. */
+  readonly pid: number;
+  /** The `--persist-to` directory: Durable Object state is under `v3/do/<script>-<Class>/`. */
+  readonly persistDir: string;
   stop(): Promise<void>;
 }
 
@@ -31,6 +35,14 @@ export interface LocalWorkerOptions {
   persistTo?: string;
   /** Print wrangler's output (for `npm start`). */
   inheritOutput?: boolean;
+  /** Another wrangler config than the project's (the benchmark's baseline Worker). */
+  config?: string;
+  /**
+   * wrangler's local explorer (on unless false) wraps every SQLite Durable
+   * Object and writes its name into the object's database as it starts, which
+   * production never does; tests of what a room stores turn it off.
+   */
+  localExplorer?: boolean;
 }
 
 export const offlineEnv = {
@@ -85,11 +97,16 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
     '--log-level',
     options.inheritOutput ? 'info' : 'warn',
   ];
+  if (options.config) args.push('--config', options.config);
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push('--var', `${key}:${value}`);
 
   const child = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env: { ...runnerFreeEnv(), ...offlineEnv },
+    env: {
+      ...runnerFreeEnv(),
+      ...offlineEnv,
+      ...(options.localExplorer === false ? { X_LOCAL_EXPLORER: 'false' } : {}),
+    },
     // Its own process group, so stop() reaches workerd too.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,7 +133,7 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
     await stop();
     throw error;
   }
-  return { url, port, stop };
+  return { url, port, pid: child.pid!, persistDir, stop };
 }
 
 async function waitUntilReady(
