@@ -1,7 +1,9 @@
 /**
  * The meeting record in the room's SQLite: one row per meeting, written when a
  * meeting starts, when its peak participant count rises and when it ends.
- * Never per heartbeat or per state change.
+ * Never per heartbeat or per state change. Nothing is written before the first
+ * meeting: the table is created then, so a room that was only looked at (a
+ * summary, a lobby) stores nothing.
  */
 export interface MeetingRecord {
   id: string;
@@ -25,30 +27,21 @@ const toRecord = (row: MeetingRow): MeetingRecord => ({
 });
 
 export class MeetingStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS meetings (
-      id TEXT PRIMARY KEY,
-      started_at INTEGER NOT NULL,
-      ended_at INTEGER,
-      peak_participants INTEGER NOT NULL
-    )`);
-  }
+  /** Whether the meetings table exists; unknown until the first read or write. */
+  #hasTable: boolean | undefined;
+
+  constructor(private readonly sql: SqlStorage) {}
 
   current(): MeetingRecord | null {
-    const row = this.sql
-      .exec<MeetingRow>('SELECT * FROM meetings WHERE ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
-      .toArray()[0];
-    return row ? toRecord(row) : null;
+    return this.#first('SELECT * FROM meetings WHERE ended_at IS NULL ORDER BY started_at DESC LIMIT 1');
   }
 
   latest(): MeetingRecord | null {
-    const row = this.sql
-      .exec<MeetingRow>('SELECT * FROM meetings ORDER BY started_at DESC LIMIT 1')
-      .toArray()[0];
-    return row ? toRecord(row) : null;
+    return this.#first('SELECT * FROM meetings ORDER BY started_at DESC LIMIT 1');
   }
 
   start(id: string, startedAt: number, participants: number): MeetingRecord {
+    this.#ensureTable();
     this.sql.exec(
       'INSERT INTO meetings (id, started_at, ended_at, peak_participants) VALUES (?, ?, NULL, ?)',
       id,
@@ -67,5 +60,26 @@ export class MeetingStore {
   end(meeting: MeetingRecord, endedAt: number): void {
     meeting.endedAt = endedAt;
     this.sql.exec('UPDATE meetings SET ended_at = ? WHERE id = ?', endedAt, meeting.id);
+  }
+
+  #first(query: string): MeetingRecord | null {
+    // A read of the schema writes nothing; a room that never met answers from it alone.
+    this.#hasTable ??=
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meetings'").toArray()
+        .length > 0;
+    if (!this.#hasTable) return null;
+    const row = this.sql.exec<MeetingRow>(query).toArray()[0];
+    return row ? toRecord(row) : null;
+  }
+
+  #ensureTable(): void {
+    if (this.#hasTable) return;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meetings (
+      id TEXT PRIMARY KEY,
+      started_at INTEGER NOT NULL,
+      ended_at INTEGER,
+      peak_participants INTEGER NOT NULL
+    )`);
+    this.#hasTable = true;
   }
 }
