@@ -7,6 +7,7 @@ import { bearerToken, roomAccess } from './auth/room-access.js';
 import type { Env } from './env.js';
 import { preflight, withCors } from './http/cors.js';
 import { jsonError } from './http/json-error.js';
+import { readLimitedText } from './http/limited-body.js';
 import { isOriginAllowed } from './http/origins.js';
 import { refuseSocket } from './http/refuse-socket.js';
 import { forwardTo } from './room/forwarded.js';
@@ -94,8 +95,10 @@ async function mediaRequest(
     request.headers.get('Authorization') ?? '',
   );
   if (!credentials) return jsonError(401, 'unauthorized', "Media requests need the room connection's key");
-  const text = await request.text();
-  if (text.length > MAX_MEDIA_BODY_BYTES) return jsonError(413, 'too-large', 'Request body too large');
+  const text = await readLimitedText(request, MAX_MEDIA_BODY_BYTES);
+  if (text === null) {
+    return jsonError(413, 'too-large', `Request body too large: at most ${MAX_MEDIA_BODY_BYTES} bytes`);
+  }
   let body: unknown = {};
   try {
     if (text) body = JSON.parse(text);
