@@ -1,5 +1,12 @@
 import { expect } from '@open-wc/testing';
-import { gridLayout, gridRects, orderTiles, spotlightLayout, type GridLayoutOptions } from './layout.js';
+import {
+  gridLayout,
+  gridRects,
+  orderTiles,
+  spotlightLayout,
+  stableOrder,
+  type GridLayoutOptions,
+} from './layout.js';
 
 describe('gridLayout', () => {
   // Options → [columns, rows, tileWidth, tileHeight]; gap 8 and 16:9 unless given.
@@ -120,4 +127,25 @@ describe('orderTiles', () => {
     orderTiles(tiles);
     expect(tiles.map((t) => t.participant.id)).to.deep.equal(['b', 'a']);
   });
+});
+
+describe('stableOrder', () => {
+  for (const [label, previous, current, expected] of [
+    ['starts in the given order', [], ['you', 'ann', 'bob'], ['you', 'ann', 'bob']],
+    ['adds new keys at the end', ['you', 'ann'], ['you', 'share', 'ann'], ['you', 'ann', 'share']],
+    [
+      'drops keys that are gone',
+      ['you', 'ann', 'share', 'bob'],
+      ['you', 'bob', 'ann'],
+      ['you', 'ann', 'bob'],
+    ],
+    [
+      'keeps its order when the given order changes',
+      ['you', 'ann', 'bob'],
+      ['bob', 'you', 'ann'],
+      ['you', 'ann', 'bob'],
+    ],
+    ['empties', ['you'], [], []],
+  ] as const)
+    it(label, () => expect(stableOrder(previous, current)).to.deep.equal(expected));
 });

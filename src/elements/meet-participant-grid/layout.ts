@@ -156,3 +156,16 @@ export function orderTiles<T extends OrderedTile>(tiles: readonly T[]): T[] {
       (a.participant.id < b.participant.id ? -1 : a.participant.id > b.participant.id ? 1 : 0),
   );
 }
+
+/**
+ * `previous` without the keys that are gone, then the new ones in `current`'s
+ * order: an order in which a key that stays never moves. The grid keeps its
+ * tiles in the DOM this way (moving an element restarts what it plays) and
+ * places them by the layout order alone.
+ */
+export function stableOrder(previous: readonly string[], current: readonly string[]): string[] {
+  const now = new Set(current);
+  const kept = previous.filter((key) => now.has(key));
+  const known = new Set(kept);
+  return [...kept, ...current.filter((key) => !known.has(key))];
+}

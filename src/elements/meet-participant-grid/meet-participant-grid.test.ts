@@ -1,5 +1,8 @@
-import { expect, html, waitUntil } from '@open-wc/testing';
+import { ContextProvider } from '@lit/context';
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { render } from 'lit';
 import type { RemoteMedia } from '../../client/call-types.js';
+import { createDevices } from '../../client/devices.js';
 import { defineElement } from '../../define.js';
 import type { Participant } from '../../protocol/index.js';
 import {
@@ -9,24 +12,32 @@ import {
   fakeDeviceStream,
   fakeParticipant,
   fakeScreenStream,
+  provideContexts,
   stopFakeMedia,
   type FakeCall,
   type FakeRoom,
 } from '../../test-support/fake-call.js';
+import { devicesContext } from '../devices-context.js';
 import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
+import { recordTileFrames, shownBy } from '../meet-participant-tile/tile-frames.test-support.js';
 import { gridLayout, spotlightLayout } from './layout.js';
 import { MeetParticipantGrid } from './meet-participant-grid.js';
 
-defineElement('meet-participant-tile', MeetParticipantTile);
+// The grid alone: it registers the tiles it renders.
 defineElement('meet-participant-grid', MeetParticipantGrid);
 
 const you = fakeParticipant({ id: 'you', name: 'You', joinedAt: 30, camera: true, microphone: true });
 const ann = fakeParticipant({ id: 'ann', name: 'Ann', joinedAt: 10, camera: true });
 const bob = fakeParticipant({ id: 'bob', name: 'Bob', joinedAt: 20 });
 
-const tiles = (el: MeetParticipantGrid) => [...el.shadowRoot!.querySelectorAll('meet-participant-tile')];
-const labels = (el: MeetParticipantGrid) =>
-  tiles(el).map((t) => t.shadowRoot!.querySelector('[role="group"]')!.getAttribute('aria-label'));
+/** The tiles as the DOM holds them. */
+const tilesInDom = (el: MeetParticipantGrid) => [...el.shadowRoot!.querySelectorAll('meet-participant-tile')];
+/** The tiles in the order the layout places them (and a screen reader counts them). */
+const tiles = (el: MeetParticipantGrid) =>
+  tilesInDom(el).sort((a, b) => Number(a.ariaPosInSet) - Number(b.ariaPosInSet));
+const labelOf = (tile: MeetParticipantTile) =>
+  tile.shadowRoot!.querySelector('[role="group"]')?.getAttribute('aria-label');
+const labels = (el: MeetParticipantGrid) => tiles(el).map(labelOf);
 const size = (tile: Element) => {
   const { width, height } = tile.getBoundingClientRect();
   return { width, height };
@@ -42,7 +53,10 @@ async function grid(
     { room, call },
     `width: ${width}px; height: ${height}px`,
   );
-  await waitUntil(() => tiles(el).every((t) => t.getBoundingClientRect().width > 0), 'laid out');
+  await waitUntil(
+    () => tiles(el).length > 0 && tiles(el).every((t) => t.getBoundingClientRect().width > 0),
+    'laid out',
+  );
   return { el, wrapper };
 }
 
@@ -57,6 +71,20 @@ describe('<meet-participant-grid>', () => {
     const list = el.shadowRoot!.querySelector('[role="list"]')!;
     expect(list.getAttribute('aria-label')).to.equal('Participants');
     expect(tiles(el).map((t) => t.getAttribute('role'))).to.deep.equal(['listitem', 'listitem', 'listitem']);
+    expect(tiles(el).map((t) => [t.ariaPosInSet, t.ariaSetSize])).to.deep.equal([
+      ['1', '3'],
+      ['2', '3'],
+      ['3', '3'],
+    ]);
+  });
+
+  it('registers the tiles it renders', async () => {
+    expect(customElements.get('meet-participant-tile')).to.equal(MeetParticipantTile);
+    const { el } = await grid(joined([ann, you]), createFakeCall());
+    expect(tiles(el).map((tile) => tile.constructor)).to.deep.equal([
+      MeetParticipantTile,
+      MeetParticipantTile,
+    ]);
   });
 
   it('shows one tile per participant, sized by the layout', async () => {
@@ -174,6 +202,107 @@ describe('<meet-participant-grid>', () => {
     await waitUntil(() => tiles(el).length === 3);
     expect(labels(el)).to.deep.equal(['You (you)', 'Eve', 'Bob']);
     expect(tiles(el)[2]).to.equal(bobs);
+  });
+
+  it('never moves a tile in the DOM: the layout alone places it', async () => {
+    const room = joined([ann, bob, you]);
+    const call = createFakeCall();
+    const { el } = await grid(room, call);
+    const moved: string[] = [];
+    const list = el.shadowRoot!.querySelector('[role="list"]')!;
+    const observer = new MutationObserver((records) => {
+      for (const record of records)
+        for (const node of record.removedNodes)
+          if (node instanceof MeetParticipantTile && node.isConnected) moved.push(labelOf(node)!);
+    });
+    observer.observe(list, { childList: true });
+    try {
+      const eve = fakeParticipant({ id: 'eve', name: 'Eve', joinedAt: 1 });
+      room.setState({ participants: [eve, ann, bob, you] });
+      await call.setScreenShare(true);
+      await waitUntil(() => tiles(el).length === 5, 'Eve and your screen arrive');
+      expect(labels(el)).to.deep.equal(['You (you)', "You's screen (you)", 'Eve', 'Ann', 'Bob']);
+      // Ann drops out and comes back: now she is the latest to have joined.
+      room.setState({ participants: [eve, bob, you, { ...ann, joinedAt: 40 }] });
+      await call.setScreenShare(false);
+      await waitUntil(() => labels(el).join() === 'You (you),Eve,Bob,Ann', 'Ann last, no screen');
+      const { tileWidth } = gridLayout({ width: 800, height: 450, count: 4 });
+      await waitUntil(() => tiles(el).every((t) => size(t).width === tileWidth), 'laid out for four');
+      const lefts = tiles(el).map((t) => t.getBoundingClientRect().left);
+      expect(lefts[3], 'Ann is placed last').to.be.greaterThan(lefts[2]!);
+    } finally {
+      observer.disconnect();
+    }
+    expect(moved).to.deep.equal([]);
+  });
+
+  it("shows each tile's initial or a video frame in every frame, as cameras turn on and a screen is shared", async () => {
+    const room = joined([ann, bob, { ...you, camera: false }]);
+    const call = createFakeCall();
+    const anns: RemoteMedia = { stream: await fakeDeviceStream(), screen: null };
+    call.setRemote(new Map([['ann', anns]]));
+    const { el } = await grid(room, call);
+    const byLabel = (label: string) => tiles(el).find((tile) => labelOf(tile) === label);
+    const showsVideo = (label: string) =>
+      waitUntil(() => byLabel(label) && shownBy(byLabel(label)!) === 'video', `${label} shows video`);
+    await showsVideo('Ann');
+    const frames = recordTileFrames(() => tiles(el));
+
+    await call.setCamera(true);
+    room.update({ camera: true });
+    await showsVideo('You (you)');
+    const bobs: RemoteMedia = { stream: await fakeDeviceStream(), screen: null };
+    call.setRemote(
+      new Map([
+        ['ann', anns],
+        ['bob', bobs],
+      ]),
+    );
+    room.setState({
+      participants: room.state.participants.map((p) => (p.id === 'bob' ? { ...p, camera: true } : p)),
+    });
+    await showsVideo('Bob');
+
+    await call.setScreenShare(true);
+    await showsVideo("You's screen (you)");
+    await call.setScreenShare(false);
+    await waitUntil(() => tiles(el).length === 3, 'the screen share is gone');
+    const { tileWidth } = gridLayout({ width: 800, height: 450, count: 3 });
+    await waitUntil(() => tiles(el).every((t) => size(t).width === tileWidth), 'back to the grid');
+    await Promise.all(['You (you)', 'Ann', 'Bob'].map(showsVideo));
+
+    const shown = Object.fromEntries([...frames.stop()].map(([label, seen]) => [label, seen.join(' → ')]));
+    const { "You's screen (you)": screen, ...cameras } = shown;
+    expect(cameras).to.deep.equal({ 'You (you)': 'avatar → video', Ann: 'video', Bob: 'avatar → video' });
+    // Sampled while it was shared; its first frame may come before the next paint, its initial unseen.
+    expect(screen).to.match(/^(avatar → )?video$/);
+  });
+
+  it("plays everyone's sound on the speaker chosen in the device picker", async () => {
+    const call = createFakeCall();
+    call.setRemote(new Map([['ann', { stream: await fakeDeviceStream(), screen: null }]]));
+    const devices = createDevices();
+    const wrapper = await fixture<HTMLDivElement>(html`<div style="width: 800px; height: 450px"></div>`);
+    provideContexts(wrapper, { room: joined([ann, you]), call });
+    new ContextProvider(wrapper, { context: devicesContext, initialValue: devices });
+    render(html`<meet-participant-grid style="height: 100%"></meet-participant-grid>`, wrapper);
+    const el = wrapper.firstElementChild as MeetParticipantGrid;
+    await waitUntil(() => tiles(el).length === 2, 'two tiles');
+    const speakers = (await navigator.mediaDevices.enumerateDevices()).filter(
+      (d) => d.kind === 'audiooutput' && d.deviceId !== 'default',
+    );
+    expect(speakers, "Chromium's fake speakers").to.not.be.empty;
+    const speaker = speakers[0]!.deviceId;
+    try {
+      devices.select('audiooutput', speaker);
+      const anns = tiles(el)[1]!;
+      const sound = anns.shadowRoot!.querySelector('audio') as HTMLAudioElement & { sinkId: string };
+      await waitUntil(() => sound.sinkId === speaker, "Ann's sound goes to the chosen speaker");
+      expect(anns.getAttribute('sink-id')).to.equal(speaker);
+      expect(tiles(el)[0]!.shadowRoot!.querySelector('audio'), 'your own sound never plays').to.equal(null);
+    } finally {
+      devices.close();
+    }
   });
 
   it('follows remote media as it arrives', async () => {

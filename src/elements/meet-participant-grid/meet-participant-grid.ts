@@ -11,11 +11,11 @@ import { themeStyles } from '../../styles/tokens.js';
 import type { Devices } from '../../client/devices.js';
 import { callContext } from '../call-context.js';
 import { devicesContext } from '../devices-context.js';
-import { MeetElement } from '../meet-element.js';
 import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
+import { MeetElement } from '../meet-element.js';
 import { ObserveController } from '../observe-controller.js';
 import { roomContext } from '../room-context.js';
-import { gridRects, orderTiles, spotlightLayout, type Rect } from './layout.js';
+import { gridRects, orderTiles, spotlightLayout, stableOrder, type Rect } from './layout.js';
 import { meetParticipantGridStyles } from './meet-participant-grid.styles.js';
 
 /** One tile: a participant's camera, or their screen share. */
@@ -65,6 +65,10 @@ export class MeetParticipantGrid extends MeetElement {
   readonly #room = new ObserveController<RoomState>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
   readonly #remote = new ObserveController<ReadonlyMap<string, RemoteMedia>>(this);
+  /** The tiles in layout order. */
+  #tilesShown: GridTile[] = [];
+  /** Their keys in DOM order, which never changes for a tile that stays (see `stableOrder`). */
+  #domOrder: string[] = [];
   readonly #resizeObserver = new ResizeObserver(([entry]) => {
     const box = entry?.contentBoxSize[0];
     if (box) this.size = { width: Math.floor(box.inlineSize), height: Math.floor(box.blockSize) };
@@ -87,6 +91,11 @@ export class MeetParticipantGrid extends MeetElement {
       this.#local.observe(this.callClient?.local$);
       this.#remote.observe(this.callClient?.remote$);
     }
+    this.#tilesShown = this.#tiles;
+    this.#domOrder = stableOrder(
+      this.#domOrder,
+      this.#tilesShown.map((tile) => tile.key),
+    );
   }
 
   get #tiles(): GridTile[] {
@@ -121,17 +130,22 @@ export class MeetParticipantGrid extends MeetElement {
   }
 
   protected override render() {
-    const tiles = this.#tiles;
+    const tiles = this.#tilesShown;
     const rects = this.#layout(tiles);
     const spotlit = tiles.find((tile) => tile.screenShare);
+    const position = new Map(tiles.map((tile, i) => [tile.key, { tile, i }]));
+    // Placed by the layout, in a DOM order that never moves a tile; the list position tells the layout order.
     return html`<div class="tiles" role="list" aria-label="Participants">
       ${repeat(
-        tiles,
-        (tile) => tile.key,
-        (tile) => {
-          const rect = rects.get(tile.key);
+        this.#domOrder,
+        (key) => key,
+        (key) => {
+          const { tile, i } = position.get(key)!;
+          const rect = rects.get(key);
           return html`<meet-participant-tile
             role="listitem"
+            aria-posinset=${i + 1}
+            aria-setsize=${tiles.length}
             part=${tile === spotlit ? 'tile spotlight' : 'tile'}
             exportparts=${tileParts}
             .participant=${tile.participant}

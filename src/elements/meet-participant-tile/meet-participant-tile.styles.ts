@@ -31,8 +31,9 @@ export const meetParticipantTileStyles = css`
     object-fit: cover;
     background: var(--_surface);
   }
-  video[hidden] {
-    display: none;
+  /* Transparent, not display: none, so it keeps loading and playing until it has a frame to show. */
+  video:not(.shown) {
+    opacity: 0;
   }
   :host([local]:not([screen-share])) video {
     transform: scaleX(-1);

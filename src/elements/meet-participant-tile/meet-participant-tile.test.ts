@@ -10,6 +10,7 @@ import {
   stopFakeTrack,
 } from '../../test-support/fake-call.js';
 import { MeetParticipantTile } from './meet-participant-tile.js';
+import { animationFrames, recordTileFrames, shownBy } from './tile-frames.test-support.js';
 
 defineElement('meet-participant-tile', MeetParticipantTile);
 
@@ -19,6 +20,8 @@ const video = (el: MeetParticipantTile) => part(el, 'video') as HTMLVideoElement
 const audio = (el: MeetParticipantTile) => part(el, 'audio') as HTMLAudioElement | null;
 const group = (el: MeetParticipantTile) => el.shadowRoot!.querySelector('[role="group"]')!;
 const playing = (v: HTMLVideoElement) => waitUntil(() => v.readyState >= 2 && !v.paused, 'video plays');
+const showsVideo = (el: MeetParticipantTile) => waitUntil(() => shownBy(el) === 'video', 'the video shows');
+const tracksOf = (source: MediaProvider | null) => (source as MediaStream | null)?.getTracks() ?? [];
 
 const ada = fakeParticipant({ id: 'ada', name: 'Ada', microphone: true, camera: true, joinedAt: 1 });
 
@@ -57,6 +60,7 @@ describe('<meet-participant-tile>', () => {
 
   it('reflects microphone, camera, hand and role as the participant changes', async () => {
     const el = await tile(ada, await fakeDeviceStream());
+    await showsVideo(el);
     for (const attribute of ['muted', 'camera-off', 'hand-raised', 'host'])
       expect(el.hasAttribute(attribute), attribute).to.be.false;
     expect(part(el, 'muted-indicator')).to.equal(null);
@@ -78,8 +82,8 @@ describe('<meet-participant-tile>', () => {
     expect(el.hasAttribute('camera-off')).to.be.true;
     expect(part(el, 'avatar')!.textContent).to.equal('G');
     expect(part(el, 'avatar')!.getAttribute('aria-hidden')).to.equal('true');
-    expect(video(el).hidden).to.be.true;
-    expect(video(el).srcObject).to.equal(null);
+    expect(shownBy(el)).to.equal('avatar');
+    expect(video(el).srcObject, 'a camera turned off is let go of').to.equal(null);
 
     el.participant = { ...ada, name: '👩‍💻 Lin', camera: false };
     await el.updateComplete;
@@ -89,9 +93,10 @@ describe('<meet-participant-tile>', () => {
   it('plays the camera video, muted, and the sound separately', async () => {
     const stream = await fakeDeviceStream();
     const el = await tile(ada, stream);
+    await showsVideo(el);
     expect(el.hasAttribute('camera-off')).to.be.false;
     expect(part(el, 'avatar')).to.equal(null);
-    expect(video(el).srcObject).to.equal(stream);
+    expect(tracksOf(video(el).srcObject)).to.deep.equal(stream.getVideoTracks());
     expect(video(el).muted).to.be.true;
     await playing(video(el));
     expect(getComputedStyle(video(el)).objectFit).to.equal('cover');
@@ -144,6 +149,51 @@ describe('<meet-participant-tile>', () => {
     expect(el.isUpdatePending, 'nothing is followed once removed').to.be.false;
   });
 
+  it('shows the initial until the camera has a frame, never a blank tile', async () => {
+    const el = await tile({ ...ada, camera: false }, null);
+    const frames = recordTileFrames(() => [el]);
+    el.participant = ada;
+    el.stream = await fakeDeviceStream();
+    await showsVideo(el);
+    expect(frames.stop().get('Ada')).to.deep.equal(['avatar', 'video']);
+  });
+
+  it('shows the initial again when the camera is turned off, and back on', async () => {
+    const el = await tile(ada, await fakeDeviceStream());
+    await showsVideo(el);
+    const frames = recordTileFrames(() => [el]);
+    el.participant = { ...ada, camera: false };
+    await waitUntil(() => shownBy(el) === 'avatar', 'the initial shows');
+    await animationFrames(1);
+    el.participant = ada;
+    await showsVideo(el);
+    expect(frames.stop().get('Ada')).to.deep.equal(['video', 'avatar', 'video']);
+  });
+
+  it('keeps playing through changes that leave its video and sound as they are', async () => {
+    const stream = await fakeDeviceStream();
+    const el = await tile(ada, stream);
+    await showsVideo(el);
+    const restarts: string[] = [];
+    for (const media of [video(el), audio(el)!])
+      media.addEventListener('emptied', () => restarts.push(media.localName));
+    const frames = recordTileFrames(() => [el]);
+
+    el.participant = { ...ada, handRaised: true };
+    await el.updateComplete;
+    el.participant = { ...ada, handRaised: true, microphone: false, role: 'host' };
+    await el.updateComplete;
+    // The call gives a new stream of the same tracks when something else changes (the screen share starts).
+    el.stream = new MediaStream(stream.getTracks());
+    await el.updateComplete;
+    el.sinkId = 'default';
+    await el.updateComplete;
+    await animationFrames(3);
+
+    expect(restarts).to.deep.equal([]);
+    expect(frames.stop().get('Ada')).to.deep.equal(['video']);
+  });
+
   it('plays the sound on the chosen speaker', async () => {
     const el = await tile(ada, await fakeDeviceStream());
     const speakers = (await navigator.mediaDevices.enumerateDevices()).filter(
@@ -176,7 +226,7 @@ describe('<meet-participant-tile>', () => {
     for (const attribute of ['muted', 'camera-off', 'hand-raised'])
       expect(el.hasAttribute(attribute), attribute).to.be.false;
     expect(audio(el)).to.equal(null);
-    expect(video(el).srcObject).to.equal(screen);
+    expect(tracksOf(video(el).srcObject)).to.deep.equal(screen.getVideoTracks());
     const style = getComputedStyle(video(el));
     expect(style.objectFit).to.equal('contain');
     expect(style.transform).to.equal('none');

@@ -1,5 +1,5 @@
 import { html, nothing, type PropertyValues } from 'lit';
-import { property } from 'lit/decorators.js';
+import { property, state } from 'lit/decorators.js';
 import type { Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
 import { MeetElement } from '../meet-element.js';
@@ -7,8 +7,9 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
 
 /**
  * One participant's video (or their screen share) with their name, a
- * microphone-off indicator, a host badge and a raised hand. Without live
- * video it shows the first letter of their name instead.
+ * microphone-off indicator, a host badge and a raised hand. Until the video
+ * has a frame to show (camera off, no track yet, or still loading), it shows
+ * the first letter of their name instead, so the tile is never blank.
  *
  * The video is always muted; a remote participant's sound plays from a
  * separate audio element, so it keeps playing while their video is hidden.
@@ -16,7 +17,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  *
  * @csspart video - The `<video>` element.
  * @csspart audio - The `<audio>` element (remote camera tiles only).
- * @csspart avatar - The initial shown while the camera is off.
+ * @csspart avatar - The initial shown while there is no video to show.
  * @csspart name - The name label.
  * @csspart muted-indicator - Shown while the microphone is off.
  * @csspart host-badge - Shown for hosts.
@@ -40,15 +41,25 @@ export class MeetParticipantTile extends MeetElement {
 
   /** Reflects the participant's microphone being off. Set from `participant`. */
   @property({ type: Boolean, reflect: true }) muted = false;
-  /** Reflects that there is no video to show. Set from `participant` and `stream`. */
+  /** Reflects that a camera tile shows the initial: the camera is off, or its video has no frame yet. */
   @property({ type: Boolean, reflect: true, attribute: 'camera-off' }) cameraOff = false;
   /** Reflects a raised hand. Set from `participant`. */
   @property({ type: Boolean, reflect: true, attribute: 'hand-raised' }) handRaised = false;
   /** Reflects the participant being a host. Set from `participant`. */
   @property({ type: Boolean, reflect: true }) host = false;
 
-  /** Only the audio tracks, kept while they stay the same so playback never restarts. */
-  #audio: { key: string; stream: MediaStream | null } = { key: '', stream: null };
+  /** The video element has a frame of `#video` to show. */
+  @state() private hasFrame = false;
+
+  /**
+   * The video track alone, and the audio tracks alone, each kept while its
+   * tracks stay the same: setting `srcObject` (even to the same stream)
+   * restarts loading and blanks the video until the next frame.
+   */
+  #video: TrackStream = noTracks;
+  #audio: TrackStream = noTracks;
+  /** The video has a frame and its track is flowing: show it instead of the initial. */
+  #showsVideo = false;
   #unwatch: (() => void) | undefined;
 
   override connectedCallback(): void {
@@ -63,7 +74,10 @@ export class MeetParticipantTile extends MeetElement {
   }
 
   protected override updated(): void {
+    const video = this.renderRoot.querySelector('video');
+    if (video && video.srcObject !== this.#video.stream) video.srcObject = this.#video.stream;
     const audio = this.renderRoot.querySelector<HTMLAudioElement & { sinkId?: string }>('audio');
+    if (audio && audio.srcObject !== this.#audio.stream) audio.srcObject = this.#audio.stream;
     if (audio && 'setSinkId' in audio && audio.sinkId !== this.sinkId) {
       // A speaker that went away falls back to the default; nothing to tell the user.
       audio.setSinkId(this.sinkId).catch(() => undefined);
@@ -75,23 +89,30 @@ export class MeetParticipantTile extends MeetElement {
     const p = this.participant;
     const camera = !this.screenShare;
     this.muted = camera && p !== null && !p.microphone;
-    this.cameraOff = camera && (!p?.camera || !hasLiveVideo(this.stream));
     this.handRaised = camera && !!p?.handRaised;
     this.host = p?.role === 'host';
-    this.#updateAudio();
+    // A camera turned off is let go of at once, whatever its track still does.
+    const track = camera && !p?.camera ? undefined : liveVideoTrack(this.stream);
+    const video = keepTracks(this.#video, track ? [track] : []);
+    if (video !== this.#video) this.hasFrame = false;
+    this.#video = video;
+    const showsVideo = !!track && !track.muted && this.hasFrame;
+    this.cameraOff = camera && !showsVideo;
+    this.#showsVideo = showsVideo;
+    const audio = this.local || this.screenShare ? [] : (this.stream?.getAudioTracks() ?? []);
+    this.#audio = keepTracks(this.#audio, audio);
   }
+
+  /** The first frame arrived (`loadeddata`), or the stream was let go of (`emptied`). */
+  readonly #onVideoLoad = (event: Event) => {
+    const video = event.target as HTMLVideoElement;
+    this.hasFrame = video.srcObject !== null && video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA;
+  };
 
   /** Re-renders when tracks come, go, end, or stop/start flowing. */
   #watch(): void {
     this.#unwatch?.();
     this.#unwatch = this.stream ? watchStream(this.stream, () => this.requestUpdate()) : undefined;
-  }
-
-  #updateAudio(): void {
-    const tracks = this.local || this.screenShare ? [] : (this.stream?.getAudioTracks() ?? []);
-    const key = tracks.map((t) => t.id).join(' ');
-    if (key === this.#audio.key) return;
-    this.#audio = { key, stream: tracks.length > 0 ? new MediaStream(tracks) : null };
   }
 
   get #label(): string {
@@ -106,16 +127,15 @@ export class MeetParticipantTile extends MeetElement {
       <div class="tile" role="group" aria-label=${this.#label}>
         <video
           part="video"
+          class=${this.#showsVideo ? 'shown' : ''}
           autoplay
           playsinline
           muted
-          ?hidden=${this.cameraOff}
-          .srcObject=${this.cameraOff ? null : this.stream}
+          @loadeddata=${this.#onVideoLoad}
+          @emptied=${this.#onVideoLoad}
         ></video>
-        ${this.local || this.screenShare
-          ? nothing
-          : html`<audio part="audio" autoplay .srcObject=${this.#audio.stream}></audio>`}
-        ${this.cameraOff ? html`<span part="avatar" aria-hidden="true">${initial(name)}</span>` : nothing}
+        ${this.local || this.screenShare ? nothing : html`<audio part="audio" autoplay></audio>`}
+        ${this.#showsVideo ? nothing : html`<span part="avatar" aria-hidden="true">${initial(name)}</span>`}
         ${this.handRaised
           ? html`<span part="hand" class="badge" role="img" aria-label="Hand raised">${handIcon}</span>`
           : nothing}
@@ -133,8 +153,22 @@ export class MeetParticipantTile extends MeetElement {
   }
 }
 
-function hasLiveVideo(stream: MediaStream | null): boolean {
-  return !!stream?.getVideoTracks().some((track) => track.readyState === 'live' && !track.muted);
+/** Some tracks of a stream, in a stream of their own, with their ids as the key. */
+interface TrackStream {
+  key: string;
+  stream: MediaStream | null;
+}
+const noTracks: TrackStream = { key: '', stream: null };
+
+/** `current` while it holds the same tracks, so its stream (and playback) stays the same. */
+function keepTracks(current: TrackStream, tracks: readonly MediaStreamTrack[]): TrackStream {
+  const key = tracks.map((track) => track.id).join(' ');
+  if (key === current.key) return current;
+  return { key, stream: tracks.length > 0 ? new MediaStream([...tracks]) : null };
+}
+
+function liveVideoTrack(stream: MediaStream | null): MediaStreamTrack | undefined {
+  return stream?.getVideoTracks().find((track) => track.readyState === 'live');
 }
 
 /** Calls `onChange` when `stream` gains or loses a track, or one of its tracks ends, mutes or unmutes. */
