@@ -61,10 +61,12 @@ function isTyping(event: KeyboardEvent): boolean {
  * Keyboard shortcuts, with Ctrl (⌘ on a Mac) anywhere on the page except in
  * a text field: D microphone, E camera, Alt+S share screen, Alt+H raise hand.
  *
+ * @tagname meet-controls
+ *
  * @event meet-leave - The user pressed Leave. Cancelable: `preventDefault()` keeps them in the meeting.
  *
  * @csspart toolbar - The toolbar around the buttons.
- * @csspart button - Every button; each also has its own part:
+ * @csspart button - Every button (each also has its own part, below).
  * @csspart microphone - The microphone button.
  * @csspart camera - The camera button.
  * @csspart screen-share - The screen share button (absent where sharing is not supported).

@@ -39,6 +39,8 @@ interface Meter {
  * (`<meet-room>`), or its own when used alone on a page. Choices are
  * remembered for the next visit; plugging a device in adds it at once.
  *
+ * @tagname meet-device-picker
+ *
  * @event meet-device-change - The user chose a device. `detail.kind` (`videoinput`, `audioinput`, `audiooutput`), `detail.deviceId` (null: the default).
  * @event meet-error - A device could not be opened. `detail.code`, `detail.message` (what to do), `detail.kind`, `detail.fatal` (always false).
  *

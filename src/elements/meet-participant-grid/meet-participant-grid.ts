@@ -35,9 +35,17 @@ interface GridTile {
  * Uses the room and call clients that `<meet-room>` provides. Give it a
  * size: the tiles fill its content box (it is at least 240px tall).
  *
- * @csspart tile - Each `<meet-participant-tile>`; also `spotlight` for the screen share shown large.
- * @csspart tile-video - A tile's `video` part (and likewise `tile-audio`, `tile-avatar`, `tile-name`,
- *   `tile-muted-indicator`, `tile-host-badge`, `tile-hand`): see `<meet-participant-tile>`.
+ * @tagname meet-participant-grid
+ *
+ * @csspart tile - Each `<meet-participant-tile>`.
+ * @csspart spotlight - The tile shown large: the first screen share.
+ * @csspart tile-video - Each tile's `video` part (see `<meet-participant-tile>`).
+ * @csspart tile-audio - Each tile's `audio` part.
+ * @csspart tile-avatar - Each tile's `avatar` part.
+ * @csspart tile-name - Each tile's `name` part.
+ * @csspart tile-muted-indicator - Each tile's `muted-indicator` part.
+ * @csspart tile-host-badge - Each tile's `host-badge` part.
+ * @csspart tile-hand - Each tile's `hand` part.
  */
 export class MeetParticipantGrid extends MeetElement {
   static override styles = [themeStyles, meetParticipantGridStyles];

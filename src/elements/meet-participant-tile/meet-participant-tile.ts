@@ -15,6 +15,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * separate audio element, so it keeps playing while their video is hidden.
  * Your own tile (`local`) never plays your sound and mirrors your camera.
  *
+ * @tagname meet-participant-tile
  * @csspart video - The `<video>` element.
  * @csspart audio - The `<audio>` element (remote camera tiles only).
  * @csspart avatar - The initial shown while there is no video to show.

@@ -44,6 +44,8 @@ export const REMEMBERED_NAME_KEY = 'meet-display-name';
  * with a `name` attribute it does not ask for one, and `join()` joins from
  * script.
  *
+ * @tagname meet-room
+ *
  * @slot - Replaces the default meeting layout (grid, people, controls) while joined.
  * @event meet-joined - This participant joined. `detail.participant`.
  * @event meet-left - This participant left. `detail.reason`.
@@ -61,12 +63,14 @@ export const REMEMBERED_NAME_KEY = 'meet-display-name';
  * @csspart grid - The default `<meet-participant-grid>`.
  * @csspart people - The side list of participants with host actions.
  * @csspart participants - The list of participants.
- * @csspart participant - One participant (also `participant self` for you).
+ * @csspart participant - One participant in the list.
+ * @csspart self - Your own row in the list (with `participant`).
  * @csspart controls - The default `<meet-controls>`.
  * @csspart host-controls - Host actions (End meeting for all).
  *
  * @cssproperty --meet-room-radius - Corner radius of the room.
  * @cssproperty --meet-room-min-height - Minimum height of the room.
+ * @cssproperty --meet-room-grid-min-height - Minimum height of its video grid.
  */
 export class MeetRoom extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetRoomStyles];
