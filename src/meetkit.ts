@@ -1,6 +1,7 @@
 /**
  * The Meetkit bundle: importing it (or loading it with a script tag)
- * registers every element. Safe to load more than once.
+ * registers every element, and exports the headless core (`./core.ts`) too.
+ * Safe to load more than once.
  */
 import { defineElement } from './define.js';
 import { MeetControls } from './elements/meet-controls/meet-controls.js';
@@ -16,23 +17,8 @@ defineElement('meet-controls', MeetControls);
 defineElement('meet-device-picker', MeetDevicePicker);
 
 export { MeetControls, MeetDevicePicker, MeetParticipantGrid, MeetParticipantTile, MeetRoom };
-export { createRoomClient } from './client/room-client.js';
-export type {
-  RoomClient,
-  RoomClientOptions,
-  RoomError,
-  RoomEvent,
-  ConnectionStatus,
-} from './client/room-client.js';
-export type { RoomState } from './client/room-state.js';
-export { createCallClient } from './client/call-client.js';
-export type { CallClientOptions, MeetCallClient } from './client/call-client.js';
-export type { CallClient, CallError, LocalMedia, RemoteMedia, MediaKind } from './client/call-types.js';
-export { createMediaApi } from './client/media-api.js';
-export { createDevices } from './client/devices.js';
-export type { Devices, DeviceKind } from './client/devices.js';
-export { roomContext } from './elements/room-context.js';
-export { callContext } from './elements/call-context.js';
+export * from './core.js';
+export { meetingContext } from './elements/meeting-context.js';
 export { devicesContext } from './elements/devices-context.js';
 export { themeContext } from './elements/theme-context.js';
 export type { Theme } from './elements/theme-context.js';
@@ -45,4 +31,3 @@ export type {
   MeetParticipantUpdatedEvent,
   ParticipantChanges,
 } from './events/meet-events.js';
-export type { Participant, Role } from './protocol/index.js';

@@ -293,7 +293,7 @@ describe('createMeeting', () => {
     const realFetch = window.fetch;
     window.fetch = async (...args) => {
       const response = await realFetch(...args);
-      if (!response.ok) failed.push(`${response.status} ${String(args[0])}`);
+      if (!response.ok) failed.push(`${response.status} ${response.url}`);
       return response;
     };
     try {

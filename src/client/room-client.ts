@@ -29,10 +29,16 @@ export interface RoomError {
   fatal: boolean;
 }
 
-/** What another participant (or the room) changed about someone, as it matters to a person. */
-export type ParticipantChanges = Partial<
-  Pick<Participant, 'microphone' | 'camera' | 'handRaised' | 'role' | 'reconnecting'>
->;
+/** The fields of a participant that `participant-updated` events report (not their tracks). */
+export const PARTICIPANT_CHANGE_FIELDS = [
+  'microphone',
+  'camera',
+  'handRaised',
+  'role',
+  'reconnecting',
+] as const;
+/** What changed about someone, with the new values (`reconnecting: false` when they are back). */
+export type ParticipantChanges = Partial<Pick<Participant, (typeof PARTICIPANT_CHANGE_FIELDS)[number]>>;
 
 /** Things that happen in the room, for toasts, sounds and host-page events. */
 export type RoomEvent =
@@ -219,7 +225,7 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
       case 'participant-updated': {
         const participant = find(after, message.id);
         const changes: ParticipantChanges = {};
-        for (const key of ['microphone', 'camera', 'handRaised', 'role', 'reconnecting'] as const)
+        for (const key of PARTICIPANT_CHANGE_FIELDS)
           if (message.changes[key] !== undefined) Object.assign(changes, { [key]: message.changes[key] });
         if (participant && Object.keys(changes).length > 0)
           events.next({

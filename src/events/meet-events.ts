@@ -1,19 +1,9 @@
 import type { CallError } from '../client/call-types.js';
 import type { DeviceKind } from '../client/devices.js';
-import type { RoomError } from '../client/room-client.js';
+import type { ParticipantChanges, RoomError } from '../client/room-client.js';
 import type { LeaveReason, Participant } from '../protocol/index.js';
 
-/** The fields of another participant that `meet-participant-updated` reports. */
-export const participantChangeFields = [
-  'microphone',
-  'camera',
-  'handRaised',
-  'role',
-  'reconnecting',
-] as const;
-export type ParticipantChangeField = (typeof participantChangeFields)[number];
-/** What changed, with the new values (`reconnecting: false` when they are back). */
-export type ParticipantChanges = Partial<Pick<Participant, ParticipantChangeField>>;
+export type { ParticipantChanges };
 
 /**
  * Every event Meetkit elements fire, by name, with its `detail`. All bubble

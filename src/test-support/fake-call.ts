@@ -7,12 +7,13 @@
 import { ContextProvider } from '@lit/context';
 import { fixture, html } from '@open-wc/testing';
 import { render, type TemplateResult } from 'lit';
-import { BehaviorSubject, Subject } from 'rxjs';
+import { BehaviorSubject, EMPTY, map, merge, of, Subject } from 'rxjs';
 import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
+import type { Devices } from '../client/devices.js';
+import type { Meeting } from '../client/meeting.js';
 import type { RoomClient, RoomError, RoomEvent } from '../client/room-client.js';
 import { emptyRoomState, roomViews, type RoomState } from '../client/room-state.js';
-import { callContext } from '../elements/call-context.js';
-import { roomContext } from '../elements/room-context.js';
+import { meetingContext } from '../elements/meeting-context.js';
 import type { Participant, ParticipantState } from '../protocol/index.js';
 
 /** Every track the helpers below made, so `stopFakeMedia` can release the devices. */
@@ -219,16 +220,72 @@ export interface Contexts {
   call?: CallClient | undefined;
 }
 
+/** Swaps the room or the call client the provided meeting is made of. */
 export interface ContextProviders {
-  room: ContextProvider<typeof roomContext>;
-  call: ContextProvider<typeof callContext>;
+  room: { setValue(room: RoomClient | undefined): void };
+  call: { setValue(call: CallClient | undefined): void };
 }
 
-/** Makes `host` provide the room and call clients to elements inside it, as `<meet-room>` does. */
-export function provideContexts(host: HTMLElement, contexts: Contexts): ContextProviders {
+/**
+ * A meeting made of a (fake) room client and a (fake) call client, as the
+ * elements see it: what `createMeeting()` wires for real. None without a room.
+ */
+export function meetingOf(room: RoomClient | undefined, call: CallClient | undefined): Meeting | undefined {
+  if (!room) return undefined;
+  const silent = () => Promise.resolve();
   return {
-    room: new ContextProvider(host, { context: roomContext, initialValue: contexts.room }),
-    call: new ContextProvider(host, { context: callContext, initialValue: contexts.call }),
+    phase$: room.self$.pipe(map((self) => (self ? 'joined' : 'lobby'))),
+    connection$: room.connection$,
+    state$: room.state$,
+    self$: room.self$,
+    participants$: room.participants$,
+    lobbyCount$: room.lobbyCount$,
+    local$: call?.local$ ?? of(noLocalMedia),
+    remote$: call?.remote$ ?? of(new Map<string, RemoteMedia>()),
+    events$: EMPTY,
+    errors$: merge(
+      room.errors$,
+      call ? call.errors$.pipe(map((e) => ({ ...e, fatal: false as const }))) : EMPTY,
+    ),
+    screenShareSupported: call?.screenShareSupported ?? false,
+    get devices(): Devices {
+      throw new Error('The fake meeting has no devices: provide devicesContext');
+    },
+    mediaSessionId: null,
+    join: (name) => room.join(name),
+    leave: () => room.leave(),
+    setMicrophone: (on) => call?.setMicrophone(on) ?? silent(),
+    setCamera: (on) => call?.setCamera(on) ?? silent(),
+    setScreenShare: (on) => call?.setScreenShare(on) ?? silent(),
+    raiseHand: (raised = true) => room.update({ handRaised: raised }),
+    muteParticipant: (id) => room.muteParticipant(id),
+    endMeeting: () => room.endMeeting(),
+    reconnect: () => room.reconnect(),
+    settled: silent,
+    close: () => room.close(),
+  };
+}
+
+/** Makes `host` provide a meeting made of these room and call clients, as `<meet-room>` provides its own. */
+export function provideContexts(host: HTMLElement, contexts: Contexts): ContextProviders {
+  let { room, call } = contexts;
+  const provider = new ContextProvider(host, {
+    context: meetingContext,
+    initialValue: meetingOf(room, call),
+  });
+  return {
+    room: {
+      setValue(next) {
+        room = next;
+        provider.setValue(meetingOf(room, call));
+      },
+    },
+    call: {
+      setValue(next) {
+        call = next;
+        provider.setValue(meetingOf(room, call));
+      },
+    },
   };
 }
 

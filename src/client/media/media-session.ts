@@ -48,8 +48,8 @@ export class MediaSession {
     /** Called when tracks arrive from the SFU. */
     private readonly onReceived: () => void,
   ) {
-    // One transport for everything: fewer ICE and DTLS handshakes, and the same one as Calls uses.
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
+    // Not max-bundle: closing the last open m-line must stay possible (an offer with no BUNDLE group).
+    this.pc = new RTCPeerConnection({ iceServers });
     this.pc.addEventListener('track', (event) => this.#attach(event.transceiver));
     this.pc.addEventListener('connectionstatechange', this.#onConnectionState);
   }

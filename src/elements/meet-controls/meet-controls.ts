@@ -1,15 +1,14 @@
 import { consume } from '@lit/context';
 import { html, nothing, svg, type PropertyValues, type SVGTemplateResult, type TemplateResult } from 'lit';
 import { state } from 'lit/decorators.js';
-import type { CallClient, LocalMedia } from '../../client/call-types.js';
-import type { RoomClient } from '../../client/room-client.js';
+import type { LocalMedia } from '../../client/call-types.js';
+import type { Meeting } from '../../client/meeting.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
 import type { Participant } from '../../protocol/index.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
-import { callContext } from '../call-context.js';
 import { MeetElement } from '../meet-element.js';
 import { ObserveController } from '../observe-controller.js';
-import { roomContext } from '../room-context.js';
+import { meetingContext } from '../meeting-context.js';
 import { meetControlsStyles } from './meet-controls.styles.js';
 
 type Action = 'microphone' | 'camera' | 'screen-share' | 'raise-hand';
@@ -55,7 +54,7 @@ function isTyping(event: KeyboardEvent): boolean {
 
 /**
  * The meeting toolbar: microphone, camera, screen sharing, raised hand and
- * leave. Works with the room and call clients `<meet-room>` provides; the
+ * leave. Works with the meeting `<meet-room>` provides (`meetingContext`); the
  * buttons are disabled until this participant has joined.
  *
  * Keyboard shortcuts, with Ctrl (⌘ on a Mac) anywhere on the page except in
@@ -76,13 +75,9 @@ function isTyping(event: KeyboardEvent): boolean {
 export class MeetControls extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetControlsStyles];
 
-  @consume({ context: roomContext, subscribe: true })
+  @consume({ context: meetingContext, subscribe: true })
   @state()
-  private roomClient: RoomClient | undefined;
-
-  @consume({ context: callContext, subscribe: true })
-  @state()
-  private callClient: CallClient | undefined;
+  private meeting: Meeting | undefined;
 
   readonly #self = new ObserveController<Participant | null>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
@@ -98,28 +93,29 @@ export class MeetControls extends MeetElement {
   }
 
   protected override willUpdate(changed: PropertyValues): void {
-    if (changed.has('roomClient')) this.#self.observe(this.roomClient?.self$);
-    if (changed.has('callClient')) this.#local.observe(this.callClient?.local$);
+    if (changed.has('meeting')) {
+      this.#self.observe(this.meeting?.self$);
+      this.#local.observe(this.meeting?.local$);
+    }
   }
 
   /** What each button does, or null while it cannot. */
   #action(action: Action): (() => void) | null {
     const self = this.#self.value;
-    const room = this.roomClient;
-    const call = this.callClient;
-    if (!room || !self) return null;
-    if (action === 'raise-hand') return () => room.update({ handRaised: !self.handRaised });
+    const meeting = this.meeting;
+    if (!meeting || !self) return null;
+    if (action === 'raise-hand') return () => meeting.raiseHand(!self.handRaised);
     const local = this.#local.value;
-    if (!call || !local) return null;
+    if (!local) return null;
     // A failure also arrives on the call's errors$, which is where it is shown.
     const settle = (done: Promise<void>) => void done.catch(() => {});
     switch (action) {
       case 'microphone':
-        return () => settle(call.setMicrophone(!local.microphone));
+        return () => settle(meeting.setMicrophone(!local.microphone));
       case 'camera':
-        return () => settle(call.setCamera(!local.camera));
+        return () => settle(meeting.setCamera(!local.camera));
       case 'screen-share':
-        return call.screenShareSupported ? () => settle(call.setScreenShare(!local.screen)) : null;
+        return meeting.screenShareSupported ? () => settle(meeting.setScreenShare(!local.screen)) : null;
     }
   }
 
@@ -136,13 +132,13 @@ export class MeetControls extends MeetElement {
   };
 
   #leave(): void {
-    if (dispatchMeetEvent(this, 'meet-leave', {}, { cancelable: true })) this.roomClient?.leave();
+    if (dispatchMeetEvent(this, 'meet-leave', {}, { cancelable: true })) this.meeting?.leave();
   }
 
   protected override render() {
     const self = this.#self.value;
     const local = this.#local.value;
-    const joined = !!this.roomClient && !!self;
+    const joined = !!this.meeting && !!self;
     return html`<div part="toolbar" role="toolbar" aria-label="Meeting controls">
       ${this.#toggle(
         'microphone',
@@ -151,7 +147,7 @@ export class MeetControls extends MeetElement {
         local?.microphone ? micIcon : micOffIcon,
       )}
       ${this.#toggle('camera', 'Camera', !!local?.camera, local?.camera ? cameraIcon : cameraOffIcon)}
-      ${this.callClient?.screenShareSupported === false
+      ${this.meeting?.screenShareSupported === false
         ? nothing
         : this.#toggle('screen-share', 'Share screen', !!local?.screen, screenIcon)}
       ${this.#toggle('raise-hand', 'Raise hand', !!self?.handRaised, handIcon)}

@@ -3,18 +3,17 @@ import { html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import type { CallClient, LocalMedia, RemoteMedia } from '../../client/call-types.js';
-import type { RoomClient } from '../../client/room-client.js';
+import type { LocalMedia, RemoteMedia } from '../../client/call-types.js';
+import type { Meeting } from '../../client/meeting.js';
 import type { RoomState } from '../../client/room-state.js';
 import type { Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
 import type { Devices } from '../../client/devices.js';
-import { callContext } from '../call-context.js';
 import { devicesContext } from '../devices-context.js';
 import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
 import { MeetElement } from '../meet-element.js';
 import { ObserveController } from '../observe-controller.js';
-import { roomContext } from '../room-context.js';
+import { meetingContext } from '../meeting-context.js';
 import { gridRects, orderTiles, spotlightLayout, stableOrder, type Rect } from './layout.js';
 import { meetParticipantGridStyles } from './meet-participant-grid.styles.js';
 
@@ -32,7 +31,7 @@ interface GridTile {
  * space allows. While someone shares their screen, the share takes most of
  * the space and the others line up beside (or below) it.
  *
- * Uses the room and call clients that `<meet-room>` provides. Give it a
+ * Renders the meeting that `<meet-room>` provides (`meetingContext`). Give it a
  * size: the tiles fill its content box (it is at least 240px tall).
  *
  * @tagname meet-participant-grid
@@ -54,13 +53,9 @@ export class MeetParticipantGrid extends MeetElement {
   /** Space between tiles, in px. */
   @property({ type: Number }) gap = 8;
 
-  @consume({ context: roomContext, subscribe: true })
+  @consume({ context: meetingContext, subscribe: true })
   @state()
-  private roomClient: RoomClient | undefined;
-
-  @consume({ context: callContext, subscribe: true })
-  @state()
-  private callClient: CallClient | undefined;
+  private meeting: Meeting | undefined;
 
   @consume({ context: devicesContext, subscribe: true })
   @state()
@@ -93,11 +88,11 @@ export class MeetParticipantGrid extends MeetElement {
   }
 
   protected override willUpdate(changed: PropertyValues): void {
-    if (changed.has('roomClient')) this.#room.observe(this.roomClient?.state$);
     if (changed.has('devices')) this.#speaker.observe(this.devices?.selected$('audiooutput'));
-    if (changed.has('callClient')) {
-      this.#local.observe(this.callClient?.local$);
-      this.#remote.observe(this.callClient?.remote$);
+    if (changed.has('meeting')) {
+      this.#room.observe(this.meeting?.state$);
+      this.#local.observe(this.meeting?.local$);
+      this.#remote.observe(this.meeting?.remote$);
     }
     this.#tilesShown = this.#tiles;
     this.#domOrder = stableOrder(

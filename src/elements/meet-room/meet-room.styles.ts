@@ -83,6 +83,13 @@ export const meetRoomStyles = css`
     border-color: var(--_accent);
     color: var(--_accent-text);
   }
+  .badge.reconnecting {
+    border-style: dashed;
+    color: var(--_text-muted);
+  }
+  [data-reconnecting] .name {
+    color: var(--_text-muted);
+  }
   [hidden] {
     display: none !important;
   }

@@ -87,10 +87,11 @@ describe('<meet-room>', () => {
     await raised;
     await waitUntil(() => button(bob, 'Raise hand')!.getAttribute('aria-pressed') === 'true');
 
+    // Taking the element off the page (a framework unmounting it) leaves the meeting at once.
     const bobLeft = oneEvent(ann, 'meet-participant-left');
     bob.remove();
     const { detail } = await bobLeft;
-    expect(detail).to.deep.include({ reason: 'disconnected' });
+    expect(detail).to.deep.include({ reason: 'left' });
     expect(detail.participant.name).to.equal('Bob');
     await waitUntil(() => participantNames(ann).length === 1);
   });
@@ -183,7 +184,8 @@ describe('<meet-room>', () => {
       const listener = (event: Event) => errors.push((event as CustomEvent).detail.code);
       document.addEventListener('meet-error', listener);
       const el = await fixture<MeetRoom>(markup);
-      await waitUntil(() => errors.length > 0);
+      // An empty room is said once the page has loaded and a moment has passed (a script may still set it).
+      await waitUntil(() => errors.length > 0, 'meet-error', { timeout: 3_000 });
       document.removeEventListener('meet-error', listener);
       expect(errors).to.deep.equal(['invalid-room']);
       const alert = shadow(el).querySelector('[role="alert"]');
@@ -191,6 +193,26 @@ describe('<meet-room>', () => {
       await expect(el).to.be.accessible();
     });
   }
+
+  it('waits for a room that a script sets a moment after the element, without an error', async () => {
+    const { open } = await localWorkers();
+    const errors: unknown[] = [];
+    const listener = (event: Event) => errors.push((event as CustomEvent).detail);
+    document.addEventListener('meet-error', listener);
+    try {
+      // As on the demo page, or a framework setting attributes after creating the element.
+      const el = await fixture<MeetRoom>(html`<meet-room server=${open}></meet-room>`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      el.setAttribute('room', freshRoom('late'));
+      await waitUntil(() => joinButton(el) && !joinButton(el).disabled, 'lobby ready', { timeout: 5_000 });
+      // Well past the grace an empty room gets: still nothing reported.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(errors).to.deep.equal([]);
+      expect(shadow(el).querySelector('[role="alert"]')).to.be.null;
+    } finally {
+      document.removeEventListener('meet-error', listener);
+    }
+  });
 
   it('connects again when the room attribute is fixed', async () => {
     const { open } = await localWorkers();

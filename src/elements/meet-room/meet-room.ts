@@ -1,55 +1,57 @@
 import { provide } from '@lit/context';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { skip, type Subscription } from 'rxjs';
-import { createCallClient, type MeetCallClient } from '../../client/call-client.js';
-import type { CallClient, CallError, LocalMedia } from '../../client/call-types.js';
-import { createDevices, type Devices } from '../../client/devices.js';
-import { createMediaApi } from '../../client/media-api.js';
+import type { LocalMedia } from '../../client/call-types.js';
+import type { Devices } from '../../client/devices.js';
 import {
-  createRoomClient,
-  type ConnectionStatus,
-  type RoomClient,
-  type RoomError,
-  type RoomEvent,
-} from '../../client/room-client.js';
-import type { RoomState } from '../../client/room-state.js';
-import { meetEvent } from '../../events/meet-events.js';
+  createMeeting,
+  type Meeting,
+  type MeetingError,
+  type MeetingEvent,
+  type MeetingPhase,
+} from '../../client/meeting.js';
+import type { ConnectionStatus } from '../../client/room-client.js';
+import { selfOf, type RoomState } from '../../client/room-state.js';
+import { dispatchMeetEvent } from '../../events/meet-events.js';
 import { NAME_MAX_LENGTH, ROOM_NAME_PATTERN, type Participant } from '../../protocol/index.js';
 import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
-import { callContext } from '../call-context.js';
 import { devicesContext } from '../devices-context.js';
 import { MeetControls } from '../meet-controls/meet-controls.js';
 import { MeetDevicePicker } from '../meet-device-picker/meet-device-picker.js';
 import { MeetElement } from '../meet-element.js';
 import { MeetParticipantGrid } from '../meet-participant-grid/meet-participant-grid.js';
 import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
+import { meetingContext } from '../meeting-context.js';
 import { ObserveController } from '../observe-controller.js';
-import { roomContext } from '../room-context.js';
 import { meetRoomStyles } from './meet-room.styles.js';
 
 /** Where the lobby remembers the name a visitor typed last time. */
 export const REMEMBERED_NAME_KEY = 'meet-display-name';
 
+/** How long an empty `room` may wait, after the page has loaded, for a script or framework to set it. */
+const ROOM_GRACE_MS = 1_000;
+
 /**
  * A whole meeting room: a lobby with a camera preview, microphone and camera
  * toggles, device choice and a name, then the video grid, the people list
- * and the controls. It owns the room connection, the media (call) client and
- * the device manager, and provides them to the elements inside it through
+ * and the controls. It renders a meeting from `createMeeting()` (the
+ * headless core) and provides it to the elements inside it through
  * `@lit/context`, so a host page can slot its own arrangement of
  * `<meet-participant-grid>`, `<meet-controls>` and `<meet-device-picker>`.
  *
  * The lobby always shows first (camera and microphone start with a click);
  * with a `name` attribute it does not ask for one, and `join()` joins from
- * script.
+ * script. When the connection drops, the visitor stays in the meeting as
+ * "reconnecting" and comes back as the same participant.
  *
  * @tagname meet-room
  *
  * @slot - Replaces the default meeting layout (grid, people, controls) while joined.
- * @event meet-joined - This participant joined. `detail.participant`.
- * @event meet-left - This participant left. `detail.reason`.
+ * @event meet-joined - This visitor joined. `detail.participant`.
+ * @event meet-left - This visitor left, or a host ended the meeting. `detail.reason`.
  * @event meet-participant-joined - Someone else joined. `detail.participant`.
+ * @event meet-participant-updated - Someone else changed their microphone, camera, hand, role or connection. `detail.participant`, `detail.changes`.
  * @event meet-participant-left - Someone else left. `detail.participant`, `detail.reason`.
  * @event meet-error - A problem to show or log: the room, a device or the media connection.
  *   `detail.code`, `detail.message`, `detail.fatal`, and `detail.kind` for a device.
@@ -89,46 +91,47 @@ export class MeetRoom extends MeetElement {
   @property() name = '';
   /** Join token, when the server requires one. */
   @property() token = '';
+  /**
+   * Where the visitor is: `lobby`, `joining`, `joined`, `reconnecting` or
+   * `left`. Reflected for styling (`meet-room[phase='reconnecting']`); set by
+   * the element, not by the page.
+   */
+  @property({ reflect: true }) phase: MeetingPhase = 'lobby';
 
-  /** The room client, for elements inside this one. */
-  @provide({ context: roomContext })
+  /** The meeting (the headless core), for the elements inside this one and for scripts. */
+  @provide({ context: meetingContext })
   @state()
-  protected client: RoomClient | undefined;
+  meeting: Meeting | undefined;
 
-  /** The media client, for elements inside this one. */
-  @provide({ context: callContext })
-  @state()
-  protected call: CallClient | undefined;
-
-  /** Cameras, microphones and speakers, for elements inside this one. */
+  /** Cameras, microphones and speakers, for `<meet-device-picker>` inside this one. */
   @provide({ context: devicesContext })
   @state()
   protected devices: Devices | undefined;
 
-  @state() private mediaError: CallError | null = null;
-  @state() private choosingDevices = false;
-  #meetCall: MeetCallClient | undefined;
-  #deviceSwitches: Subscription | undefined;
-  readonly #local = new ObserveController<LocalMedia>(this);
-  readonly #callErrors = new ObserveController<CallError>(this, (error) => this.#onCallError(error));
-
-  @state() private fatalError: RoomError | null = null;
+  @state() private mediaError: MeetingError | null = null;
+  @state() private fatalError: MeetingError | null = null;
   @state() private endedBy: Participant | null | undefined;
+  @state() private choosingDevices = false;
   @state() private typedName = '';
+  #roomGrace: ReturnType<typeof setTimeout> | undefined;
 
   readonly #state = new ObserveController<RoomState>(this);
   readonly #connection = new ObserveController<ConnectionStatus>(this);
-  readonly #errors = new ObserveController<RoomError>(this, (error) => this.#onError(error));
-  readonly #events = new ObserveController<RoomEvent>(this, (event) => this.#onEvent(event));
+  readonly #local = new ObserveController<LocalMedia>(this);
+  readonly #phase = new ObserveController<MeetingPhase>(this, (phase) => (this.phase = phase));
+  readonly #errors = new ObserveController<MeetingError>(this, (error) => this.#onError(error));
+  readonly #events = new ObserveController<MeetingEvent>(this, (event) => this.#onEvent(event));
 
   override connectedCallback(): void {
     super.connectedCallback();
     if (!this.typedName) this.typedName = readRememberedName();
+    window.addEventListener('pagehide', this.#onPageHide);
     this.#connect();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    window.removeEventListener('pagehide', this.#onPageHide);
     this.#disconnect();
   }
 
@@ -137,155 +140,143 @@ export class MeetRoom extends MeetElement {
     if (target && this.isConnected && this.hasUpdated) this.#connect();
   }
 
+  /** This visitor in the meeting, or null in the lobby. */
+  get participant(): Participant | null {
+    const state = this.#state.value;
+    return state ? selfOf(state) : null;
+  }
+
   /** Joins the meeting, with `name` or the name given in the lobby. Returns false if it could not start. */
   join(name: string = this.name || this.typedName): boolean {
-    if (!this.client) return false;
-    const media = this.#meetCall?.snapshot;
-    const started = this.client.join(name, { microphone: !!media?.microphone, camera: !!media?.camera });
+    const started = this.meeting?.join(name) ?? false;
     if (started && !this.name) rememberName(name);
     return started;
   }
 
   /** Leaves the meeting and returns to the lobby. */
   leave(): void {
-    if (!this.#self) return;
-    this.client?.leave();
+    if (this.participant) this.meeting?.leave();
   }
 
   /** Raises (or with `false`, lowers) this participant's hand. */
   raiseHand(raised = true): void {
-    this.client?.update({ handRaised: raised });
+    this.meeting?.raiseHand(raised);
   }
 
   /** Turns the microphone on or off (in the lobby too). */
   setMicrophone(on: boolean): Promise<void> {
-    return this.call?.setMicrophone(on) ?? Promise.resolve();
+    return this.meeting?.setMicrophone(on) ?? Promise.resolve();
   }
 
   /** Turns the camera on or off (in the lobby too). */
   setCamera(on: boolean): Promise<void> {
-    return this.call?.setCamera(on) ?? Promise.resolve();
+    return this.meeting?.setCamera(on) ?? Promise.resolve();
   }
 
   /** Starts or stops sharing a screen (the browser asks which). */
   setScreenShare(on: boolean): Promise<void> {
-    return this.call?.setScreenShare(on) ?? Promise.resolve();
-  }
-
-  get #self(): Participant | null {
-    const state = this.#state.value;
-    return state?.participants.find((p) => p.id === state.selfId) ?? null;
+    return this.meeting?.setScreenShare(on) ?? Promise.resolve();
   }
 
   #connect(): void {
     this.#disconnect();
     this.fatalError = null;
     this.endedBy = undefined;
-    if (!ROOM_NAME_PATTERN.test(this.room)) {
-      const message = this.room
-        ? `"${this.room}" is not a valid room name: use 1-64 letters, digits, "-" or "_".`
-        : 'This meeting has no room: set the room attribute, e.g. <meet-room room="standup">.';
-      // After the first render, so a page that listens once the element is
-      // on the page (the usual order) still hears about it.
-      void this.updateComplete.then(() => this.#onError({ code: 'invalid-room', message, fatal: true }));
-      return;
-    }
-    this.client = createRoomClient({
+    this.phase = 'lobby';
+    if (!ROOM_NAME_PATTERN.test(this.room)) return this.#waitForRoom();
+    this.meeting = createMeeting({
       server: this.server || scriptOrigin,
       room: this.room,
       token: this.token || undefined,
     });
-    this.#state.observe(this.client.state$);
-    this.#connection.observe(this.client.connection$);
-    this.#errors.observe(this.client.errors$);
-    this.#events.observe(this.client.events$);
-    this.#connectMedia(this.client, this.server || scriptOrigin);
+    this.devices = this.meeting.devices;
+    this.#state.observe(this.meeting.state$);
+    this.#connection.observe(this.meeting.connection$);
+    this.#local.observe(this.meeting.local$);
+    this.#phase.observe(this.meeting.phase$);
+    this.#errors.observe(this.meeting.errors$);
+    this.#events.observe(this.meeting.events$);
   }
 
-  #connectMedia(client: RoomClient, server: string): void {
-    const devices = createDevices();
-    let credentials: { participantId: string; key: string } | null = null;
-    const api = createMediaApi(server, this.room, () => credentials);
-    const call = createCallClient({ room: client, api, getStream: (request) => devices.getStream(request) });
-    const switches = client.state$.subscribe((state) => {
-      credentials =
-        state.selfId && state.mediaKey ? { participantId: state.selfId, key: state.mediaKey } : null;
-    });
-    // A device chosen in the picker replaces the track being sent (no renegotiation).
-    switches.add(
-      devices
-        .selected$('audioinput')
-        .pipe(skip(1))
-        .subscribe(() => void call.switchDevice('microphone')),
-    );
-    switches.add(
-      devices
-        .selected$('videoinput')
-        .pipe(skip(1))
-        .subscribe(() => void call.switchDevice('camera')),
-    );
-    this.#deviceSwitches = switches;
-    this.devices = devices;
-    this.#meetCall = call;
-    this.call = call;
-    this.#local.observe(call.local$);
-    this.#callErrors.observe(call.errors$);
+  /**
+   * No valid room yet. A room that is wrong is said at once; an empty one
+   * may still come (a script or a framework sets it a moment after the
+   * element appears), so it is reported only if it is still empty a while
+   * after the page has loaded.
+   */
+  #waitForRoom(): void {
+    const report = (message: string) => this.#onError({ code: 'invalid-room', message, fatal: true });
+    if (this.room) {
+      const message = `"${this.room}" is not a valid room name: use 1-64 letters, digits, "-" or "_".`;
+      // After the first render, so a page that listens once the element is on the page still hears it.
+      void this.updateComplete.then(() => report(message));
+      return;
+    }
+    const later = () => {
+      this.#roomGrace = setTimeout(() => {
+        if (!this.room && this.isConnected)
+          report('This meeting has no room: set the room attribute, e.g. <meet-room room="standup">.');
+      }, ROOM_GRACE_MS);
+    };
+    if (document.readyState === 'complete') later();
+    else window.addEventListener('load', later, { once: true });
   }
 
   #disconnect(): void {
+    clearTimeout(this.#roomGrace);
     for (const controller of [
       this.#state,
       this.#connection,
+      this.#local,
+      this.#phase,
       this.#errors,
       this.#events,
-      this.#local,
-      this.#callErrors,
     ])
       controller.observe(undefined);
-    this.#deviceSwitches?.unsubscribe();
-    this.#meetCall?.close();
-    this.devices?.close();
-    this.client?.close();
-    this.#deviceSwitches = undefined;
-    this.#meetCall = undefined;
-    this.call = undefined;
+    this.meeting?.close();
+    this.meeting = undefined;
     this.devices = undefined;
-    this.client = undefined;
     this.mediaError = null;
   }
 
-  #onCallError(error: CallError): void {
-    this.mediaError = error;
-    this.dispatchEvent(meetEvent('meet-error', { ...error, fatal: false }));
-  }
+  /** The page goes away (tab closed, navigation): leave now, so the others see it at once. */
+  readonly #onPageHide = () => this.#disconnect();
 
-  #onError(error: RoomError): void {
+  #onError(error: MeetingError): void {
     if (error.fatal) this.fatalError = error;
-    this.dispatchEvent(meetEvent('meet-error', error));
+    else if ('kind' in error || error.code === 'connection-failed' || error.code === 'media-unavailable')
+      this.mediaError = error;
+    dispatchMeetEvent(this, 'meet-error', error);
   }
 
-  #onEvent(event: RoomEvent): void {
+  #onEvent(event: MeetingEvent): void {
     switch (event.type) {
+      case 'joined':
+        return void dispatchMeetEvent(this, 'meet-joined', { participant: event.participant });
+      case 'left':
+        return void dispatchMeetEvent(this, 'meet-left', { reason: event.reason });
       case 'participant-joined':
-        return void this.dispatchEvent(
-          event.self
-            ? meetEvent('meet-joined', { participant: event.participant })
-            : meetEvent('meet-participant-joined', { participant: event.participant }),
-        );
+        return void dispatchMeetEvent(this, 'meet-participant-joined', { participant: event.participant });
+      case 'participant-updated':
+        return void dispatchMeetEvent(this, 'meet-participant-updated', {
+          participant: event.participant,
+          changes: event.changes,
+        });
       case 'participant-left':
-        return void this.dispatchEvent(
-          event.self
-            ? meetEvent('meet-left', { reason: event.reason })
-            : meetEvent('meet-participant-left', { participant: event.participant, reason: event.reason }),
-        );
+        return void dispatchMeetEvent(this, 'meet-participant-left', {
+          participant: event.participant,
+          reason: event.reason,
+        });
       case 'meeting-ended':
         if (event.by !== null) this.endedBy = event.by;
+        return;
+      case 'muted':
         return;
     }
   }
 
   protected override render() {
-    const self = this.#self;
+    const self = this.participant;
     const over = this.fatalError !== null || (this.endedBy !== undefined && this.endedBy !== null);
     return html`
       ${this.fatalError
@@ -311,14 +302,12 @@ export class MeetRoom extends MeetElement {
   }
 
   #renderStatus() {
-    const status = this.#connection.value;
-    const text: Partial<Record<ConnectionStatus, string>> = {
-      connecting: 'Connecting…',
+    const text: Partial<Record<MeetingPhase, string>> = {
       reconnecting: 'Connection lost. Reconnecting…',
     };
-    return html`<div part="status" role="status" ?hidden=${!status || !text[status]}>
-      ${status ? text[status] : ''}
-    </div>`;
+    const connecting = this.meeting && this.#connection.value !== 'open' && !this.#state.value?.selfId;
+    const message = text[this.phase] ?? (connecting ? 'Connecting…' : undefined);
+    return html`<div part="status" role="status" ?hidden=${!message}>${message ?? ''}</div>`;
   }
 
   #renderLobby() {
@@ -407,8 +396,10 @@ export class MeetRoom extends MeetElement {
               return html`<li
                 part=${you ? 'participant self' : 'participant'}
                 ?data-hand-raised=${p.handRaised}
+                ?data-reconnecting=${!!p.reconnecting}
               >
                 <span class="name">${p.name}${you ? ' (you)' : ''}</span>
+                ${p.reconnecting ? html`<span class="badge reconnecting">Reconnecting…</span>` : nothing}
                 ${p.role === 'host' ? html`<span class="badge host">Host</span>` : nothing}
                 ${p.handRaised ? html`<span class="badge hand">Hand raised</span>` : nothing}
                 ${p.microphone ? nothing : html`<span class="badge muted">Muted</span>`}
@@ -416,7 +407,7 @@ export class MeetRoom extends MeetElement {
                   ? html`<button
                       type="button"
                       ?disabled=${!p.microphone}
-                      @click=${() => this.client?.muteParticipant(p.id)}
+                      @click=${() => this.meeting?.muteParticipant(p.id)}
                       aria-label=${`Mute ${p.name}`}
                     >
                       Mute
@@ -431,7 +422,7 @@ export class MeetRoom extends MeetElement {
         <meet-controls part="controls"></meet-controls>
         ${isHost
           ? html`<div part="host-controls">
-              <button type="button" class="end danger" @click=${() => this.client?.endMeeting()}>
+              <button type="button" class="end danger" @click=${() => this.meeting?.endMeeting()}>
                 End meeting for all
               </button>
             </div>`
