@@ -146,6 +146,13 @@ const topLevel = (answer: TopLevelError): TopLevelError => itemError(answer);
 const errorOf = (cause: FailedAnswer, kind: CallsErrorKind, message = cause.message) =>
   new CallsError(cause.status, cause.code, message, kind, kind === 'busy' ? cause.retryAfterMs : 0);
 
+/**
+ * A negotiation that Calls answered with an error (not a timeout, which may
+ * still be running) and that reconciling showed was not applied: Calls never
+ * took that offer, so it may go again, while the budget lasts.
+ */
+const mayRepeat = (cause: FailedAnswer, budget: RetryBudget) => cause.status !== 0 && budget.left > 0;
+
 /** A track of the session that is still open (Calls may list closed ones as `inactive`). */
 const isOpen = (state: SessionState, mid: string) =>
   state.tracks?.some((track) => track.mid === mid && track.status !== 'inactive') ?? false;
@@ -350,34 +357,48 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
     offer: SessionDescription,
   ): Promise<CloseResult> {
     const budget = newBudget();
-    const answer = await send(budget, 'PUT', `${sessionPath(sessionId)}/tracks/close`, closeTracksResponse, {
-      tracks: mids.map((mid) => ({ mid })),
-      force: false,
-      sessionDescription: offer,
-    });
-    if (answer.ok) {
-      const sdp = answer.value.sessionDescription;
-      if (sdp?.type !== 'answer')
-        throw new CallsError(
-          answer.status,
-          'invalid_response',
-          'Calls closed tracks but sent no answer',
-          'uncertain',
+    for (;;) {
+      const answer = await send(
+        budget,
+        'PUT',
+        `${sessionPath(sessionId)}/tracks/close`,
+        closeTracksResponse,
+        {
+          tracks: mids.map((mid) => ({ mid })),
+          force: false,
+          sessionDescription: offer,
+        },
+      );
+      if (answer.ok) {
+        const sdp = answer.value.sessionDescription;
+        if (sdp?.type !== 'answer')
+          throw new CallsError(
+            answer.status,
+            'invalid_response',
+            'Calls closed tracks but sent no answer',
+            'uncertain',
+          );
+        return {
+          answer: sdp,
+          tracks: await closeResults(budget, sessionId, mids, answer.value.tracks),
+          ...topLevel(answer),
+        };
+      }
+      const state = await reconcile(budget, sessionId, answer.cause);
+      if (mids.every((mid) => isOpen(state, mid))) {
+        if (mayRepeat(answer.cause, budget)) continue;
+        throw errorOf(
+          answer.cause,
+          'busy',
+          `${answer.cause.message}; the tracks are still open: not applied`,
         );
-      return {
-        answer: sdp,
-        tracks: await closeResults(budget, sessionId, mids, answer.value.tracks),
-        ...topLevel(answer),
-      };
+      }
+      throw errorOf(
+        answer.cause,
+        'uncertain',
+        `${answer.cause.message}; the tracks are closed but the answer is lost`,
+      );
     }
-    const state = await reconcile(budget, sessionId, answer.cause);
-    if (mids.every((mid) => isOpen(state, mid)))
-      throw errorOf(answer.cause, 'busy', `${answer.cause.message}; the tracks are still open: not applied`);
-    throw errorOf(
-      answer.cause,
-      'uncertain',
-      `${answer.cause.message}; the tracks are closed but the answer is lost`,
-    );
   }
 
   return {
@@ -401,51 +422,59 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
      */
     async publish(sessionId, offer, tracks) {
       const budget = newBudget();
-      const answer = await send(budget, 'POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
-        sessionDescription: offer,
-        tracks: tracks.map((t) => ({ location: 'local', mid: t.mid, trackName: t.trackName })),
-      });
-      if (answer.ok) {
-        const sdp = answer.value.sessionDescription;
-        if (sdp?.type !== 'answer')
-          throw new CallsError(
-            answer.status,
-            'invalid_response',
-            'Calls took the offer but sent no answer',
-            'uncertain',
+      for (;;) {
+        const answer = await send(budget, 'POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
+          sessionDescription: offer,
+          tracks: tracks.map((t) => ({ location: 'local', mid: t.mid, trackName: t.trackName })),
+        });
+        if (answer.ok) {
+          const sdp = answer.value.sessionDescription;
+          if (sdp?.type !== 'answer')
+            throw new CallsError(
+              answer.status,
+              'invalid_response',
+              'Calls took the offer but sent no answer',
+              'uncertain',
+            );
+          const items = answer.value.tracks;
+          return {
+            answer: sdp,
+            tracks: tracks.map((requested, i) => {
+              const item = items?.[i];
+              if (!item) return { ...requested, errorCode: 'invalid_response' };
+              return {
+                mid: item.mid ?? requested.mid,
+                trackName: item.trackName ?? requested.trackName,
+                ...itemError(item),
+              };
+            }),
+            ...topLevel(answer),
+          };
+        }
+        const state = await reconcile(budget, sessionId, answer.cause);
+        const listed = tracks.filter((t) =>
+          state.tracks?.some(
+            (s) =>
+              s.location !== 'remote' &&
+              s.mid === t.mid &&
+              s.trackName === t.trackName &&
+              s.status !== 'inactive',
+          ),
+        );
+        if (listed.length === 0) {
+          if (mayRepeat(answer.cause, budget)) continue;
+          throw errorOf(
+            answer.cause,
+            'busy',
+            `${answer.cause.message}; the tracks are not there: not applied`,
           );
-        const items = answer.value.tracks;
-        return {
-          answer: sdp,
-          tracks: tracks.map((requested, i) => {
-            const item = items?.[i];
-            if (!item) return { ...requested, errorCode: 'invalid_response' };
-            return {
-              mid: item.mid ?? requested.mid,
-              trackName: item.trackName ?? requested.trackName,
-              ...itemError(item),
-            };
-          }),
-          ...topLevel(answer),
-        };
+        }
+        throw errorOf(
+          answer.cause,
+          'uncertain',
+          `${answer.cause.message}; the tracks are there but the answer is lost`,
+        );
       }
-      const state = await reconcile(budget, sessionId, answer.cause);
-      const listed = tracks.filter((t) =>
-        state.tracks?.some(
-          (s) =>
-            s.location !== 'remote' &&
-            s.mid === t.mid &&
-            s.trackName === t.trackName &&
-            s.status !== 'inactive',
-        ),
-      );
-      if (listed.length === 0)
-        throw errorOf(answer.cause, 'busy', `${answer.cause.message}; the tracks are not there: not applied`);
-      throw errorOf(
-        answer.cause,
-        'uncertain',
-        `${answer.cause.message}; the tracks are there but the answer is lost`,
-      );
     },
 
     /*
@@ -456,39 +485,47 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
      */
     async pull(sessionId, tracks) {
       const budget = newBudget();
-      const answer = await send(budget, 'POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
-        tracks: tracks.map((t) => ({ location: 'remote', sessionId: t.sessionId, trackName: t.trackName })),
-      });
-      if (answer.ok) {
-        const sdp = answer.value.sessionDescription;
-        const items = answer.value.tracks;
-        return {
-          offer: sdp?.type === 'offer' ? sdp : null,
-          tracks: tracks.map((requested, i) => {
-            const item = items?.[i];
-            if (!item) return { ...requested, errorCode: 'invalid_response' };
-            return {
-              ...requested,
-              ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
-              ...itemError(item),
-            };
-          }),
-          ...topLevel(answer),
-        };
+      for (;;) {
+        const answer = await send(budget, 'POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
+          tracks: tracks.map((t) => ({ location: 'remote', sessionId: t.sessionId, trackName: t.trackName })),
+        });
+        if (answer.ok) {
+          const sdp = answer.value.sessionDescription;
+          const items = answer.value.tracks;
+          return {
+            offer: sdp?.type === 'offer' ? sdp : null,
+            tracks: tracks.map((requested, i) => {
+              const item = items?.[i];
+              if (!item) return { ...requested, errorCode: 'invalid_response' };
+              return {
+                ...requested,
+                ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
+                ...itemError(item),
+              };
+            }),
+            ...topLevel(answer),
+          };
+        }
+        const state = await reconcile(budget, sessionId, answer.cause);
+        const listed = tracks.filter((t) =>
+          state.tracks?.some(
+            (s) => s.location === 'remote' && s.sessionId === t.sessionId && s.trackName === t.trackName,
+          ),
+        );
+        if (listed.length === 0) {
+          if (mayRepeat(answer.cause, budget)) continue;
+          throw errorOf(
+            answer.cause,
+            'busy',
+            `${answer.cause.message}; the tracks are not there: not applied`,
+          );
+        }
+        throw errorOf(
+          answer.cause,
+          'uncertain',
+          `${answer.cause.message}; the tracks are there but the offer is lost`,
+        );
       }
-      const state = await reconcile(budget, sessionId, answer.cause);
-      const listed = tracks.filter((t) =>
-        state.tracks?.some(
-          (s) => s.location === 'remote' && s.sessionId === t.sessionId && s.trackName === t.trackName,
-        ),
-      );
-      if (listed.length === 0)
-        throw errorOf(answer.cause, 'busy', `${answer.cause.message}; the tracks are not there: not applied`);
-      throw errorOf(
-        answer.cause,
-        'uncertain',
-        `${answer.cause.message}; the tracks are there but the offer is lost`,
-      );
     },
 
     /*
