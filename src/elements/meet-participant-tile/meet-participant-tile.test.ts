@@ -170,6 +170,18 @@ describe('<meet-participant-tile>', () => {
     expect(frames.stop().get('Ada')).to.deep.equal(['video', 'avatar', 'video']);
   });
 
+  it('shows the initial or a frame, never a blank tile, when the video track is replaced (a rejoin)', async () => {
+    const el = await tile(ada, await fakeDeviceStream());
+    await showsVideo(el);
+    const frames = recordTileFrames(() => [el]);
+    const rejoined = await fakeDeviceStream();
+    el.stream = rejoined;
+    await waitUntil(() => tracksOf(video(el).srcObject)[0] === rejoined.getVideoTracks()[0], 'the new track');
+    await showsVideo(el);
+    // The initial shows only if a paint comes before the new track's first frame.
+    expect(frames.stop().get('Ada')!.join(' → ')).to.match(/^video( → avatar → video)?$/);
+  });
+
   it('keeps playing through changes that leave its video and sound as they are', async () => {
     const stream = await fakeDeviceStream();
     const el = await tile(ada, stream);
