@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function worker(vars: Record<string, string> = {}): Promise<LocalWorker> {
-  const started = await startLocalWorker({ localExplorer: false, vars });
+  const started = await startLocalWorker({ vars });
   workers.push(started);
   return started;
 }

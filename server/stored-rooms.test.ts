@@ -49,7 +49,7 @@ async function inBatches(count: number, parallel: number, task: (i: number) => P
 
 describe('stored rooms', () => {
   it('stores nothing for 1,000 rooms that were only looked at, and a meeting once someone joins', async () => {
-    const worker = await startLocalWorker({ localExplorer: false });
+    const worker = await startLocalWorker();
     const sockets: RoomSocket[] = [];
     try {
       await inBatches(1000, 16, async () => {
@@ -73,7 +73,6 @@ describe('stored rooms', () => {
 
   it('never starts a room for sockets or summaries refused for their token', async () => {
     const worker = await startLocalWorker({
-      localExplorer: false,
       vars: { JOIN_SECRET: 'stored-rooms-secret-long-enough-for-hs256' },
     });
     try {

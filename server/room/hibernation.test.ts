@@ -62,7 +62,7 @@ describe('hibernation and restart', () => {
         await worker.stop();
         worker = await startLocalWorker({
           persistTo,
-          vars: { RESUME_GRACE_MS: '4000', SWEEP_INTERVAL_MS: '500' },
+          vars: { RESUME_GRACE_MS: '8000', SWEEP_INTERVAL_MS: '500' },
         });
         const restarted = await roomSummary(() => worker, 'hibernate');
         expect(restarted.meeting).toEqual(before.meeting);
@@ -82,7 +82,7 @@ describe('hibernation and restart', () => {
           }),
         ]);
         // Bob never comes back: he leaves once the grace is over, and the meeting goes on with Ann.
-        expect(await annBack.next('participant-left', () => true, 10_000)).toMatchObject({
+        expect(await annBack.next('participant-left', () => true, 15_000)).toMatchObject({
           id: bobParticipant.id,
           reason: 'disconnected',
         });

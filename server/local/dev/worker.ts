@@ -37,12 +37,6 @@ export interface LocalWorkerOptions {
   inheritOutput?: boolean;
   /** Another wrangler config than the project's (the benchmark's baseline Worker). */
   config?: string;
-  /**
-   * wrangler's local explorer (on unless false) wraps every SQLite Durable
-   * Object and writes its name into the object's database as it starts, which
-   * production never does; tests of what a room stores turn it off.
-   */
-  localExplorer?: boolean;
 }
 
 export const offlineEnv = {
@@ -52,6 +46,9 @@ export const offlineEnv = {
   WRANGLER_HIDE_BANNER: 'true',
   // Never prompt, never open a browser.
   CI: 'true',
+  // wrangler's local explorer wraps every SQLite Durable Object and writes its
+  // name into the object's database as it starts, which production never does.
+  X_LOCAL_EXPLORER: 'false',
 } as const;
 
 /**
@@ -105,7 +102,6 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
     env: {
       ...runnerFreeEnv(),
       ...offlineEnv,
-      ...(options.localExplorer === false ? { X_LOCAL_EXPLORER: 'false' } : {}),
     },
     // Its own process group, so stop() reaches workerd too.
     detached: true,
