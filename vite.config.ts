@@ -1,12 +1,32 @@
+import { minifyHTMLLiterals } from 'minify-literals';
 import { defineConfig } from 'vite';
 
 /**
  * Builds the widget for `<script>` use: `dist/meetkit.js` (ES module) and
  * `dist/meetkit.iife.js` (classic script), each self-registering with every
  * dependency bundled. `demo/` is copied as is: the Worker serves `dist/`.
+ * (`npm run build` then adds the npm package's unbundled modules in
+ * `dist/lib/` and the Custom Elements Manifest.)
  */
 export default defineConfig({
   publicDir: 'demo',
+  plugins: [
+    {
+      // Lit's css`` and html`` templates are strings the JS minifier leaves alone.
+      name: 'meetkit-minify-templates',
+      async transform(code, id) {
+        if (!/\/src\/elements\/.*\.ts$/.test(id)) return null;
+        return (await minifyHTMLLiterals(code, { fileName: id })) ?? null;
+      },
+    },
+    {
+      // dist/ is also the Worker's static assets: the npm package's files (dist/lib/) are not served.
+      name: 'meetkit-assets-ignore',
+      generateBundle() {
+        this.emitFile({ type: 'asset', fileName: '.assetsignore', source: 'lib/\n' });
+      },
+    },
+  ],
   resolve: {
     // rxjs ships an ES2015 build beside its ES5 one: native classes, no tslib helpers, smaller.
     conditions: ['es2015', 'module', 'browser', 'production'],

@@ -183,16 +183,16 @@ function startAttacker(plan: AttackPlan) {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<{ admitted: number; refused: Record<string, number>; flooderIds: string[] }>(
     (resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
+      const lines = createInterface({ input: child.stdout });
       lines.once('line', (line) => resolve(JSON.parse(line) as Awaited<typeof ready>));
       void exited.then(() => reject(new Error('the attacker process exited')));
     },
   );
   return {
     ready,
-    send: (line: string) => child.stdin!.write(`${line}\n`),
+    send: (line: string) => child.stdin.write(`${line}\n`),
     async stop() {
-      child.stdin!.write('stop\n');
+      child.stdin.write('stop\n');
       await exited;
     },
   };

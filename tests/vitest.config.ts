@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['tests/e2e/**/*.test.ts', 'tests/docs/**/*.test.ts'],
+    include: ['tests/e2e/**/*.test.ts', 'tests/docs/**/*.test.ts', 'tests/package/**/*.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,

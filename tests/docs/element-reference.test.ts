@@ -49,13 +49,22 @@ interface Manifest {
 const out = mkdtempSync(join(tmpdir(), 'meetkit-cem-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** The manifest as `npm run build` makes it (custom-elements-manifest.config.mjs), written to a temporary folder. */
+/** The manifest as `npm run build` makes it (docs/custom-elements-manifest.config.mjs), written to a temporary folder. */
 function analyze(): Manifest {
   const cem = join(root, 'node_modules/@custom-elements-manifest/analyzer/cem.js');
   // The analyzer joins --outdir to the working directory.
   execFileSync(
     process.execPath,
-    [cem, 'analyze', '--litelement', '--quiet', '--outdir', relative(root, out)],
+    [
+      cem,
+      'analyze',
+      '--litelement',
+      '--quiet',
+      '--config',
+      'docs/custom-elements-manifest.config.mjs',
+      '--outdir',
+      relative(root, out),
+    ],
     {
       cwd: root,
       stdio: 'pipe',
