@@ -185,6 +185,63 @@ describe('room media API', () => {
     await arrived;
   });
 
+  it('limits new Calls sessions per participant, closes a replaced one, and holds nothing after leaving', async () => {
+    const room = freshRoom('media-sessions');
+    const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
+    const published = await publishCamera(bob);
+    await ann.socket.next('participant-updated', (m) => m.id === bob.id);
+
+    // 50 at once: one at a time is allowed, the rest are told to wait.
+    const before = sfu.stats().newSessionRequests;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => ann.call('session')));
+    const made = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(made.length).toBeGreaterThanOrEqual(1);
+    expect(made.length).toBeLessThanOrEqual(4);
+    expect(refused.length).toBe(50 - made.length);
+    expect(refused[0]!.body.error.code).toBe('media-rate-limited');
+    expect(sfu.stats().newSessionRequests - before).toBe(made.length);
+
+    // A session that pulls, then is replaced: what it pulled is closed on Calls.
+    const { body: first } = await ann.call('session');
+    const firstId = first.sessionId ?? made.at(-1)!.body.sessionId;
+    const pulled = await ann.call('pull', { sessionId: firstId, tracks: [published.ref] });
+    expect(pulled.body.tracks).toEqual([{ ref: published.ref, mid: expect.any(String) }]);
+    const pc = createPeer();
+    peers.push(pc);
+    await pc.setRemoteDescription(pulled.body.offer);
+    await pc.setLocalDescription(await pc.createAnswer());
+    expect((await ann.call('renegotiate', { sessionId: firstId, answer: local(pc) })).status).toBe(200);
+    expect(sfu.sessions.get(firstId)?.pulled.size).toBe(1);
+    // The bucket refills at 4 a minute: wait for one more session without a sleep-and-hope.
+    let second: { status: number; body: { sessionId?: string } } = { status: 0, body: {} };
+    await expect
+      .poll(
+        async () => {
+          second = await ann.call('session');
+          return second.status;
+        },
+        { timeout: 20_000, interval: 1_000 },
+      )
+      .toBe(200);
+    expect(second.body.sessionId).not.toBe(firstId);
+    await expect.poll(() => sfu.sessions.get(firstId)?.pulled.size ?? 0).toBe(0);
+
+    // Everyone leaves: nothing of theirs is published or pulled on the SFU.
+    ann.socket.send({ type: 'leave' });
+    bob.socket.send({ type: 'leave' });
+    const mine = [published.sessionId, firstId, second.body.sessionId!];
+    await expect
+      .poll(() =>
+        mine.map((id) => {
+          const session = sfu.sessions.get(id);
+          return (session?.published.size ?? 0) + (session?.pulled.size ?? 0);
+        }),
+      )
+      .toEqual([0, 0, 0]);
+  }, 40_000);
+
   it('keeps a dropped participant’s media for the grace period, then closes it', async () => {
     const room = freshRoom('media-drop');
     const ann = await member(room, 'Ann');

@@ -82,9 +82,14 @@ describe('<meet-room>', () => {
     const raised = waitUntil(() =>
       shadow(ann).querySelector('[data-hand-raised]')?.textContent?.includes('Bob'),
     );
+    const updated = oneEvent(ann, 'meet-participant-updated');
     await waitUntil(() => button(bob, 'Raise hand') && !button(bob, 'Raise hand')!.disabled);
     button(bob, 'Raise hand')!.click();
     await raised;
+    // The page hears what someone else changed, with the new values.
+    const { detail: change } = await updated;
+    expect(change.participant).to.include({ name: 'Bob', handRaised: true });
+    expect(change.changes).to.deep.equal({ handRaised: true });
     await waitUntil(() => button(bob, 'Raise hand')!.getAttribute('aria-pressed') === 'true');
 
     // Taking the element off the page (a framework unmounting it) leaves the meeting at once.
