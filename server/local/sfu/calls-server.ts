@@ -16,7 +16,7 @@ import {
   type TrackObject,
 } from '../../calls/schema.js';
 import { Faults, faultSettings } from './faults.js';
-import { SfuSession, type PublishedTrack } from './session.js';
+import { CALLS_WINDOWS, SfuSession, type PublishedTrack } from './session.js';
 
 const MAX_BODY_BYTES = 1 << 20;
 const SESSION_ROUTE =
@@ -30,6 +30,10 @@ export interface LocalSfuOptions {
   port?: number;
   /** Tracks without packets this long are closed, like Calls does after 30 s. */
   silentTrackMs?: number;
+  /** A session not connected this long after creation or its last negotiation is closed (30 s). */
+  connectWindowMs?: number;
+  /** A connected session that hears nothing from its browser this long is closed (30 s, as on Calls). */
+  reconnectWindowMs?: number;
 }
 
 export interface LocalSfu {
@@ -136,12 +140,16 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     };
   };
 
+  const windows = {
+    connectWindowMs: options.connectWindowMs ?? CALLS_WINDOWS.connectWindowMs,
+    reconnectWindowMs: options.reconnectWindowMs ?? CALLS_WINDOWS.reconnectWindowMs,
+  };
   const newSession = () => {
     const session = new SfuSession((closed) => {
       sessions.delete(closed.id);
       closedSessions.add(closed.id);
       forwardedByClosed += closed.forwarded;
-    });
+    }, windows);
     sessions.set(session.id, session);
     return session;
   };

@@ -3,7 +3,15 @@
  * Opus and VP8 with the feedback Chrome needs, host candidates on 127.0.0.1
  * only, and the SDP edits that keep Chrome at full resolution.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig } from 'werift';
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCDtlsTransport,
+  type RTCPeerConnectionConfig,
+  type RTCRtpTransceiver,
+  type RtcpPacket,
+  type RtpPacket,
+} from 'werift';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -69,23 +77,165 @@ export function withVideoStartBitrate(sdp: string, kbps = 2500): string {
   return sdp.replace(new RegExp(`^(a=rtpmap:${vp8} VP8/90000)$`, 'm'), `$1\r\na=fmtp:${vp8} ${bitrate}`);
 }
 
-/**
- * werift's answer may group m-lines the offer did not (none at all when every
- * m-line is stopped, or a stopped one), which browsers reject: an answer may
- * only bundle what the offer bundled.
- */
-export function bundleLikeOffer(answer: string, offer: string): string {
-  const offered = /^a=group:BUNDLE(.*)$/m.exec(offer)?.[1]?.trim().split(/\s+/) ?? [];
-  return answer
+/** The BUNDLE tag: the first mid of the `a=group:BUNDLE` line, whose transport the whole group uses. */
+export function bundleTag(sdp: string): string | undefined {
+  return bundleGroup(sdp)[0];
+}
+
+function bundleGroup(sdp: string): string[] {
+  return /^a=group:BUNDLE(.*)$/m.exec(sdp)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+
+function withBundleGroup(sdp: string, mids: string[]): string {
+  return sdp
     .split('\r\n')
     .flatMap((line) => {
       if (!line.startsWith('a=group:BUNDLE')) return [line];
-      const mids = line
-        .slice('a=group:BUNDLE'.length)
-        .trim()
-        .split(/\s+/)
-        .filter((mid) => offered.includes(mid));
       return mids.length > 0 ? [`a=group:BUNDLE ${mids.join(' ')}`] : [];
     })
     .join('\r\n');
+}
+
+/** Each m-line's mid and port, in order (port 0: rejected). */
+function mediaSections(sdp: string): { kind: string; mid: string | undefined; port: number }[] {
+  return sdp
+    .split(/\r\n(?=m=)/)
+    .slice(1)
+    .map((section) => {
+      const [, kind = '', port = '0'] = /^m=(\w+) (\d+)/.exec(section) ?? [];
+      return { kind, mid: /^a=mid:(\S+)$/m.exec(section)?.[1], port: Number(port) };
+    });
+}
+
+/**
+ * werift's answer groups every m-line, rejected ones too (browsers refuse
+ * that): an answer bundles only what the offer bundled, in the offer's order,
+ * so that both sides name the same BUNDLE tag.
+ */
+export function bundleLikeOffer(answer: string, offer: string): string {
+  const answered = bundleGroup(answer);
+  return withBundleGroup(
+    answer,
+    bundleGroup(offer).filter((mid) => answered.includes(mid)),
+  );
+}
+
+/**
+ * werift's offers group every m-line, rejected ones too, which browsers
+ * refuse: the SFU's offers bundle open m-lines only.
+ */
+export function bundleOpenMLines(offer: string): string {
+  const open = mediaSections(offer)
+    .filter((m) => m.port !== 0 && m.mid !== undefined)
+    .map((m) => m.mid!);
+  return withBundleGroup(
+    offer,
+    bundleGroup(offer).filter((mid) => open.includes(mid)),
+  );
+}
+
+/**
+ * The werift 0.24 internals needed to give a session a new transport (the
+ * version is pinned; werift has no public API for this).
+ */
+interface WeriftInternals {
+  secureManager: { createTransport(): RTCDtlsTransport };
+  router: { routeRtp(rtp: RtpPacket): void; routeRtcp(rtcp: RtcpPacket): void };
+}
+
+/**
+ * Moves every transceiver onto a new ICE and DTLS transport (new port, new
+ * DTLS association, the same ICE credentials and certificate), as the browser
+ * does when its BUNDLE tag moves, and stops the one they leave. werift
+ * connects the new one when the next answer is set. Returns whether the old
+ * one was ICE-controlling: the browser keeps its role on its new transport.
+ */
+export function moveToNewTransport(pc: RTCPeerConnection): boolean {
+  const internals = pc as unknown as WeriftInternals;
+  const previous = pc.dtlsTransports;
+  const transport = internals.secureManager.createTransport();
+  transport.onRtp.subscribe((rtp) => internals.router.routeRtp(rtp));
+  transport.onRtcp.subscribe((rtcp) => internals.router.routeRtcp(rtcp));
+  for (const transceiver of pc.getTransceivers()) transceiver.setDtlsTransport(transport);
+  for (const old of previous) void old.stop().catch(() => undefined);
+  return previous[0]?.iceTransport.connection.iceControlling ?? false;
+}
+
+/**
+ * werift sets the ICE role from offer/answer on every negotiation; a new
+ * transport would take the answerer's (controlled) role while the browser
+ * keeps its own, and the two would have to repair the conflict first.
+ */
+export function setIceRole(pc: RTCPeerConnection, controlling: boolean): void {
+  for (const { connection } of pc.iceTransports) connection.iceControlling = controlling;
+}
+
+/**
+ * Chrome's descriptions keep a rejected m-line's old ICE credentials and
+ * candidates; werift applies every m-line's to the one bundled transport,
+ * and the last one wins (after an ICE restart, the stale ones). A rejected
+ * m-line takes the BUNDLE tag's credentials and no candidates.
+ */
+export function rejectedLikeBundle(sdp: string): string {
+  const [head = '', ...sections] = sdp.split(/\r\n(?=m=)/);
+  const tagged = sections.find((section) => /^a=mid:(\S+)$/m.exec(section)?.[1] === bundleTag(sdp));
+  const ufrag = tagged && /^a=ice-ufrag:.*$/m.exec(tagged)?.[0];
+  const pwd = tagged && /^a=ice-pwd:.*$/m.exec(tagged)?.[0];
+  if (!ufrag || !pwd) return sdp;
+  const rejected = (section: string) =>
+    section
+      .split('\r\n')
+      .filter((line) => !line.startsWith('a=candidate:'))
+      .map((line) => (line.startsWith('a=ice-ufrag:') ? ufrag : line.startsWith('a=ice-pwd:') ? pwd : line))
+      .join('\r\n');
+  return [head, ...sections.map((section) => (/^m=\w+ 0 /.test(section) ? rejected(section) : section))].join(
+    '\r\n',
+  );
+}
+
+/** Drops every `a=candidate` line. */
+export function withoutCandidates(sdp: string): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate:'))
+    .join('\r\n');
+}
+
+/**
+ * Brings werift's transceivers in line with a browser offer before werift
+ * reads it: the transceiver of an m-line the browser rejected is rejected for
+ * good, and one whose m-line the browser gave to a new mid is gone (werift
+ * would keep it on that m-line index and later hand it the new mid).
+ */
+export function followBrowserMLines(pc: RTCPeerConnection, offer: string): void {
+  const sections = mediaSections(offer);
+  const transceivers = pc.getTransceivers(); // werift's own list
+  for (let i = transceivers.length - 1; i >= 0; i--) {
+    const transceiver = transceivers[i]!;
+    const { mid, mLineIndex } = transceiver;
+    if (mid === null || mLineIndex === undefined) continue;
+    const section = sections[mLineIndex];
+    if (section?.mid !== mid) transceivers.splice(i, 1);
+    else if (section.port === 0) rejectMLine(transceiver);
+  }
+}
+
+/**
+ * A closed track's m-line: rejected (port 0) in the SFU's next offers, and
+ * never recycled by werift, which would give the closed track's mid to a new
+ * track (JSEP wants a new mid) or take the m-line of another closed track
+ * than the one the browser recycled.
+ */
+export function rejectMLine(transceiver: RTCRtpTransceiver): void {
+  transceiver.setDirection('inactive');
+  transceiver.usedForSender = true;
+}
+
+/** Packets and STUN messages heard from the browser so far: a count that stops when it is gone. */
+export function packetsFromRemote(pc: RTCPeerConnection): number {
+  let count = 0;
+  for (const { connection } of pc.iceTransports)
+    for (const pair of connection.checkList)
+      count += pair.packetsReceived + pair.requestsReceived + pair.responsesReceived;
+  return count;
 }

@@ -5,14 +5,45 @@
  * rewrites headers in place.
  */
 import { randomBytes } from 'node:crypto';
-import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket } from 'werift';
-import { bundleLikeOffer, createPeer, keepLoopbackCandidates, withVideoStartBitrate } from './peer.js';
+import type {
+  MediaStreamTrack,
+  RTCDtlsTransport,
+  RTCPeerConnection,
+  RTCRtpTransceiver,
+  RtpPacket,
+} from 'werift';
+import {
+  bundleLikeOffer,
+  bundleOpenMLines,
+  bundleTag,
+  createPeer,
+  followBrowserMLines,
+  keepLoopbackCandidates,
+  moveToNewTransport,
+  packetsFromRemote,
+  rejectedLikeBundle,
+  rejectMLine,
+  setIceRole,
+  withoutCandidates,
+  withVideoStartBitrate,
+} from './peer.js';
 import type { SessionDescription } from '../../calls/schema.js';
 
 /** How long a session that negotiated waits for its connection before an operation gives up (425). */
 export const CONNECT_WAIT_MS = 5_000;
-/** Like Calls: after losing connectivity a session has this long to come back. */
-const RECONNECT_WINDOW_MS = 30_000;
+
+export interface SessionWindows {
+  /** A session not connected this long after its creation or its last negotiation is closed. */
+  connectWindowMs: number;
+  /** A connected session that hears nothing from its browser this long is closed. */
+  reconnectWindowMs: number;
+}
+
+/**
+ * Calls gives a session that lost connectivity 30 s to come back. It does not
+ * say how long a session that never connects lives: the same 30 s here.
+ */
+export const CALLS_WINDOWS: SessionWindows = { connectWindowMs: 30_000, reconnectWindowMs: 30_000 };
 /** When to ask publishers for keyframes after a subscriber's answer. */
 const KEYFRAME_RETRIES_MS = [0, 250, 1_000];
 /** Keyframe requests to one publisher at most this often. */
@@ -55,17 +86,90 @@ export class SfuSession {
   closed = false;
   /** RTP packets forwarded out of this session's tracks (for stats). */
   forwarded = 0;
+  /** The mid whose transport the browser bundles everything on. */
+  #bundleTag: string | undefined;
+  /** Creation or the last negotiation: the connect window counts from here. */
+  #negotiatedAt = Date.now();
+  /** What `packetsFromRemote` said last, and when it last changed. */
+  #heard = 0;
+  #heardAt = Date.now();
+  /** After a transport move, the ICE role the new transport must keep. */
+  #iceRoleToKeep: boolean | undefined;
+  readonly #watchdog: ReturnType<typeof setInterval>;
+  readonly #watched = new WeakSet<RTCDtlsTransport>();
 
-  constructor(private readonly onClosed: (session: SfuSession) => void) {
-    let lost: ReturnType<typeof setTimeout> | undefined;
+  constructor(
+    private readonly onClosed: (session: SfuSession) => void,
+    private readonly windows: SessionWindows = CALLS_WINDOWS,
+  ) {
     this.pc.connectionStateChange.subscribe((state) => {
-      clearTimeout(lost);
-      if (state === 'connected')
+      if (state === 'connected') {
+        this.#heardAt = Date.now();
         for (const delay of KEYFRAME_RETRIES_MS)
-          setTimeout(() => !this.closed && this.#requestKeyframesForPulled(), delay);
-      if (state === 'disconnected') lost = setTimeout(() => this.close(), RECONNECT_WINDOW_MS);
+          setTimeout(() => !this.closed && this.#requestKeyframes(), delay);
+      }
+      // ICE consent lost (werift gives up 30 s after the last answer) or closed.
       if (state === 'failed' || state === 'closed') this.close();
     });
+    const { connectWindowMs, reconnectWindowMs } = windows;
+    this.#watchdog = setInterval(
+      () => this.#checkAlive(),
+      Math.max(20, Math.min(1_000, connectWindowMs / 5, reconnectWindowMs / 5)),
+    );
+    this.#watchdog.unref();
+  }
+
+  /** Closes a session that never connected, or that the browser left without a word. */
+  #checkAlive(now = Date.now()): void {
+    if (!this.connected) {
+      if (now - this.#negotiatedAt > this.windows.connectWindowMs) this.close();
+      return;
+    }
+    const heard = packetsFromRemote(this.pc);
+    if (heard !== this.#heard) {
+      this.#heard = heard;
+      this.#heardAt = now;
+    } else if (now - this.#heardAt > this.windows.reconnectWindowMs) this.close();
+  }
+
+  /** Called after each negotiation step: restarts the connect window and watches new transports. */
+  #negotiated(): void {
+    this.#negotiatedAt = Date.now();
+    for (const transport of this.pc.dtlsTransports) {
+      if (this.#watched.has(transport)) continue;
+      this.#watched.add(transport);
+      // A browser that closes its peer connection sends a DTLS alert: leave at once.
+      transport.onStateChange.subscribe((state) => {
+        if (state === 'closed' && this.pc.dtlsTransports.includes(transport)) this.close();
+      });
+    }
+  }
+
+  /**
+   * Before a browser offer is applied. When its BUNDLE tag moved (the first
+   * m-line was closed, or a closed one recycled for a new mid), Chrome has
+   * built a new transport: a new port and a new DTLS handshake, with its ICE
+   * credentials unchanged in the first case. werift would keep the old one,
+   * so the session moves to a new transport too. Returns the offer to apply.
+   */
+  #followOffer(offer: SessionDescription): SessionDescription {
+    followBrowserMLines(this.pc, offer.sdp);
+    const tag = bundleTag(offer.sdp);
+    const moved = this.#bundleTag !== undefined && tag !== this.#bundleTag;
+    this.#bundleTag = tag;
+    const sdp = rejectedLikeBundle(offer.sdp);
+    if (!moved) return { type: offer.type, sdp };
+    this.#iceRoleToKeep = moveToNewTransport(this.pc);
+    // The offer was made before Chrome's new transport gathered: its candidates are the old
+    // transport's, which still answers checks with the same credentials until the answer lands.
+    return { type: offer.type, sdp: withoutCandidates(sdp) };
+  }
+
+  /** After the answer to a browser offer is set. */
+  #answered(): void {
+    if (this.#iceRoleToKeep !== undefined) setIceRole(this.pc, this.#iceRoleToKeep);
+    this.#iceRoleToKeep = undefined;
+    this.#negotiated();
   }
 
   get connected(): boolean {
@@ -94,7 +198,7 @@ export class SfuSession {
 
   /** Browser offer with new local tracks: answer it and start receiving them. */
   async publish(offer: SessionDescription, tracks: { mid: string; trackName: string }[]) {
-    await this.pc.setRemoteDescription(offer);
+    await this.pc.setRemoteDescription(this.#followOffer(offer));
     const results = tracks.map(({ mid, trackName }) => {
       const transceiver = this.pc.getTransceivers().find((t) => t.mid === mid);
       if (!transceiver)
@@ -107,6 +211,7 @@ export class SfuSession {
     });
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
+    this.#answered();
     return { answer: this.#localDescription(), tracks: results };
   }
 
@@ -149,7 +254,9 @@ export class SfuSession {
     });
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
+    this.#bundleTag ??= bundleTag(bundleOpenMLines(offer.sdp));
     this.offerOutstanding = true;
+    this.#negotiated();
     return {
       offer: this.#localDescription(),
       mids: pulled.map(({ source, transceiver }) => {
@@ -166,12 +273,13 @@ export class SfuSession {
 
   /** The browser's answer to our offer. */
   async renegotiate(answer: SessionDescription): Promise<void> {
-    await this.pc.setRemoteDescription(answer);
+    await this.pc.setRemoteDescription({ type: answer.type, sdp: rejectedLikeBundle(answer.sdp) });
     this.offerOutstanding = false;
+    this.#negotiated();
     if (!this.connected) return; // Asked for once the connection is up.
     // A keyframe sent before the new sender is ready is lost: ask again shortly.
     for (const delay of KEYFRAME_RETRIES_MS)
-      setTimeout(() => !this.closed && this.#requestKeyframesForPulled(), delay);
+      setTimeout(() => !this.closed && this.#requestKeyframes(), delay);
   }
 
   /** Stops tracks by mid; with a browser offer (m-lines stopped), answers it. */
@@ -182,19 +290,22 @@ export class SfuSession {
         pulled.active = false;
         pulled.source.subscribers.delete(pulled);
         this.pulled.delete(mid);
+        rejectMLine(pulled.transceiver);
         return { mid };
       }
       const published = [...this.published.values()].find((t) => t.mid === mid && t.active);
       if (published) {
         this.#unpublish(published);
+        rejectMLine(published.transceiver);
         return { mid };
       }
       return { mid, errorCode: 'close_track_error', errorDescription: `no open track with mid ${mid}` };
     });
     if (!offer) return { tracks: results };
-    await this.pc.setRemoteDescription(offer);
+    await this.pc.setRemoteDescription(this.#followOffer(offer));
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
+    this.#answered();
     return { tracks: results, answer: this.#localDescription() };
   }
 
@@ -235,6 +346,7 @@ export class SfuSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.#watchdog);
     for (const published of [...this.published.values()]) this.#unpublish(published);
     for (const pulled of this.pulled.values()) pulled.source.subscribers.delete(pulled);
     this.pulled.clear();
@@ -242,8 +354,11 @@ export class SfuSession {
     this.onClosed(this);
   }
 
-  #requestKeyframesForPulled(): void {
+  /** For what this session pulls, and for its own video others pull (its transport may be new). */
+  #requestKeyframes(): void {
     for (const pulled of this.pulled.values()) requestKeyframe(pulled.source, true);
+    for (const published of this.published.values())
+      if (published.subscribers.size > 0) requestKeyframe(published, true);
   }
 
   #localDescription(): SessionDescription {
@@ -252,6 +367,8 @@ export class SfuSession {
     // Every answer goes to a browser that sends: keep its start bitrate in each one.
     if (local.type === 'answer') {
       sdp = bundleLikeOffer(withVideoStartBitrate(sdp), this.pc.remoteDescription?.sdp ?? '');
+    } else {
+      sdp = bundleOpenMLines(sdp);
     }
     return { type: local.type as 'offer' | 'answer', sdp };
   }

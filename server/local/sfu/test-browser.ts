@@ -1,0 +1,208 @@
+/**
+ * For the local SFU's own tests: Chromium pages (fake camera and microphone)
+ * with one RTCPeerConnection each, talking to the SFU's Calls API the way
+ * `src/client/call-client.ts` does (browser offers to publish and to close,
+ * SFU offers to pull), with no Worker in between.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumArgs, findChromium } from '../dev/chromium.js';
+import type { LocalSfu } from './calls-server.js';
+
+export const TEST_APP = { appId: 'sfu-test', appSecret: 'sfu-test-secret' };
+
+/** `*.localhost` is a secure context (getUserMedia); Playwright serves the page, no server needed. */
+const PAGE_URL = 'http://sfu-test.localhost/';
+
+interface Description {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+
+/** What the page keeps on `window`. */
+interface PeerWindow {
+  pc: RTCPeerConnection;
+  /** Every `connectionState` the peer connection went through. */
+  states: RTCPeerConnectionState[];
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) });
+}
+
+/** A Chromium that can vanish without a word: `kill()` sends SIGKILL to its whole process group. */
+export async function launchKillableChromium(): Promise<{ browser: Browser; kill(): void }> {
+  const server = await chromium.launchServer({
+    executablePath: findChromium(),
+    args: chromiumArgs({ media: true }),
+  });
+  const browser = await chromium.connect(server.wsEndpoint());
+  // Playwright starts the browser as the leader of a process group of its own.
+  return { browser, kill: () => process.kill(-server.process().pid!, 'SIGKILL') };
+}
+
+/** A Calls API request; throws on an error status. */
+export async function callsRequest<T>(
+  sfu: LocalSfu,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${sfu.callsApiUrl}/apps/${TEST_APP.appId}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TEST_APP.appSecret}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+export async function newSession(sfu: LocalSfu): Promise<string> {
+  return (await callsRequest<{ sessionId: string }>(sfu, 'POST', '/sessions/new')).sessionId;
+}
+
+export class BrowserPeer {
+  /** The mid of each track this page publishes, by track name. */
+  readonly published = new Map<string, string>();
+
+  private constructor(
+    readonly page: Page,
+    readonly sessionId: string,
+    private readonly sfu: LocalSfu,
+  ) {}
+
+  /** A page of its own (own context) with a fresh Calls session. */
+  static async open(browser: Browser, sfu: LocalSfu): Promise<BrowserPeer> {
+    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    const page = await context.newPage();
+    await page.route(PAGE_URL, (route) =>
+      route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>SFU test</title>' }),
+    );
+    await page.goto(PAGE_URL);
+    await page.evaluate(() => {
+      const w = window as unknown as PeerWindow;
+      w.pc = new RTCPeerConnection();
+      w.states = [];
+      w.pc.addEventListener('connectionstatechange', () => w.states.push(w.pc.connectionState));
+    });
+    return new BrowserPeer(page, await newSession(sfu), sfu);
+  }
+
+  /** Publishes new tracks from the fake devices with a browser offer, as the call client does. */
+  async publish(tracks: { trackName: string; kind: 'audio' | 'video' }[]): Promise<void> {
+    const { offer, mids } = await this.page.evaluate(
+      async (kinds) => {
+        const w = window as unknown as PeerWindow;
+        // A device track of its own for each, so that closing one stops no other.
+        const devices = await Promise.all(
+          kinds.map((kind) => navigator.mediaDevices.getUserMedia({ [kind]: true })),
+        );
+        const transceivers = devices.map((stream) =>
+          w.pc.addTransceiver(stream.getTracks()[0]!, { direction: 'sendonly' }),
+        );
+        await w.pc.setLocalDescription();
+        return {
+          offer: w.pc.localDescription!.toJSON() as Description,
+          mids: transceivers.map((t) => t.mid!),
+        };
+      },
+      tracks.map((t) => t.kind),
+    );
+    const response = await callsRequest<{ sessionDescription: Description }>(
+      this.sfu,
+      'POST',
+      `/sessions/${this.sessionId}/tracks/new`,
+      {
+        sessionDescription: offer,
+        tracks: tracks.map((t, i) => ({ location: 'local', mid: mids[i], trackName: t.trackName })),
+      },
+    );
+    await this.#setRemote(response.sessionDescription);
+    tracks.forEach((t, i) => this.published.set(t.trackName, mids[i]!));
+  }
+
+  /** Pulls tracks: the SFU's offer, answered with `renegotiate`. Returns their mids. */
+  async pull(sources: { sessionId: string; trackName: string }[]): Promise<string[]> {
+    const response = await callsRequest<{
+      sessionDescription: Description;
+      tracks: { mid?: string; errorCode?: string }[];
+    }>(this.sfu, 'POST', `/sessions/${this.sessionId}/tracks/new`, {
+      tracks: sources.map((s) => ({ location: 'remote', ...s })),
+    });
+    const failed = response.tracks.find((t) => t.errorCode);
+    if (failed) throw new Error(`pull failed: ${failed.errorCode}`);
+    const answer = await this.page.evaluate(async (offer) => {
+      const w = window as unknown as PeerWindow;
+      await w.pc.setRemoteDescription(offer);
+      await w.pc.setLocalDescription();
+      return w.pc.localDescription!.toJSON() as Description;
+    }, response.sessionDescription);
+    await callsRequest(this.sfu, 'PUT', `/sessions/${this.sessionId}/renegotiate`, {
+      sessionDescription: answer,
+    });
+    return response.tracks.map((t) => t.mid!);
+  }
+
+  /** Stops transceivers and closes their tracks with the browser's offer, as the call client does. */
+  async close(mids: string[]): Promise<void> {
+    const offer = await this.page.evaluate(async (closing) => {
+      const w = window as unknown as PeerWindow;
+      for (const transceiver of w.pc.getTransceivers()) {
+        if (!closing.includes(transceiver.mid!)) continue;
+        transceiver.sender.track?.stop();
+        transceiver.stop();
+      }
+      await w.pc.setLocalDescription();
+      return w.pc.localDescription!.toJSON() as Description;
+    }, mids);
+    const response = await callsRequest<{ sessionDescription: Description }>(
+      this.sfu,
+      'PUT',
+      `/sessions/${this.sessionId}/tracks/close`,
+      { tracks: mids.map((mid) => ({ mid })), force: false, sessionDescription: offer },
+    );
+    await this.#setRemote(response.sessionDescription);
+    for (const [name, mid] of this.published) if (mids.includes(mid)) this.published.delete(name);
+  }
+
+  /** Video frames decoded, or audio packets received, on the track with this mid. */
+  received(mid: string): Promise<number> {
+    return this.page.evaluate(async (wanted) => {
+      const w = window as unknown as PeerWindow;
+      let count = 0;
+      (await w.pc.getStats()).forEach((report: { type: string; mid?: string; kind?: string }) => {
+        if (report.type !== 'inbound-rtp' || report.mid !== wanted) return;
+        const inbound = report as RTCInboundRtpStreamStats;
+        count = (inbound.kind === 'video' ? inbound.framesDecoded : inbound.packetsReceived) ?? 0;
+      });
+      return count;
+    }, mid);
+  }
+
+  /** The first mid of the BUNDLE group this page last negotiated: the m-line whose transport it uses. */
+  bundleTag(): Promise<string | undefined> {
+    return this.page.evaluate(
+      () => /^a=group:BUNDLE (\S+)/m.exec((window as unknown as PeerWindow).pc.localDescription!.sdp)?.[1],
+    );
+  }
+
+  connectionState(): Promise<RTCPeerConnectionState> {
+    return this.page.evaluate(() => (window as unknown as PeerWindow).pc.connectionState);
+  }
+
+  /** Every connection state so far, in order. */
+  states(): Promise<RTCPeerConnectionState[]> {
+    return this.page.evaluate(() => (window as unknown as PeerWindow).states);
+  }
+
+  /** `pc.close()` in the page. */
+  async closePeerConnection(): Promise<void> {
+    await this.page.evaluate(() => (window as unknown as PeerWindow).pc.close());
+  }
+
+  async #setRemote(description: Description): Promise<void> {
+    await this.page.evaluate(async (answer) => {
+      await (window as unknown as PeerWindow).pc.setRemoteDescription(answer);
+    }, description);
+  }
+}
