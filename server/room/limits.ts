@@ -50,6 +50,6 @@ export function roomLimits(env: Env): RoomLimits {
     maxInvalid: 50,
     participantChanges: { burst: 8, perSecond: 2 },
     roomSendsPerSecond: numberVar(env.ROOM_SENDS_PER_SECOND, 10_000),
-    mediaSessions: { burst: 4, perMinute: 4 },
+    mediaSessions: { burst: 6, perMinute: 6 },
   };
 }

@@ -98,6 +98,8 @@ export class MediaGate {
         },
       });
     } catch (error) {
+      // Only sessions that were made count: a flaky Calls must not use up a participant's recoveries.
+      quota?.bucket.refund(Date.now());
       return mediaErrorReply(error);
     } finally {
       if (quota) quota.creating = false;

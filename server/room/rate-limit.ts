@@ -36,6 +36,11 @@ export class TokenBucket {
     this.#tokens -= count;
   }
 
+  /** Gives back a token taken for something that did not happen after all. */
+  refund(now: number): void {
+    this.#tokens = Math.min(this.burst, this.available(now) + 1);
+  }
+
   /** Milliseconds until `count` tokens are there. */
   waitFor(now: number, count = 1): number {
     const missing = count - this.available(now);

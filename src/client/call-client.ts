@@ -206,12 +206,18 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       backoff.reset();
       emitPublished();
     } catch (error) {
-      handleFailure(error);
+      await handleFailure(error);
     }
   }
 
-  function handleFailure(error: unknown): void {
+  async function handleFailure(error: unknown): Promise<void> {
     const recovery = error instanceof MediaApiError ? error.recovery : 'rebuild';
+    // Calls took nothing (busy, throttled): the same session tries again later.
+    if (recovery === 'retry' && session && !session.broken && (await session.rollback().catch(() => false))) {
+      emitPublished();
+      reconcileSoon(backoff.next());
+      return;
+    }
     if (recovery === 'stop') {
       unavailable = error instanceof MediaApiError && error.code === 'media-unavailable';
       discardSession();

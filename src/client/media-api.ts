@@ -21,15 +21,20 @@ export class MediaApiError extends Error {
   /**
    * What to do about it (`media.ts` has what each code means): `stop` when
    * asking again cannot help, `wait-for-room` while the room connection is
-   * not there (or not joined), `rebuild` for anything else: this session is
-   * not to be trusted, so a new one is built after a pause.
+   * not there (or not joined), `retry` when nothing was done (the same step
+   * again later, on the same session), `rebuild` for anything else: this
+   * session is not to be trusted, so a new one is built after a pause.
    */
-  get recovery(): 'stop' | 'wait-for-room' | 'rebuild' {
+  get recovery(): 'stop' | 'wait-for-room' | 'retry' | 'rebuild' {
     if (STOP_CODES.has(this.code)) return 'stop';
     if (WAIT_FOR_ROOM_CODES.has(this.code)) return 'wait-for-room';
+    if (RETRY_CODES.has(this.code)) return 'retry';
     return 'rebuild';
   }
 }
+
+/** Nothing was done: the same step may work in a moment, on the same session. */
+const RETRY_CODES = new Set(['media-busy', 'media-rate-limited']);
 
 const STOP_CODES = new Set(['media-unavailable', 'invalid-request', 'too-large']);
 const WAIT_FOR_ROOM_CODES = new Set(['unauthorized', 'not-joined', 'not-your-session', 'not-connected']);

@@ -32,14 +32,19 @@ export const framesOf = (page: Page, name: string, screen = false) =>
     .locator('video')
     .evaluate((video: HTMLVideoElement) => video.getVideoPlaybackQuality().totalVideoFrames);
 
-/** The tile's video keeps decoding new frames (more than 5 within `timeoutMs`, after it started). */
+/**
+ * The tile's video starts (within `startTimeoutMs`) and keeps decoding new
+ * frames (more than 5 within `timeoutMs`).
+ */
 export async function expectVideoFlowing(
   page: Page,
   name: string,
-  { screen = false, timeoutMs = 5_000 } = {},
+  { screen = false, timeoutMs = 5_000, startTimeoutMs = 15_000 } = {},
 ) {
   const message = `${name}'s ${screen ? 'screen' : 'camera'} decoded on ${await page.evaluate(() => document.querySelector('meet-room')?.getAttribute('data-who'))}`;
-  await expect.poll(() => framesOf(page, name, screen), { timeout: 15_000, message }).toBeGreaterThan(3);
+  await expect
+    .poll(() => framesOf(page, name, screen), { timeout: startTimeoutMs, message })
+    .toBeGreaterThan(3);
   const before = await framesOf(page, name, screen);
   await expect
     .poll(() => framesOf(page, name, screen), { timeout: timeoutMs, message })

@@ -35,6 +35,8 @@ export class MediaSession {
   /** Why this session cannot carry media any more; null while it can. */
   broken: BrokenReason | null = null;
   #closed = false;
+  /** A close failed after its transceivers stopped: they cannot be restarted, so only a new session helps. */
+  #closeFailed = false;
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -66,11 +68,21 @@ export class MediaSession {
     }));
     for (const { kind, transceiver } of added) this.senders[kind] = transceiver;
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    const response = await this.api.publish({
-      sessionId: this.id,
-      offer: { type: 'offer', sdp: this.pc.localDescription!.sdp },
-      tracks: added.map(({ kind, transceiver }) => ({ mid: transceiver.mid!, trackName: kind })),
-    });
+    let response: Awaited<ReturnType<MediaApi['publish']>>;
+    try {
+      response = await this.api.publish({
+        sessionId: this.id,
+        offer: { type: 'offer', sdp: this.pc.localDescription!.sdp },
+        tracks: added.map(({ kind, transceiver }) => ({ mid: transceiver.mid!, trackName: kind })),
+      });
+    } catch (error) {
+      // Calls did not take the offer (or we cannot know): these senders were never published.
+      for (const { kind, transceiver } of added) {
+        delete this.senders[kind];
+        transceiver.stop();
+      }
+      throw error;
+    }
     await this.pc.setRemoteDescription(response.answer);
     for (const { mid, trackName } of response.tracks) {
       const kind = added.find((a) => a.transceiver.mid === mid)?.kind;
@@ -124,6 +136,20 @@ export class MediaSession {
     await this.#close(this.pc.getTransceivers().filter((t) => t.mid !== null && mids.has(t.mid)));
   }
 
+  /**
+   * After a step Calls did not take (busy): back to the last agreed
+   * description, so the same session can try again later. False when that is
+   * not possible and the session should be replaced.
+   */
+  async rollback(): Promise<boolean> {
+    const state = this.pc.signalingState;
+    if (this.#closeFailed) return false;
+    if (state === 'stable') return true;
+    if (state !== 'have-local-offer') return false;
+    await this.pc.setLocalDescription({ type: 'rollback' });
+    return true;
+  }
+
   /** Ends the connection; Calls closes the session once it notices (the room closes its tracks). */
   dispose(): void {
     if (this.#closed) return;
@@ -138,13 +164,18 @@ export class MediaSession {
     if (transceivers.length === 0) return;
     const mids = transceivers.map((t) => t.mid!);
     for (const transceiver of transceivers) transceiver.stop();
-    await this.pc.setLocalDescription(await this.pc.createOffer());
-    const { answer } = await this.api.close({
-      sessionId: this.id,
-      mids,
-      offer: { type: 'offer', sdp: this.pc.localDescription!.sdp },
-    });
-    if (answer) await this.pc.setRemoteDescription(answer);
+    try {
+      await this.pc.setLocalDescription(await this.pc.createOffer());
+      const { answer } = await this.api.close({
+        sessionId: this.id,
+        mids,
+        offer: { type: 'offer', sdp: this.pc.localDescription!.sdp },
+      });
+      if (answer) await this.pc.setRemoteDescription(answer);
+    } catch (error) {
+      this.#closeFailed = true;
+      throw error;
+    }
   }
 
   #attach(transceiver: RTCRtpTransceiver): void {
