@@ -86,8 +86,8 @@ export class SfuSession {
   closed = false;
   /** RTP packets forwarded out of this session's tracks (for stats). */
   forwarded = 0;
-  /** The mid whose transport the browser bundles everything on. */
-  #bundleTag: string | undefined;
+  /** The mid whose transport the browser bundles everything on; null once every m-line is closed. */
+  #bundleTag: string | null | undefined;
   /** Creation or the last negotiation: the connect window counts from here. */
   #negotiatedAt = Date.now();
   /** What `packetsFromRemote` said last, and when it last changed. */
@@ -150,11 +150,14 @@ export class SfuSession {
    * m-line was closed, or a closed one recycled for a new mid), Chrome has
    * built a new transport: a new port and a new DTLS handshake, with its ICE
    * credentials unchanged in the first case. werift would keep the old one,
-   * so the session moves to a new transport too. Returns the offer to apply.
+   * so the session moves to a new transport too. When every m-line is closed,
+   * Chrome has no transport until it offers again: the new one waits for that
+   * (within the connect window). Returns the offer to apply.
    */
   #followOffer(offer: SessionDescription): SessionDescription {
     followBrowserMLines(this.pc, offer.sdp);
-    const tag = bundleTag(offer.sdp);
+    // No tag: every m-line is closed, and Chrome drops its transport (with a DTLS close alert).
+    const tag = bundleTag(offer.sdp) ?? null;
     const moved = this.#bundleTag !== undefined && tag !== this.#bundleTag;
     this.#bundleTag = tag;
     const sdp = rejectedLikeBundle(offer.sdp);

@@ -154,4 +154,23 @@ describe('a browser that closes the m-line carrying its BUNDLE tag', () => {
       expect(await publisher.connectionState()).toBe('connected');
     },
   );
+
+  it('publishes again after closing its only m-line', { timeout: 40_000 }, async () => {
+    const publisher = await open();
+    await publisher.publish([{ trackName: 'camera', kind: 'video' }]);
+    const viewer = await open();
+    const [camera] = await viewer.pull([{ sessionId: publisher.sessionId, trackName: 'camera' }]);
+    await keepsReceiving(viewer, camera!);
+
+    // No BUNDLE group left: Chrome drops its transport (with a DTLS close alert), the session stays.
+    await publisher.close([publisher.published.get('camera')!]);
+    expect(await publisher.bundleTag()).toBeUndefined();
+    await expect.poll(() => publisher.connectionState(), TIMEOUT).toBe('new');
+    expect(sfu.sessions.has(publisher.sessionId)).toBe(true);
+
+    await publisher.publish([{ trackName: 'camera', kind: 'video' }]);
+    await expect.poll(() => publisher.connectionState(), TIMEOUT).toBe('connected');
+    const [again] = await viewer.pull([{ sessionId: publisher.sessionId, trackName: 'camera' }]);
+    await keepsReceiving(viewer, again!);
+  });
 });
