@@ -86,6 +86,12 @@ const callsFailure: Record<
   },
 };
 
+const notConnected = {
+  status: 409,
+  code: 'media-not-connected' as const,
+  message: 'The video connection is not up: reconnecting.',
+};
+
 /** A Calls failure, said so that the browser can show it. */
 export function mediaErrorReply(error: unknown): MediaReply {
   if (error instanceof MediaApiError) {
@@ -93,7 +99,9 @@ export function mediaErrorReply(error: unknown): MediaReply {
   }
   if (error instanceof CallsError) {
     console.error('media: Calls failed', error.kind, error.status, error.code, error.message);
-    const { status, code, message } = callsFailure[error.kind];
+    // 425: the session is not connected (the browser closed its last m-line, or never connected):
+    // only the browser can bring it back, with a new session.
+    const { status, code, message } = error.status === 425 ? notConnected : callsFailure[error.kind];
     const retryAfter =
       error.kind === 'busy' && error.retryAfterMs > 0 ? Math.ceil(error.retryAfterMs / 1000) : 0;
     return reply(

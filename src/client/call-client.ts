@@ -199,7 +199,9 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     }
     if (!presence.connected || unavailable) return;
     try {
-      if (!session || session.broken || sessionOwner !== presence.selfId) await openSession(presence.selfId);
+      const wantsToPull = wantedTracks(presence.participants, presence.selfId).size > 0;
+      if (!session || session.broken || sessionOwner !== presence.selfId || (session.drained && wantsToPull))
+        await openSession(presence.selfId);
       const s = session!;
       await sendLocal(s);
       await syncPulls(s);

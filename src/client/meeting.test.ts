@@ -225,6 +225,61 @@ describe('createMeeting', () => {
     expect((await sfuSession(annSession)).open).to.equal(true);
   });
 
+  it('keeps receiving when the first track pulled goes away (its m-line carried the connection)', async function () {
+    this.timeout(30_000);
+    const room = freshRoom('first-mline');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    const viewer = await visitor(room);
+    await ann.setCamera(true);
+    await bob.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    await first(viewer.participants$, () => true);
+    // The viewer publishes nothing: Ann's camera is its first m-line, Bob's its second.
+    await join(viewer, 'Viewer');
+    await remoteOf(viewer, annId, (m) => m.stream.getVideoTracks().length === 1);
+    const bobId = await join(bob, 'Bob');
+    const fromBob = await remoteOf(viewer, bobId, (m) => m.stream.getVideoTracks().length === 1);
+    const video = await framesDecoded(fromBob.stream);
+    const session = viewer.mediaSessionId;
+
+    ann.leave();
+    await first(viewer.remote$, (all) => !all.has(annId));
+    // Bob keeps playing on the same connection: no hang, no new session.
+    await keepsPlaying(video, 20, 4_000);
+    expect(viewer.mediaSessionId).to.equal(session);
+    video.remove();
+  });
+
+  it('a microphone muted for long (its m-line closed) stops nothing else, both ways', async function () {
+    this.timeout(30_000);
+    const room = freshRoom('long-mute-camera');
+    const ann = await visitor(room, { media: { idleUnpublishMs: 300 } });
+    const bob = await visitor(room);
+    await ann.setMicrophone(true);
+    await ann.setCamera(true);
+    await bob.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    const bobId = await join(bob, 'Bob');
+    const annSeen = await framesDecoded(
+      (await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1)).stream,
+    );
+    const bobSeen = await framesDecoded(
+      (await remoteOf(ann, bobId, (m) => m.stream.getVideoTracks().length === 1)).stream,
+    );
+    const annSession = sessionOfRef(await announced(bob, annId, 'camera'));
+
+    await ann.setMicrophone(false);
+    await waitUntil(
+      async () => (await sfuSession(annSession)).published.join() === 'camera',
+      'the microphone closed on the SFU',
+    );
+    await Promise.all([keepsPlaying(annSeen, 20, 4_000), keepsPlaying(bobSeen, 20, 4_000)]);
+    expect(ann.mediaSessionId).to.equal(annSession);
+    annSeen.remove();
+    bobSeen.remove();
+  });
+
   it('recovers with a new session when the SFU loses the old one', async function () {
     this.timeout(45_000);
     const room = freshRoom('recover');

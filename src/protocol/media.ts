@@ -75,7 +75,8 @@ export const emptyResponse = z.object({});
  * - `media-busy` (503), `media-rate-limited` (429): nothing was done; do the
  *   step again later (after `Retry-After` when given);
  * - `media-session-gone` (410), `media-rejected` (502), `media-uncertain`
- *   (504): the Calls session cannot be trusted any more; build a new one;
+ *   (504), `media-not-connected` (409: Calls waited for the session to
+ *   connect): the Calls session cannot be trusted any more; build a new one;
  * - `unauthorized` (401), `not-joined` / `not-your-session` (403): wait until
  *   the room connection is back (or joined) and look again;
  * - `media-unavailable` (503): the server has no Calls configured; stop;
@@ -87,6 +88,7 @@ export const MEDIA_ERROR_CODES = [
   'media-session-gone',
   'media-rejected',
   'media-uncertain',
+  'media-not-connected',
   'unauthorized',
   'not-joined',
   'not-your-session',

@@ -60,6 +60,21 @@ export class MediaSession {
     return this.pc.connectionState === 'connected';
   }
 
+  /**
+   * Everything it sent and received is closed, and so is its transport (the
+   * browser drops it with its last m-line). Publishing brings a transport
+   * back; pulling cannot (Calls waits for a connection that never comes), so
+   * a session like this is replaced before pulling.
+   */
+  get drained(): boolean {
+    return (
+      this.pc.remoteDescription !== null &&
+      !this.connected &&
+      Object.keys(this.senders).length === 0 &&
+      this.pulled.size === 0
+    );
+  }
+
   /** Sends new local tracks: one offer for all of them, answered by Calls. */
   async publish(items: { kind: MediaKind; track: MediaStreamTrack }[]): Promise<void> {
     const added = items.map(({ kind, track }) => ({
