@@ -99,7 +99,10 @@ export class Broadcaster implements Broadcast {
       return;
     }
     const cost = this.#target.recipientCount();
-    if (urgent || (this.#room.available(now) >= cost && this.#bucketOf(id, now).take(now))) {
+    // Straight out only while nobody waits: otherwise it takes its turn, or a flood would take
+    // every refill of the budget before the queue is served.
+    const nobodyWaits = this.#pending.size === 0;
+    if (urgent || (nobodyWaits && this.#room.available(now) >= cost && this.#bucketOf(id, now).take(now))) {
       return this.#send(id, changes);
     }
     this.#pending.set(id, changes);

@@ -213,6 +213,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   }
 
   async function handleFailure(error: unknown): Promise<void> {
+    // Closed while a step was under way (the element was removed): that step failing is expected.
+    if (closed) return;
     const recovery = error instanceof MediaApiError ? error.recovery : 'rebuild';
     // Calls took nothing (busy, throttled): the same session tries again later.
     if (recovery === 'retry' && session && !session.broken && (await session.rollback().catch(() => false))) {
