@@ -30,7 +30,7 @@ export interface Env {
   MAX_CONNECTIONS_PER_TOKEN?: string;
   /** Connections one address may open in a room (default 100). */
   MAX_CONNECTIONS_PER_ADDRESS?: string;
-  /** Frames a room sends per second before it merges participants' changes (default 10000). */
+  /** Frames a room sends per second before it merges participants' changes (default 4000). */
   ROOM_SENDS_PER_SECOND?: string;
   /** Cloudflare Calls (Realtime SFU) app. Without both, rooms work but carry no media. */
   CALLS_APP_ID?: string;
