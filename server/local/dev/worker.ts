@@ -63,17 +63,31 @@ function runnerFreeEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * Ports handed out below the kernel's ephemeral range (32768 and up here):
+ * a port from `listen(0)` is free only until something else asks the kernel
+ * for one (workerd's own listeners, another test file starting a Worker),
+ * and a Worker that loses that race would have its readiness answered by the
+ * other one. A random port below the range is only taken if someone picks it
+ * on purpose.
+ */
+const PORT_RANGE = { min: 20_000, max: 32_000 };
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = PORT_RANGE.min + Math.floor(Math.random() * (PORT_RANGE.max - PORT_RANGE.min));
+    if (await tryListen(port)) return port;
+  }
+  throw new Error(`No free port between ${PORT_RANGE.min} and ${PORT_RANGE.max}`);
 }
 
 export async function startLocalWorker(options: LocalWorkerOptions = {}): Promise<LocalWorker> {
