@@ -6,17 +6,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as z from 'zod/mini';
-import {
-  closeTracksRequest,
-  MAX_TRACKS_PER_CALL,
-  renegotiateRequest,
-  tracksRequest,
-  updateTracksRequest,
-  type TrackObject,
-} from '../../calls/schema.js';
+import { closeTracksRequest, renegotiateRequest, updateTracksRequest } from '../../calls/schema.js';
 import { Faults, faultSettings } from './faults.js';
-import { CALLS_WINDOWS, SfuSession, type PublishedTrack } from './session.js';
+import { HttpError, parse } from './http-error.js';
+import { exclusive } from './negotiation-lock.js';
+import { CALLS_WINDOWS, SfuSession, type SessionOrigin } from './session.js';
+import { tracksNew } from './tracks-new.js';
 
 const MAX_BODY_BYTES = 1 << 20;
 const SESSION_ROUTE =
@@ -50,6 +45,8 @@ export interface LocalSfu {
 
 export interface LocalSfuStats {
   sessions: number;
+  /** Sessions made with `thirdparty=true` (server peers such as the AI model). */
+  thirdPartySessions: number;
   publishedTracks: number;
   pulledTracks: number;
   forwardedPackets: number;
@@ -88,16 +85,6 @@ const noRequests = (): SessionRequests => ({
   total: 0,
 });
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu> {
   const sessions = new Map<string, SfuSession>();
   const closedSessions = new Set<string>();
@@ -130,8 +117,12 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     const all = [...sessions.values()];
     return {
       sessions: all.length,
+      thirdPartySessions: all.filter((s) => s.thirdParty).length,
       publishedTracks: all.reduce((n, s) => n + [...s.published.values()].filter((t) => t.active).length, 0),
-      pulledTracks: all.reduce((n, s) => n + [...s.pulled.values()].filter((t) => t.active).length, 0),
+      pulledTracks: all.reduce(
+        (n, s) => n + [...s.pulled.values(), ...s.feeds.values()].filter((t) => t.active).length,
+        0,
+      ),
       forwardedPackets: forwardedByClosed + all.reduce((n, s) => n + s.forwarded, 0),
       faultsInjected: faults.injected,
       callsApiRequests,
@@ -144,12 +135,16 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     connectWindowMs: options.connectWindowMs ?? CALLS_WINDOWS.connectWindowMs,
     reconnectWindowMs: options.reconnectWindowMs ?? CALLS_WINDOWS.reconnectWindowMs,
   };
-  const newSession = () => {
-    const session = new SfuSession((closed) => {
-      sessions.delete(closed.id);
-      closedSessions.add(closed.id);
-      forwardedByClosed += closed.forwarded;
-    }, windows);
+  const newSession = (origin: SessionOrigin) => {
+    const session = new SfuSession(
+      (closed) => {
+        sessions.delete(closed.id);
+        closedSessions.add(closed.id);
+        forwardedByClosed += closed.forwarded;
+      },
+      windows,
+      origin,
+    );
     sessions.set(session.id, session);
     return session;
   };
@@ -161,73 +156,12 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     throw new HttpError(404, 'session_error', 'no such session');
   }
 
-  /** One negotiation at a time per session: overlapping mutations get 406. */
-  async function exclusive<T>(session: SfuSession, work: () => Promise<T>): Promise<T> {
-    if (session.busy || session.offerOutstanding)
-      throw new HttpError(406, 'session_error', 'another negotiation is in progress on this session');
-    session.busy = true;
-    try {
-      return await work();
-    } finally {
-      session.busy = false;
-    }
-  }
-
-  async function tracksNew(session: SfuSession, body: unknown) {
-    const request = parse(tracksRequest, body);
-    if (request.tracks.length === 0 || request.tracks.length > MAX_TRACKS_PER_CALL)
-      throw new HttpError(400, 'invalid_params', `between 1 and ${MAX_TRACKS_PER_CALL} tracks per call`);
-    const locations = new Set(request.tracks.map((t) => t.location));
-    if (locations.size !== 1)
-      throw new HttpError(400, 'invalid_params', 'tracks must be all local or all remote');
-
-    if (locations.has('local')) {
-      const offer = request.sessionDescription;
-      if (offer?.type !== 'offer')
-        throw new HttpError(400, 'invalid_params', 'the local SFU publishes only from a browser offer');
-      const items = request.tracks.map((t) => {
-        if (!t.mid || !t.trackName)
-          throw new HttpError(400, 'invalid_params', 'local tracks need mid and trackName');
-        return { mid: t.mid, trackName: t.trackName };
-      });
-      return exclusive(session, async () => {
-        const { answer, tracks } = await session.publish(offer, items);
-        return { requiresImmediateRenegotiation: false, sessionDescription: answer, tracks };
-      });
-    }
-
-    return exclusive(session, async () => {
-      if (!(await session.waitConnected()))
-        throw new HttpError(425, 'session_error', 'the session did not connect in time');
-      const found: PublishedTrack[] = [];
-      const items: TrackObject[] = request.tracks.map((t) => {
-        const source =
-          t.sessionId && t.trackName ? sessions.get(t.sessionId)?.published.get(t.trackName) : undefined;
-        if (t.mid?.startsWith('#'))
-          return {
-            ...t,
-            errorCode: 'invalid_params',
-            errorDescription: 'pulling into an existing transceiver is not emulated',
-          };
-        if (!source?.active)
-          return {
-            sessionId: t.sessionId,
-            trackName: t.trackName,
-            errorCode: 'not_found_track_error',
-            errorDescription: 'the track is not published (yet)',
-          };
-        found.push(source);
-        return { sessionId: t.sessionId, trackName: t.trackName };
-      });
-      if (found.length === 0) return { requiresImmediateRenegotiation: false, tracks: items };
-      const { offer, mids } = await session.pull(found);
-      let next = 0;
-      const tracks = items.map((item) => (item.errorCode ? item : { ...item, mid: mids[next++] }));
-      return { requiresImmediateRenegotiation: true, sessionDescription: offer, tracks };
-    });
-  }
-
-  async function route(method: string, path: string, body: unknown): Promise<[number, unknown]> {
+  async function route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: unknown,
+  ): Promise<[number, unknown]> {
     if (path === '/__local/stats' && method === 'GET') return [200, stats()];
     if (path === '/__local/faults' && method === 'PUT') {
       faults.set(parse(faultSettings, body));
@@ -242,7 +176,11 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
 
     if (newRoute) {
       if (method !== 'POST') throw new HttpError(405, 'invalid_request', 'use POST');
-      return [201, { sessionId: newSession().id }];
+      const origin = {
+        thirdParty: query.get('thirdparty') === 'true',
+        correlationId: query.get('correlationId') ?? undefined,
+      };
+      return [201, { sessionId: newSession(origin).id }];
     }
     const session = sessionFor(sessionRoute![2]!);
     const action = sessionRoute![3];
@@ -250,7 +188,7 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
       case 'GET ':
         return [200, session.state()];
       case 'POST /tracks/new': {
-        const answer = await tracksNew(session, body);
+        const answer = await tracksNew(session, body, sessions);
         const batchError = faults.batchErrorFor(path);
         if (batchError === null) return [200, answer];
         return [200, { ...answer, errorCode: batchError, errorDescription: 'injected fault' }];
@@ -322,7 +260,8 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     const method = req.method ?? 'GET';
     const local = path.startsWith('/__local/');
     if (!local) countRequest(path);
@@ -339,7 +278,7 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
         const failure = faults.failureFor(path);
         if (failure !== null) throw new HttpError(failure.status, failure.errorCode, 'injected fault');
       }
-      [status, payload] = await route(method, path, body);
+      [status, payload] = await route(method, path, url.searchParams, body);
     } catch (error) {
       const known = error instanceof HttpError ? error : null;
       status = known?.status ?? 500;
@@ -376,12 +315,6 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function parse<T>(schema: z.ZodMiniType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (!result.success) throw new HttpError(400, 'invalid_params', z.prettifyError(result.error));
-  return result.data;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -1,6 +1,8 @@
 /**
  * One Calls session in the local SFU: a werift peer connection, the tracks it
- * publishes (by name) and the tracks it pulls from other sessions (by mid).
+ * publishes (by name), the tracks it pulls from other sessions (by mid), and
+ * the remote tracks it pulls into its own bidirectional local tracks (by
+ * local track name: `mid: "#name"`, the AI agent's push-to-talk).
  * Forwarding clones each RTP packet per subscriber, because werift's sender
  * rewrites headers in place.
  */
@@ -55,6 +57,8 @@ export interface PublishedTrack {
   name: string;
   mid: string;
   kind: Kind;
+  /** Made by an SFU offer with `bidirectionalMediaStream`: its m-line also carries media to the peer. */
+  bidirectional: boolean;
   session: SfuSession;
   transceiver: RTCRtpTransceiver;
   /** The incoming media, once werift has seen it. */
@@ -72,13 +76,39 @@ export interface PulledTrack {
   session: SfuSession;
   transceiver: RTCRtpTransceiver;
   active: boolean;
+  /**
+   * Pulled into a transceiver that carried another source before (`#name`):
+   * its first packet continues that source's sequence numbers and timestamps.
+   */
+  continuesSender: boolean;
 }
+
+/** How the session was made: `sessions/new?thirdparty=true&correlationId=…`. */
+export interface SessionOrigin {
+  /** A server peer (the AI model), not a browser; it negotiates and connects like any peer. */
+  thirdParty: boolean;
+  /** A label; Calls does not use it to find or deduplicate sessions. */
+  correlationId?: string | undefined;
+}
+
+/** The item error for pulling a track that is not publishing: callers retry with backoff. */
+export const NOT_PUBLISHED = {
+  errorCode: 'not_found_track_error',
+  errorDescription: 'the track is not published (yet)',
+} as const;
+
+/** A pull into a local track of this session (`mid: "#name"`): the local track's mid, or an item error. */
+export type FeedResult = { mid: string } | { errorCode: string; errorDescription: string };
 
 export class SfuSession {
   readonly id = randomBytes(16).toString('hex');
   readonly pc: RTCPeerConnection = createPeer();
   readonly published = new Map<string, PublishedTrack>();
   readonly pulled = new Map<string, PulledTrack>();
+  /** Remote tracks forwarded into a bidirectional local track, by its track name. */
+  readonly feeds = new Map<string, PulledTrack>();
+  readonly thirdParty: boolean;
+  readonly correlationId: string | undefined;
   /** The SFU made an offer and waits for `renegotiate`. */
   offerOutstanding = false;
   /** A negotiation is being processed right now. */
@@ -101,7 +131,10 @@ export class SfuSession {
   constructor(
     private readonly onClosed: (session: SfuSession) => void,
     private readonly windows: SessionWindows = CALLS_WINDOWS,
+    origin: SessionOrigin = { thirdParty: false },
   ) {
+    this.thirdParty = origin.thirdParty;
+    this.correlationId = origin.correlationId;
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === 'connected') {
         this.#heardAt = Date.now();
@@ -218,14 +251,15 @@ export class SfuSession {
     return { answer: this.#localDescription(), tracks: results };
   }
 
-  #addPublished(name: string, mid: string, transceiver: RTCRtpTransceiver): void {
+  #addPublished(name: string, mid: string, transceiver: RTCRtpTransceiver, bidirectional = false): void {
     const published: PublishedTrack = {
       name,
       mid,
       kind: transceiver.kind as Kind,
+      bidirectional,
       session: this,
       transceiver,
-      track: transceiver.receiver.track ?? undefined,
+      track: undefined,
       subscribers: new Set(),
       active: true,
       lastKeyframeRequest: 0,
@@ -240,12 +274,19 @@ export class SfuSession {
         for (const subscriber of published.subscribers) {
           if (!subscriber.active) continue;
           this.forwarded++;
-          void subscriber.transceiver.sender.sendRtp(rtp.clone()).catch(() => undefined);
+          const { sender } = subscriber.transceiver;
+          if (subscriber.continuesSender) continueSequence(sender, rtp);
+          subscriber.continuesSender = false;
+          void sender.sendRtp(rtp.clone()).catch(() => undefined);
         }
       });
       if (published.subscribers.size > 0) requestKeyframe(published, true);
     };
-    if (published.track) forward(published.track);
+    // From a browser offer, werift has registered the track by its SSRC already; from an SFU
+    // offer, it does when the answer is set (until then `receiver.track` is a stand-in that
+    // never receives).
+    const registered = transceiver.receiver.tracks[0];
+    if (registered) forward(registered);
     else transceiver.onTrack.subscribe((track) => forward(track));
   }
 
@@ -255,16 +296,19 @@ export class SfuSession {
       const transceiver = this.pc.addTransceiver(source.kind, { direction: 'sendonly' });
       return { source, transceiver };
     });
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    this.#bundleTag ??= bundleTag(bundleOpenMLines(offer.sdp));
-    this.offerOutstanding = true;
-    this.#negotiated();
+    const offer = await this.#offer();
     return {
-      offer: this.#localDescription(),
+      offer,
       mids: pulled.map(({ source, transceiver }) => {
         const mid = transceiver.mid!;
-        const track: PulledTrack = { mid, source, session: this, transceiver, active: true };
+        const track: PulledTrack = {
+          mid,
+          source,
+          session: this,
+          transceiver,
+          active: true,
+          continuesSender: false,
+        };
         this.pulled.set(mid, track);
         source.subscribers.add(track);
         // A subscriber's own keyframe requests go to the publisher.
@@ -272,6 +316,85 @@ export class SfuSession {
         return mid;
       }),
     };
+  }
+
+  /**
+   * Local tracks with no offer from the peer (a server peer such as the AI
+   * model has none to give): the SFU adds a receiving m-line per track, also
+   * sending when bidirectional, and offers them; the peer answers with
+   * `renegotiate`. Returns the offer and each track's mid.
+   */
+  async offerLocalTracks(tracks: { trackName: string; kind: Kind; bidirectional: boolean }[]) {
+    const added = tracks.map(({ trackName, kind, bidirectional }) => {
+      const direction = bidirectional ? 'sendrecv' : 'recvonly';
+      return { trackName, bidirectional, transceiver: this.pc.addTransceiver(kind, { direction }) };
+    });
+    const offer = await this.#offer();
+    return {
+      offer,
+      tracks: added.map(({ trackName, bidirectional, transceiver }) => {
+        const mid = transceiver.mid!;
+        this.#addPublished(trackName, mid, transceiver, bidirectional);
+        // The peer's keyframe requests on this m-line go to whatever is pulled into it now.
+        transceiver.sender.onPictureLossIndication.subscribe(() => {
+          const feed = this.feeds.get(trackName);
+          if (feed?.active) requestKeyframe(feed.source);
+        });
+        return { trackName, mid };
+      }),
+    };
+  }
+
+  /**
+   * Forwards a remote track into one of this session's bidirectional local
+   * tracks (`mid: "#name"`), in place of what it forwarded there before. No
+   * negotiation: the m-line already sends.
+   */
+  feed(localTrackName: string, source: PublishedTrack | undefined): FeedResult {
+    const local = this.published.get(localTrackName);
+    // A caller's mistake, final: not the retryable not_found_track_error of a source not there yet.
+    if (!local?.active || !local.bidirectional)
+      return {
+        errorCode: 'invalid_params',
+        errorDescription: `#${localTrackName} is not a bidirectional local track of this session`,
+      };
+    if (!source?.active) return NOT_PUBLISHED;
+    if (local.kind !== source.kind)
+      return {
+        errorCode: 'invalid_params',
+        errorDescription: `#${localTrackName} carries ${local.kind}, not ${source.kind}`,
+      };
+    this.#stopFeed(localTrackName);
+    const feed: PulledTrack = {
+      mid: local.mid,
+      source,
+      session: this,
+      transceiver: local.transceiver,
+      active: true,
+      continuesSender: true,
+    };
+    this.feeds.set(localTrackName, feed);
+    source.subscribers.add(feed);
+    requestKeyframe(source, true);
+    return { mid: local.mid };
+  }
+
+  #stopFeed(localTrackName: string): void {
+    const feed = this.feeds.get(localTrackName);
+    if (!feed) return;
+    feed.active = false;
+    feed.source.subscribers.delete(feed);
+    this.feeds.delete(localTrackName);
+  }
+
+  /** Makes and sets an SFU offer for what changed; the peer answers with `renegotiate`. */
+  async #offer(): Promise<SessionDescription> {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    this.#bundleTag ??= bundleTag(bundleOpenMLines(offer.sdp));
+    this.offerOutstanding = true;
+    this.#negotiated();
+    return this.#localDescription();
   }
 
   /** The browser's answer to our offer. */
@@ -299,6 +422,7 @@ export class SfuSession {
       const published = [...this.published.values()].find((t) => t.mid === mid && t.active);
       if (published) {
         this.#unpublish(published);
+        this.#stopFeed(published.name);
         rejectMLine(published.transceiver);
         return { mid };
       }
@@ -335,7 +459,7 @@ export class SfuSession {
           trackName: t.name,
           status: t.active ? 'active' : 'inactive',
         })),
-        ...[...this.pulled.values()].map((t) => ({
+        ...[...this.pulled.values(), ...this.feeds.values()].map((t) => ({
           location: 'remote' as const,
           mid: t.mid,
           trackName: t.source.name,
@@ -353,13 +477,15 @@ export class SfuSession {
     for (const published of [...this.published.values()]) this.#unpublish(published);
     for (const pulled of this.pulled.values()) pulled.source.subscribers.delete(pulled);
     this.pulled.clear();
+    for (const name of [...this.feeds.keys()]) this.#stopFeed(name);
     void this.pc.close().catch(() => undefined);
     this.onClosed(this);
   }
 
   /** For what this session pulls, and for its own video others pull (its transport may be new). */
   #requestKeyframes(): void {
-    for (const pulled of this.pulled.values()) requestKeyframe(pulled.source, true);
+    for (const pulled of [...this.pulled.values(), ...this.feeds.values()])
+      if (pulled.active) requestKeyframe(pulled.source, true);
     for (const published of this.published.values())
       if (published.subscribers.size > 0) requestKeyframe(published, true);
   }
@@ -375,6 +501,22 @@ export class SfuSession {
     }
     return { type: local.type as 'offer' | 'answer', sdp };
   }
+}
+
+/**
+ * A sender that switches sources (a `#name` pull replaced) would jump to the
+ * new source's sequence numbers and timestamps, which the peer's jitter
+ * buffer takes for loss or reordering: the new source continues from the
+ * last packet sent, one packet (20 ms) later. werift's own `replaceRTP`
+ * repeats the last sequence number, so it is told the packet before.
+ */
+function continueSequence(sender: RTCRtpTransceiver['sender'], first: RtpPacket): void {
+  const step = Math.round((sender.codec?.clockRate ?? 48_000) / 50);
+  const { sequenceNumber, timestamp } = first.header;
+  sender.replaceRTP({
+    sequenceNumber: (sequenceNumber - 1) & 0xffff,
+    timestamp: (timestamp - step) >>> 0,
+  });
 }
 
 /** Asks the publisher's browser for a keyframe so a new subscriber can start decoding. */
