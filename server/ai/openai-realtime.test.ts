@@ -89,7 +89,9 @@ describe('createCall', () => {
     expect(request!.headers.get('accept')).toBe('application/sdp');
     expect(request!.headers.get('content-type')).toMatch(/^multipart\/form-data; boundary=/);
     const form = await request!.formData();
-    expect([...form.keys()]).toEqual(['sdp', 'session']);
+    const partNames: string[] = [];
+    form.forEach((_value, name) => partNames.push(name));
+    expect(partNames).toEqual(['sdp', 'session']);
     expect(form.get('sdp')).toBe(OFFER);
     expect(JSON.parse(form.get('session') as string)).toEqual({
       type: 'realtime',

@@ -129,6 +129,22 @@ export const responseDone = z.object({
   ...serverEventId,
 });
 
+/**
+ * WebRTC only: the call's outgoing audio started playing, and (after
+ * `response.done`) finished playing: when the agent is heard speaking.
+ */
+export const outputAudioBufferStarted = z.object({
+  type: z.literal('output_audio_buffer.started'),
+  response_id: z.string(),
+  ...serverEventId,
+});
+
+export const outputAudioBufferStopped = z.object({
+  type: z.literal('output_audio_buffer.stopped'),
+  response_id: z.string(),
+  ...serverEventId,
+});
+
 export const realtimeError = z.looseObject({
   type: z.string(),
   message: z.string(),
@@ -152,6 +168,8 @@ const serverEvents = [
   responseOutputAudioTranscriptDelta,
   responseOutputAudioTranscriptDone,
   responseDone,
+  outputAudioBufferStarted,
+  outputAudioBufferStopped,
   errorEvent,
 ] as const;
 export const serverEvent = z.discriminatedUnion('type', serverEvents);
