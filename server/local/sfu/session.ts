@@ -422,7 +422,6 @@ export class SfuSession {
       const published = [...this.published.values()].find((t) => t.mid === mid && t.active);
       if (published) {
         this.#unpublish(published);
-        this.#stopFeed(published.name);
         rejectMLine(published.transceiver);
         return { mid };
       }
@@ -443,11 +442,13 @@ export class SfuSession {
     }
   }
 
+  /** Ends a local track: what others pull of it, and what is pulled into it (`#name`). */
   #unpublish(published: PublishedTrack): void {
     published.active = false;
     for (const subscriber of published.subscribers) subscriber.active = false;
     published.subscribers.clear();
     this.published.delete(published.name);
+    this.#stopFeed(published.name);
   }
 
   state() {
@@ -477,7 +478,6 @@ export class SfuSession {
     for (const published of [...this.published.values()]) this.#unpublish(published);
     for (const pulled of this.pulled.values()) pulled.source.subscribers.delete(pulled);
     this.pulled.clear();
-    for (const name of [...this.feeds.keys()]) this.#stopFeed(name);
     void this.pc.close().catch(() => undefined);
     this.onClosed(this);
   }
