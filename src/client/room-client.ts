@@ -94,6 +94,13 @@ export interface RoomClient {
 const CLOSE_RECONNECTING = 4000;
 /** Reconnect quickly (a path back within seconds resumes within seconds), with jitter so a restarted room is not hit by everyone at once. */
 const RECONNECT_DELAY = { min: 400, max: 2_500, growth: 1.6 };
+/**
+ * A connection attempt that has not opened by then is given up and tried
+ * again: one swallowed by a dead path must not hold back the next try once the
+ * path is back. A Worker answers the upgrade within a second even on a slow
+ * mobile link (partysocket waits 4 s by default).
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
 
 export function createRoomClient(options: RoomClientOptions): RoomClient {
   const connection = new BehaviorSubject<ConnectionStatus>('connecting');
@@ -133,6 +140,7 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     maxEnqueuedMessages: 0,
     minReconnectionDelay: RECONNECT_DELAY.min + Math.random() * RECONNECT_DELAY.min,
     maxReconnectionDelay: RECONNECT_DELAY.max,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
     reconnectionDelayGrowFactor: RECONNECT_DELAY.growth,
     shouldReconnectOnClose: () => !stopped,
   });

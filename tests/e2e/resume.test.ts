@@ -58,9 +58,14 @@ async function expectFlowingBothWays(ann: Page, bob: Page, withinMs = 5_000) {
   ]);
 }
 
-/** Back in the meeting, as the same participant, with media both ways, within 5 s of the path coming back. */
-async function expectResumedWithin5s(pages: Page[], ids: (string | null)[], [ann, bob]: [Page, Page]) {
-  const deadline = Date.now() + 5_000;
+/** Back in the meeting, as the same participant, with media both ways, within `withinMs` of the path coming back. */
+async function expectResumedWithin(
+  withinMs: number,
+  pages: Page[],
+  ids: (string | null)[],
+  [ann, bob]: [Page, Page],
+) {
+  const deadline = Date.now() + withinMs;
   await Promise.all(
     pages.map((page) => expect.poll(() => phaseOf(page), { timeout: deadline - Date.now() }).toBe('joined')),
   );
@@ -80,7 +85,7 @@ describe('resume across origins', () => {
     await new Promise((resolve) => setTimeout(resolve, 10_000)); // The cut itself: 10 s of no network.
     proxy.restore();
 
-    await expectResumedWithin5s([ann], [annId], [ann, bob]);
+    await expectResumedWithin(5_000, [ann], [annId], [ann, bob]);
     await expect.poll(() => personRow(bob, 'Ann').getByText('Reconnecting').count()).toBe(0);
     // Ann is still on with her microphone and camera, and still the host.
     await expect.poll(() => personRow(bob, 'Ann').getByText('Host').count()).toBe(1);
@@ -104,7 +109,9 @@ describe('resume across origins', () => {
     await personRow(bob, 'Ann').getByText('Reconnecting').waitFor({ timeout: 30_000 });
     proxy.restore();
 
-    await expectResumedWithin5s([ann], [annId], [ann, bob]);
+    // Unlike a cut, the path gives no sign: the attempt it swallowed last is given up after 3 s
+    // (CONNECT_TIMEOUT_MS), the next starts within 2.5 s, then 5 s as after a cut.
+    await expectResumedWithin(10_000, [ann], [annId], [ann, bob]);
     await Promise.all([ann, bob].map((page) => page.context().close()));
   }, 120_000);
 
@@ -115,7 +122,7 @@ describe('resume across origins', () => {
 
     // Restarted: ready again once wrangler answers; "within 5 s" counts from there.
     await e2e.stack.restartWorker();
-    await expectResumedWithin5s([ann, bob], [annId, bobId], [ann, bob]);
+    await expectResumedWithin(5_000, [ann, bob], [annId, bobId], [ann, bob]);
     await expect.poll(() => personRow(bob, 'Ann').getByText('Host').count()).toBe(1);
     const meetingAfter = await (await fetch(`${e2e.stack.worker.url}/api/rooms/${room}`)).json();
     expect(meetingAfter.meeting).toEqual(meetingBefore.meeting);

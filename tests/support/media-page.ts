@@ -32,9 +32,20 @@ export const framesOf = (page: Page, name: string, screen = false) =>
     .locator('video')
     .evaluate((video: HTMLVideoElement) => video.getVideoPlaybackQuality().totalVideoFrames);
 
+/** The track a tile's video shows, and the frames decoded from it so far. */
+const videoOf = (page: Page, name: string, screen = false) =>
+  remoteTile(page, name, screen)
+    .locator('video')
+    .evaluate((video: HTMLVideoElement) => ({
+      track: (video.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? null,
+      frames: video.getVideoPlaybackQuality().totalVideoFrames,
+    }));
+
 /**
  * The tile's video starts (within `startTimeoutMs`) and keeps decoding new
- * frames (more than 5 within `timeoutMs`).
+ * frames (more than 5 of one track within `timeoutMs`). A media session
+ * rebuilt meanwhile (on purpose when Calls fails) brings a new track: its
+ * frames are counted from its start.
  */
 export async function expectVideoFlowing(
   page: Page,
@@ -45,10 +56,17 @@ export async function expectVideoFlowing(
   await expect
     .poll(() => framesOf(page, name, screen), { timeout: startTimeoutMs, message })
     .toBeGreaterThan(3);
-  const before = await framesOf(page, name, screen);
+  let first = await videoOf(page, name, screen);
   await expect
-    .poll(() => framesOf(page, name, screen), { timeout: timeoutMs, message })
-    .toBeGreaterThan(before + 5);
+    .poll(
+      async () => {
+        const now = await videoOf(page, name, screen);
+        if (now.track !== first.track) first = now;
+        return now.frames - first.frames;
+      },
+      { timeout: timeoutMs, message },
+    )
+    .toBeGreaterThan(5);
 }
 
 /** The tile plays a live, unmuted (packets arriving) remote audio track. */
