@@ -21,11 +21,13 @@ import {
   newSessionResponse,
   renegotiateResponse,
   sessionStateResponse,
+  tracksBatchResponse,
   tracksResponse,
   updateTracksResponse,
   type SessionDescription,
   type SessionState,
   type TrackObject,
+  type TracksRequest,
 } from './schema.js';
 
 export const CLOUDFLARE_CALLS_API = 'https://rtc.live.cloudflare.com/v1';
@@ -74,6 +76,34 @@ export interface PullResult extends TopLevelError {
   tracks: ({ sessionId: string; trackName: string; mid?: string } & ItemError)[];
 }
 
+/** A local track for the SFU to offer: a server peer such as the AI model has no offer to give. */
+export interface LocalTrackRequest {
+  trackName: string;
+  kind: 'audio' | 'video';
+  /** The SFU sends on the m-line too: what `pullInto` forwards into this track goes there. */
+  bidirectionalMediaStream?: boolean;
+}
+
+export interface OfferLocalResult extends TopLevelError {
+  /** The SFU's offer for the tracks it added: answer it with `renegotiate`. Null when none was added. */
+  offer: SessionDescription | null;
+  /**
+   * One per requested track, in order, with the mid of its m-line in the
+   * offer; failed ones carry `errorCode` (`invalid_params` for a name in use).
+   */
+  tracks: ({ trackName: string; mid?: string } & ItemError)[];
+}
+
+export interface PullIntoResult extends TopLevelError {
+  /**
+   * The pull, with the local track's mid once it forwards. `errorCode`
+   * `not_found_track_error`: the source is not publishing (yet), ask again
+   * later; `invalid_params`: the local track is not a bidirectional track of
+   * this session, or carries another kind.
+   */
+  track: { sessionId: string; trackName: string; mid?: string } & ItemError;
+}
+
 export interface CloseResult extends TopLevelError {
   /** Calls' answer to the offer given to `closeTracks`; null for a forced close. */
   answer: SessionDescription | null;
@@ -101,6 +131,24 @@ export interface CallsClient {
   ): Promise<PublishResult>;
   /** `tracks/new` with remote tracks; Calls makes the offer. */
   pull(sessionId: string, tracks: { sessionId: string; trackName: string }[]): Promise<PullResult>;
+  /**
+   * `tracks/new` with local tracks and no offer: Calls makes the offer (for a
+   * `thirdparty` session, e.g. the AI model's); answer it with `renegotiate`.
+   * Never sent again once its outcome is unknown. `uncertain` means the
+   * session may hold an offer nobody can answer: start over with a new session.
+   */
+  offerLocalTracks(sessionId: string, tracks: LocalTrackRequest[]): Promise<OfferLocalResult>;
+  /**
+   * `tracks/new` with a remote track and `mid: "#<localTrackName>"`: the
+   * source goes out on that local track's m-line in place of what went there
+   * before, with no negotiation. Idempotent: sent again (after reconciling)
+   * when its outcome is unknown.
+   */
+  pullInto(
+    sessionId: string,
+    source: { sessionId: string; trackName: string },
+    localTrackName: string,
+  ): Promise<PullIntoResult>;
   renegotiate(sessionId: string, answer: SessionDescription): Promise<void>;
   /** With the browser's offer (its m-lines stopped) Calls answers it; without, the close is forced. */
   closeTracks(
@@ -156,6 +204,28 @@ const mayRepeat = (cause: FailedAnswer, budget: RetryBudget) => cause.status !==
 /** A track of the session that is still open (Calls may list closed ones as `inactive`). */
 const isOpen = (state: SessionState, mid: string) =>
   state.tracks?.some((track) => track.mid === mid && track.status !== 'inactive') ?? false;
+
+/** The mid of the local track `localTrackName` when `source` is listed as pulled into it, open. */
+function pulledInto(
+  state: SessionState,
+  source: { sessionId: string; trackName: string },
+  localTrackName: string,
+): string | undefined {
+  const mid = state.tracks?.find(
+    (track) =>
+      track.location !== 'remote' && track.trackName === localTrackName && track.status !== 'inactive',
+  )?.mid;
+  if (mid === undefined) return undefined;
+  const pulled = state.tracks?.some(
+    (track) =>
+      track.location === 'remote' &&
+      track.mid === mid &&
+      track.sessionId === source.sessionId &&
+      track.trackName === source.trackName &&
+      track.status !== 'inactive',
+  );
+  return pulled ? mid : undefined;
+}
 
 export function createCallsClient(options: CallsClientOptions): CallsClient {
   const base = `${(options.baseUrl ?? CLOUDFLARE_CALLS_API).replace(/\/$/, '')}/apps/${encodeURIComponent(options.appId)}`;
@@ -525,6 +595,139 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
           'uncertain',
           `${answer.cause.message}; the tracks are there but the offer is lost`,
         );
+      }
+    },
+
+    /*
+     * What GET tells after a lost offer of local tracks: they are listed
+     * (local, by name) once Calls made the offer, which is then outstanding
+     * and lost: GET never shows the SDP, and Calls refuses any other
+     * negotiation on the session until that offer is answered, so only a new
+     * session helps (`offer_lost`). None listed after an error answer: Calls
+     * did not take the request, it goes again. None listed after a timeout or
+     * a lost answer: it may still be applied, so it does not go again.
+     * A name already open in the session before the request counts as listed
+     * too: the cautious side.
+     */
+    async offerLocalTracks(sessionId, tracks) {
+      const budget = newBudget();
+      const request = {
+        tracks: tracks.map((t) => ({
+          location: 'local' as const,
+          trackName: t.trackName,
+          kind: t.kind,
+          ...(t.bidirectionalMediaStream === undefined
+            ? {}
+            : { bidirectionalMediaStream: t.bidirectionalMediaStream }),
+        })),
+      } satisfies TracksRequest;
+      for (;;) {
+        const answer = await send(
+          budget,
+          'POST',
+          `${sessionPath(sessionId)}/tracks/new`,
+          tracksBatchResponse,
+          request,
+        );
+        if (answer.ok) {
+          const items = answer.value.tracks;
+          const results = tracks.map(({ trackName }, i) => {
+            const item = items[i];
+            if (!item) return { trackName, errorCode: 'invalid_response' };
+            return {
+              trackName,
+              ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
+              ...itemError(item),
+            };
+          });
+          const sdp = answer.value.sessionDescription;
+          const offer = sdp?.type === 'offer' ? sdp : null;
+          if (!offer && results.some((result) => !result.errorCode))
+            throw new CallsError(
+              answer.status,
+              'invalid_response',
+              'Calls added local tracks but sent no offer',
+              'uncertain',
+            );
+          return { offer, tracks: results, ...topLevel(answer) };
+        }
+        const { cause } = answer;
+        const state = await reconcile(budget, sessionId, cause);
+        const listed = tracks.some((t) =>
+          state.tracks?.some(
+            (s) => s.location !== 'remote' && s.trackName === t.trackName && s.status !== 'inactive',
+          ),
+        );
+        if (listed)
+          throw new CallsError(
+            cause.status,
+            'offer_lost',
+            `${cause.message}; the tracks are there but the offer is lost: start over with a new session`,
+            'uncertain',
+          );
+        if (mayRepeat(cause, budget)) continue;
+        if (cause.status === 0)
+          throw errorOf(
+            cause,
+            'uncertain',
+            `${cause.message}; the tracks are not there yet, but may still be`,
+          );
+        throw errorOf(cause, 'busy', `${cause.message}; the tracks are not there: not applied`);
+      }
+    },
+
+    /*
+     * Pulling a source into a local track replaces what went there with it,
+     * so doing it twice leaves the same as once: no offer or answer is
+     * involved, nothing is added. After an unknown outcome the client reads
+     * the session, returns the pull if it is listed (remote, this source, on
+     * the local track's mid) and sends it again otherwise, a timeout
+     * included: a first request still running only does the same. What a
+     * repeat could undo is a pull into the same track started meanwhile, and
+     * a caller that waits for this one (one push-to-talk holder at a time)
+     * starts none.
+     */
+    async pullInto(sessionId, source, localTrackName) {
+      const budget = newBudget();
+      const requested = { sessionId: source.sessionId, trackName: source.trackName };
+      const request = {
+        tracks: [{ location: 'remote' as const, ...requested, mid: `#${localTrackName}` }],
+      } satisfies TracksRequest;
+      for (;;) {
+        const answer = await send(
+          budget,
+          'POST',
+          `${sessionPath(sessionId)}/tracks/new`,
+          tracksBatchResponse,
+          request,
+        );
+        if (answer.ok) {
+          if (answer.value.sessionDescription)
+            throw new CallsError(
+              answer.status,
+              'invalid_response',
+              'Calls made an offer for a pull into an existing transceiver',
+              'uncertain',
+            );
+          const item = answer.value.tracks[0];
+          return {
+            track: item
+              ? {
+                  ...requested,
+                  ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
+                  ...itemError(item),
+                }
+              : { ...requested, errorCode: 'invalid_response' },
+            ...topLevel(answer),
+          };
+        }
+        const { cause } = answer;
+        const mid = pulledInto(await reconcile(budget, sessionId, cause), requested, localTrackName);
+        if (mid !== undefined) return { track: { ...requested, mid } };
+        if (budget.left > 0) continue;
+        if (cause.status === 0)
+          throw errorOf(cause, 'uncertain', `${cause.message}; not there yet, but may still be: pull again`);
+        throw errorOf(cause, 'busy', `${cause.message}; not there: not applied`);
       }
     },
 

@@ -10,7 +10,9 @@
  *   4xx, a body that does not parse).
  * - `uncertain`: a mutation may or may not have been applied, even after
  *   reconciling with `GET /sessions/{id}`; the caller must rebuild its view of
- *   the session instead of repeating the step.
+ *   the session instead of repeating the step. For `offerLocalTracks` (code
+ *   `offer_lost` when reconciling showed the offer was made) the session has
+ *   an SFU offer that nobody can answer: start over with a new session.
  */
 export type CallsErrorKind = 'busy' | 'gone' | 'rejected' | 'uncertain';
 
@@ -19,7 +21,7 @@ export class CallsError extends Error {
   constructor(
     /** HTTP status, or 0 when no response came (timeout, network, dropped response). */
     readonly status: number,
-    /** The service's `errorCode`, or ours: `timeout`, `network_error`, `invalid_response`. */
+    /** The service's `errorCode`, or ours: `timeout`, `network_error`, `invalid_response`, `offer_lost`. */
     readonly code: string,
     message: string,
     readonly kind: CallsErrorKind,

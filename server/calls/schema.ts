@@ -51,6 +51,13 @@ export const tracksResponse = z.object({
 });
 export type TracksResponse = z.infer<typeof tracksResponse>;
 
+/**
+ * A `tracks/new` answer read item by item: the SFU's offer for local tracks
+ * sent without one, or a pull into an existing transceiver (`mid: "#name"`).
+ * Calls answers one item per requested track, so the list is required.
+ */
+export const tracksBatchResponse = z.extend(tracksResponse, { tracks: z.array(trackObject) });
+
 export const renegotiateRequest = z.object({ sessionDescription });
 export const renegotiateResponse = z.object({ ...errorFields });
 
