@@ -213,6 +213,13 @@ export async function handleMediaOperation(
       await calls.renegotiate(request.sessionId, request.answer);
       return reply(200, {});
     }
+    case 'check': {
+      const request = parseBody(media.checkRequest, body);
+      ownSession(context, request.sessionId);
+      // Throws `gone` (410 media-session-gone) when Calls no longer has it.
+      await calls.getSession(request.sessionId);
+      return reply(200, {});
+    }
     case 'close': {
       const request = parseBody(media.closeRequest, body);
       const binding = ownSession(context, request.sessionId);

@@ -278,6 +278,22 @@ describe('room media API', () => {
     }
   });
 
+  it('tells a browser whether Calls still has its session', async () => {
+    const room = freshRoom('media-check');
+    const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
+    const { body } = await ann.call('session');
+    const { body: bobs } = await bob.call('session');
+    expect(await ann.call('check', { sessionId: body.sessionId })).toMatchObject({ status: 200 });
+    // Only about its own session.
+    const other = await ann.call('check', { sessionId: bobs.sessionId });
+    expect([other.status, other.body.error.code]).toEqual([403, 'not-your-session']);
+    // Ended on Calls (the media path broke): the browser is told to build a new one.
+    sfu.sessions.get(body.sessionId)!.close();
+    const gone = await ann.call('check', { sessionId: body.sessionId });
+    expect([gone.status, gone.body.error.code]).toEqual([410, 'media-session-gone']);
+  });
+
   it('says clearly when the server has no Calls configured', async () => {
     const ann = await member(freshRoom('media-none'), 'Ann', () => bare);
     const { status, body } = await ann.call('session');

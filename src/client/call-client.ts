@@ -105,6 +105,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   /** Media is not set up on this server: do not ask again. */
   let unavailable = false;
   let reconcileQueued = false;
+  /** The room connection came back: ask Calls whether the session is still there. */
+  let verifySession = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -199,6 +201,11 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     }
     if (!presence.connected || unavailable) return;
     try {
+      if (verifySession) {
+        if (session && !session.broken && sessionOwner === presence.selfId && !(await stillOnCalls(session)))
+          discardSession();
+        verifySession = false;
+      }
       const wantsToPull = wantedTracks(presence.participants, presence.selfId).size > 0;
       if (!session || session.broken || sessionOwner !== presence.selfId || (session.drained && wantsToPull))
         await openSession(presence.selfId);
@@ -209,6 +216,22 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       emitPublished();
     } catch (error) {
       await handleFailure(error);
+    }
+  }
+
+  /**
+   * Whether Calls still has the session. Asked after the room connection
+   * comes back: Calls may have ended it meanwhile (the media path broke too)
+   * while the browser's connection still looks up, which it can for many
+   * seconds. Other failures are thrown like any step's.
+   */
+  async function stillOnCalls(s: MediaSession): Promise<boolean> {
+    try {
+      await api.check({ sessionId: s.id });
+      return true;
+    } catch (error) {
+      if (error instanceof MediaApiError && error.code === 'media-session-gone') return false;
+      throw error;
     }
   }
 
@@ -415,6 +438,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     },
     follow(next) {
       const left = presence.selfId !== null && next.selfId !== presence.selfId;
+      if (next.connected && !presence.connected && next.selfId && next.selfId === presence.selfId && session)
+        verifySession = true;
       presence = next;
       if (left && !next.selfId) releaseDevices();
       reconcileSoon();

@@ -50,6 +50,8 @@ export interface MediaApi {
   pull(body: z.infer<typeof media.pullRequest>): Promise<z.infer<typeof media.pullResponse>>;
   renegotiate(body: z.infer<typeof media.renegotiateRequest>): Promise<void>;
   close(body: z.infer<typeof media.closeRequest>): Promise<z.infer<typeof media.closeResponse>>;
+  /** Resolves when Calls still has the session; `media-session-gone` otherwise. */
+  check(body: z.infer<typeof media.checkRequest>): Promise<void>;
 }
 
 export function createMediaApi(
@@ -103,5 +105,6 @@ export function createMediaApi(
     pull: (body) => call('pull', media.pullResponse, body),
     renegotiate: async (body) => void (await call('renegotiate', media.emptyResponse, body)),
     close: (body) => call('close', media.closeResponse, body),
+    check: async (body) => void (await call('check', media.emptyResponse, body)),
   };
 }

@@ -388,4 +388,41 @@ describe('createMeeting', () => {
     await keepsPlaying(video);
     video.remove();
   });
+
+  it('asks Calls on resuming, and replaces a session that ended while the room connection was down', async function () {
+    this.timeout(30_000);
+    const proxy = await proxyToOpenWorker();
+    const room = freshRoom('resume-lost');
+    const ann = await visitor(room, { server: proxy.url });
+    const bob = await visitor(room);
+    await ann.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const before = await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1);
+    (await framesDecoded(before.stream)).remove();
+    const lost = ann.mediaSessionId!;
+    const connectionErrors: string[] = [];
+    const errors = ann.errors$.subscribe((e) => connectionErrors.push(e.code));
+
+    await proxy.cut();
+    await first(ann.phase$, (phase) => phase === 'reconnecting');
+    // The media path broke too: the SFU ends the session, while Ann's connection still looks up.
+    await dropSfuSession(lost);
+    await proxy.restore();
+    await first(ann.phase$, (phase) => phase === 'joined');
+    const ref = await first(bob.participants$, (ps) => {
+      const camera = ps.find((p) => p.id === annId)?.tracks.camera;
+      return !!camera && !camera.startsWith(lost);
+    });
+    const again = await remoteOf(
+      bob,
+      annId,
+      (m) => m.stream.getVideoTracks()[0]?.id !== before.stream.getVideoTracks()[0]?.id,
+    );
+    (await framesDecoded(again.stream)).remove();
+    expect(ref.find((p) => p.id === annId)!.tracks.camera).to.equal(`${ann.mediaSessionId}/camera`);
+    // Found by asking Calls on resuming, not by waiting for the browser's connection to fail.
+    expect(connectionErrors).to.not.include('connection-failed');
+    errors.unsubscribe();
+  });
 });

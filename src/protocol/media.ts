@@ -8,7 +8,7 @@
 import * as z from 'zod/mini';
 import { trackRef } from './participant.js';
 
-export const MEDIA_OPERATIONS = ['session', 'publish', 'pull', 'renegotiate', 'close'] as const;
+export const MEDIA_OPERATIONS = ['session', 'publish', 'pull', 'renegotiate', 'close', 'check'] as const;
 export type MediaOperation = (typeof MEDIA_OPERATIONS)[number];
 
 /** Track names are ours to choose; Calls allows these characters. */
@@ -68,6 +68,13 @@ export const closeRequest = z.object({
   offer: z.optional(sdp),
 });
 export const closeResponse = z.object({ answer: z.nullable(sdp) });
+
+/**
+ * `check`: does Calls still have this session? Asked after the room
+ * connection comes back, when the session may have ended meanwhile while the
+ * browser's connection still looks up. Gone: 410 `media-session-gone`.
+ */
+export const checkRequest = z.object({ sessionId });
 export const emptyResponse = z.object({});
 
 /**

@@ -73,10 +73,10 @@ describe('media across origins', () => {
     const room = `faults-${Date.now()}`;
     const [ann, bob] = await Promise.all([visitor(room), visitor(room)]);
     const injectedBefore = e2e.stack.sfu.faults.injected;
-    // The first two Calls requests fail with 503, then three in ten, and every answer is slow. What
-    // Calls did not take the Worker sends again; what it may have taken, the browser redoes with a
-    // new session. A user sees video, a little later.
-    e2e.stack.sfu.faults.set({ status: 503, rate: 0.3, failNext: 2, delayMs: 100 });
+    // The first two Calls requests fail with 503, then three in ten until ten more have failed, and
+    // every answer is slow. What Calls did not take the Worker sends again; what it may have taken,
+    // the browser redoes with a new session. A user sees video, a little later.
+    e2e.stack.sfu.faults.set({ status: 503, rate: 0.3, rateLimitedTo: 10, failNext: 2, delayMs: 100 });
     await joinWithMedia(ann, 'Ann', { microphone: false });
     await joinWithMedia(bob, 'Bob', { microphone: false });
     // A session rebuilt after video started (an answer of unknown outcome) starts over, so

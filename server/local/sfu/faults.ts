@@ -14,6 +14,12 @@ export const faultSettings = z.object({
   errorCode: z._default(z.string(), 'temporarily_unavailable_error'),
   /** Share of requests that fail, 0–1. */
   rate: z._default(z.number().check(z.gte(0), z.lte(1)), 0),
+  /**
+   * At most this many failures from `rate`, then Calls has recovered: a bad
+   * spell, not a coin toss for ever (a test with a time limit then cannot lose
+   * by a long streak of bad luck).
+   */
+  rateLimitedTo: z.optional(z.number().check(z.int(), z.gte(0))),
   /** Fail exactly the next N requests (before `rate` applies), without applying them. */
   failNext: count,
   /** Added before every request is handled, in milliseconds. */
@@ -36,11 +42,14 @@ type Counter = 'failNext' | 'dropResponseNext' | 'batchErrorNext' | 'failCloseIt
 
 export class Faults {
   #settings: FaultSettings = faultSettings.parse({});
+  /** Failures from `rate` since the last `set`. */
+  #rateFailures = 0;
   /** Faults injected so far, for tests to check that the fault really happened. */
   injected = 0;
 
   set(settings: FaultSettingsInput): void {
     this.#settings = faultSettings.parse(settings);
+    this.#rateFailures = 0;
   }
 
   get settings(): FaultSettings {
@@ -52,8 +61,11 @@ export class Faults {
     if (!this.#matches(path)) return null;
     const { status, errorCode, rate } = this.#settings;
     if (this.#take('failNext', path)) return { status, errorCode };
-    if (rate > 0 && random() < rate) {
+    const { rateLimitedTo } = this.#settings;
+    const rateLeft = rateLimitedTo === undefined || this.#rateFailures < rateLimitedTo;
+    if (rate > 0 && rateLeft && random() < rate) {
       this.injected++;
+      this.#rateFailures++;
       return { status, errorCode };
     }
     return null;
