@@ -201,11 +201,13 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     }
     if (!presence.connected || unavailable) return;
     try {
-      if (verifySession) {
-        if (session && !session.broken && sessionOwner === presence.selfId && !(await stillOnCalls(session)))
-          discardSession();
-        verifySession = false;
+      if (verifySession && session && !session.broken && sessionOwner === presence.selfId) {
+        const verdict = await onCalls(session);
+        // Not back in the room yet (a key from before the reconnect): its snapshot runs this again.
+        if (verdict === 'ask-later') return;
+        if (verdict === 'gone') discardSession();
       }
+      verifySession = false;
       const wantsToPull = wantedTracks(presence.participants, presence.selfId).size > 0;
       if (!session || session.broken || sessionOwner !== presence.selfId || (session.drained && wantsToPull))
         await openSession(presence.selfId);
@@ -225,12 +227,15 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
    * while the browser's connection still looks up, which it can for many
    * seconds. Other failures are thrown like any step's.
    */
-  async function stillOnCalls(s: MediaSession): Promise<boolean> {
+  async function onCalls(s: MediaSession): Promise<'there' | 'gone' | 'ask-later'> {
     try {
       await api.check({ sessionId: s.id });
-      return true;
+      return 'there';
     } catch (error) {
-      if (error instanceof MediaApiError && error.code === 'media-session-gone') return false;
+      if (!(error instanceof MediaApiError)) throw error;
+      // Ended on Calls, or the room no longer counts it as ours: either way, a new one.
+      if (error.code === 'media-session-gone' || error.code === 'not-your-session') return 'gone';
+      if (error.recovery === 'wait-for-room') return 'ask-later';
       throw error;
     }
   }

@@ -161,8 +161,18 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     Math.min(HEARTBEAT_INTERVAL_MS, silenceTimeoutMs / 3),
   );
 
-  const dropSilentConnection = () => {
+  /**
+   * The connection is gone, and with it its media key: the room gives a new
+   * one in the next snapshot. Until then no media request is made with a key
+   * the room has already forgotten.
+   */
+  const connectionLost = () => {
+    if (state.value.mediaKey !== null) state.next({ ...state.value, mediaKey: null });
     connection.next('reconnecting');
+  };
+
+  const dropSilentConnection = () => {
+    connectionLost();
     socket.reconnect(CLOSE_RECONNECTING, 'No answer from the room');
   };
 
@@ -179,7 +189,7 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     connection.next('open');
   };
   const onClose = () => {
-    if (!stopped) connection.next('reconnecting');
+    if (!stopped) connectionLost();
   };
   const onMessage = (event: MessageEvent) => {
     heardAt = Date.now();
@@ -330,7 +340,7 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     sendDirectMessage: (to, message) => send({ type: 'direct-message', to, message }),
     reconnect() {
       if (stopped) return;
-      connection.next('reconnecting');
+      connectionLost();
       socket.reconnect(CLOSE_RECONNECTING, 'Reconnecting');
     },
     close() {
