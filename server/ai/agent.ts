@@ -248,7 +248,7 @@ export class Agent {
   invite(): Promise<TrackRef> {
     if (this.#state !== 'idle' && this.#state !== 'error')
       return Promise.reject(new AgentError('not-ready', `The AI cannot be invited while ${this.#state}`));
-    return this.#track(this.#invite());
+    return this.#inFlight(this.#invite());
   }
 
   /**
@@ -259,7 +259,7 @@ export class Agent {
   restore(snapshot: AgentSnapshot): Promise<TrackRef> {
     if (this.#state !== 'idle')
       return Promise.reject(new AgentError('not-ready', `The AI cannot be restored while ${this.#state}`));
-    return this.#track(this.#restore(snapshot));
+    return this.#inFlight(this.#restore(snapshot));
   }
 
   /**
@@ -274,7 +274,7 @@ export class Agent {
       pulled = await this.#options.calls.pullInto(ready.sessionId, source, AGENT_TRACK_NAME);
     } catch (error) {
       if (error instanceof CallsError && error.kind === 'gone')
-        void this.#track(this.#fail(this.#parts, `The AI's Calls session is gone: ${error.message}`));
+        void this.#inFlight(this.#fail(this.#parts, `The AI's Calls session is gone: ${error.message}`));
       throw new AgentError('unavailable', `The AI could not hear ${source.trackName}: ${messageOf(error)}`);
     }
     const { errorCode, errorDescription } = pulled.track;
@@ -316,7 +316,8 @@ export class Agent {
     await this.#teardown(this.#parts);
   }
 
-  #track<T>(operation: Promise<T>): Promise<T> {
+  /** Kept for `remove()` to wait for. */
+  #inFlight<T>(operation: Promise<T>): Promise<T> {
     this.#pending.add(operation);
     const forget = () => this.#pending.delete(operation);
     operation.then(forget, forget);
@@ -460,7 +461,7 @@ export class Agent {
     delete parts.sideband;
     if (!this.#ready || this.#removed) return;
     if (this.#reopened) {
-      void this.#track(this.#fail(parts, `The AI's control connection dropped again (${reason})`));
+      void this.#inFlight(this.#fail(parts, `The AI's control connection dropped again (${reason})`));
       return;
     }
     this.#reopened = true;
@@ -472,7 +473,7 @@ export class Agent {
       },
       (error: unknown) => {
         if (!this.#removed)
-          void this.#track(
+          void this.#inFlight(
             this.#fail(
               parts,
               `The AI's control connection dropped and could not be reopened: ${messageOf(error)}`,
@@ -480,7 +481,7 @@ export class Agent {
           );
       },
     );
-    void this.#track(reopening);
+    void this.#inFlight(reopening);
   }
 
   /** Leaves for good after a failure in the meeting: everything is torn down, then `error`. */
