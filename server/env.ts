@@ -42,4 +42,25 @@ export interface Env {
   TURN_KEY_ID?: string;
   /** A secret: `wrangler secret put TURN_KEY_API_TOKEN`. */
   TURN_KEY_API_TOKEN?: string;
+  /**
+   * OpenAI's API key for the AI agent: a secret (`wrangler secret put
+   * OPENAI_API_KEY`). Without it (or without Calls) rooms have no AI.
+   */
+  OPENAI_API_KEY?: string;
+  /** Defaults to `https://api.openai.com/v1`; `npm start` points it at the local stand-in. */
+  OPENAI_API_URL?: string;
+  /** The realtime model (default `gpt-realtime`). */
+  AI_MODEL?: string;
+  /** The agent's voice (OpenAI's default when unset). */
+  AI_VOICE?: string;
+  /** The agent's instructions (OpenAI's default when unset). */
+  AI_INSTRUCTIONS?: string;
+  /** The agent's display name (default "AI"). */
+  AI_NAME?: string;
+  /** `host` (default): hosts invite and remove the AI, anyone talks; `anyone`: anyone does all. */
+  AI_POLICY?: string;
+  /** The longest one may hold push-to-talk (seconds, default 60). */
+  AI_MAX_TALK_SECONDS?: string;
+  /** The agent leaves after this long without anyone talking to it (minutes, default 10). */
+  AI_IDLE_MINUTES?: string;
 }

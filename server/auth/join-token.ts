@@ -1,12 +1,12 @@
 import { jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod/mini';
-import { displayName, role } from '../../src/protocol/index.js';
+import { displayName, personRole } from '../../src/protocol/index.js';
 
 /** What a join token says about its holder; the room trusts nothing else. */
 export const joinTokenClaims = z.object({
   room: z.string(),
   name: displayName,
-  role,
+  role: personRole,
   exp: z.number(),
   /** Optional (other backends may leave it out), but when present it bounds the lifetime too. */
   iat: z.optional(z.number()),

@@ -3,7 +3,7 @@
  * attachment, so it survives hibernation without a storage write), its
  * abuse counters (in memory), and the counts the connection caps need.
  */
-import type { Role } from '../../src/protocol/index.js';
+import type { PersonRole } from '../../src/protocol/index.js';
 import { TokenBucket } from './rate-limit.js';
 
 export interface ConnectionState {
@@ -13,7 +13,7 @@ export interface ConnectionState {
   /** Last frame other than the auto-answered ping. */
   lastMessageAt: number;
   /** From a join token the Worker verified; overrides what the client says. */
-  identity: { name: string; role: Role } | null;
+  identity: { name: string; role: PersonRole } | null;
   /** Digest of the join token, for the per-token cap. */
   tokenDigest: string | null;
   /** The visitor's address as the Worker saw it, for the per-address cap. */

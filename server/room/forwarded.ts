@@ -5,7 +5,7 @@
  * visitor's address. The room trusts these and nothing from the browser.
  */
 import * as z from 'zod/mini';
-import { displayName, role } from '../../src/protocol/index.js';
+import { displayName, personRole } from '../../src/protocol/index.js';
 
 export const ROOM_NAME_HEADER = 'X-Meet-Room';
 export const IDENTITY_HEADER = 'X-Meet-Identity';
@@ -14,7 +14,7 @@ export const CLIENT_ADDRESS_HEADER = 'X-Meet-Client-Address';
 /** A verified join token's claims, plus a digest of the token for per-token limits. */
 export const forwardedIdentity = z.object({
   name: displayName,
-  role,
+  role: personRole,
   /** SHA-256 of the token, hex: the same token reused on many connections shares it. */
   tokenDigest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });

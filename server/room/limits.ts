@@ -31,7 +31,7 @@ export interface RoomLimits {
   mediaSessions: { burst: number; perMinute: number };
 }
 
-function numberVar(value: string | undefined, fallback: number): number {
+export function numberVar(value: string | undefined, fallback: number): number {
   const parsed = Number(value);
   return value !== undefined && value !== '' && Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
 }

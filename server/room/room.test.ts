@@ -9,7 +9,7 @@ describe('presence', () => {
     const room = freshRoom('presence');
     const ann = await connect(worker, room);
     const snapshot = await ann.next('snapshot');
-    expect(snapshot).toMatchObject({ protocol: 2, room, participants: [], lobby: 1, meeting: null });
+    expect(snapshot).toMatchObject({ protocol: 3, room, participants: [], lobby: 1, meeting: null });
 
     const annParticipant = await ann.join('  Ann  ');
     expect(annParticipant).toMatchObject({ name: 'Ann', role: 'host', microphone: false, handRaised: false });

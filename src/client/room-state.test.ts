@@ -16,7 +16,7 @@ const person = (id: string, joinedAt: number, extra: Partial<Participant> = {}):
 
 const base: RoomState = applyServerMessage(emptyRoomState, {
   type: 'snapshot',
-  protocol: 2,
+  protocol: 3,
   selfId: 'b',
   room: 'r',
   participants: [person('b', 2), person('a', 1, { role: 'host' })],

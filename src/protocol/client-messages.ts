@@ -39,6 +39,18 @@ export const sendDirectMessage = z.object({
   message: z.string().check(z.maxLength(DIRECT_MESSAGE_MAX_LENGTH)),
 });
 
+/** Bring the AI agent into the meeting (who may: `AI_POLICY`, decided by the server). */
+export const aiInvite = z.object({ type: z.literal('ai-invite') });
+
+/** Send the AI agent away. */
+export const aiRemove = z.object({ type: z.literal('ai-remove') });
+
+/**
+ * Push-to-talk: `on` asks to hold it (one holder at a time: `ai-busy` names
+ * who has it), off ends the turn and the AI answers.
+ */
+export const aiTalk = z.object({ type: z.literal('ai-talk'), on: z.boolean() });
+
 export const clientMessage = z.discriminatedUnion('type', [
   ping,
   join,
@@ -47,6 +59,9 @@ export const clientMessage = z.discriminatedUnion('type', [
   muteParticipant,
   endMeeting,
   sendDirectMessage,
+  aiInvite,
+  aiRemove,
+  aiTalk,
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;

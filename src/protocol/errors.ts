@@ -23,8 +23,14 @@ export const errorCode = z.enum([
   /** The action needs a joined participant. */
   'not-joined',
   'already-joined',
-  /** Only a host may do this. */
+  /** Only a host may do this (or the AI policy does not allow it). */
   'forbidden',
+  /** The server has no AI (no `OPENAI_API_KEY` or no Calls), or the AI is not in the meeting. */
+  'ai-unavailable',
+  /** Someone else holds push-to-talk; the error's `holder` says who. */
+  'ai-busy',
+  /** The AI could not join, or could not hear you; the message says why. */
+  'ai-failed',
   /** Announced tracks must be in this participant's own media session. */
   'invalid-tracks',
   /** The target participant is not in the room. */

@@ -5,7 +5,7 @@
  */
 
 /** Bumped whenever a message changes shape in a way an older peer cannot read. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Room names: letters, digits, `-` and `_`, at most 64 characters. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -4,7 +4,12 @@ import { NAME_MAX_LENGTH } from './limits.js';
 /** Connection ids are chosen by the server; clients only echo them back. */
 export const participantId = z.string().check(z.minLength(1), z.maxLength(64));
 
-export const role = z.enum(['host', 'guest']);
+/** What a person may be: what a join token may grant. */
+export const personRole = z.enum(['host', 'guest']);
+export type PersonRole = z.infer<typeof personRole>;
+
+/** `agent`: the room's AI, brought in by `ai-invite`; never a person, never a host. */
+export const role = z.enum([...personRole.options, 'agent']);
 export type Role = z.infer<typeof role>;
 
 // Control characters would let a name break the layout of other people's
@@ -62,6 +67,10 @@ export const participantState = z.object({
 });
 export type ParticipantState = z.infer<typeof participantState>;
 
+/** What the AI agent is doing; only the `agent` participant has it. */
+export const aiState = z.enum(['connecting', 'listening', 'thinking', 'speaking', 'error']);
+export type AiState = z.infer<typeof aiState>;
+
 export const participant = z.object({
   id: participantId,
   name: displayName,
@@ -73,6 +82,8 @@ export const participant = z.object({
    * (id, role, media) for `RESUME_GRACE_MS` and come back where they were.
    */
   reconnecting: z.optional(z.boolean()),
+  /** Only for `role: 'agent'`; its voice is `tracks.microphone`, pulled like anyone's. */
+  aiState: z.optional(aiState),
   ...participantState.shape,
 });
 export type Participant = z.infer<typeof participant>;

@@ -28,6 +28,7 @@ const invalidClient: Record<string, unknown> = {
   'mute-participant': { type: 'mute-participant', id: '' },
   'direct-message': { type: 'direct-message', to: 'p2', message: 'x'.repeat(8 * 1024 + 1) },
   'bad track': { type: 'update', changes: { tracks: { camera: 'not a track' } } },
+  'ai-talk': { type: 'ai-talk', on: 'yes' },
   unknown: { type: 'make-coffee' },
   'no type': { name: 'Ann' },
 };
@@ -36,7 +37,7 @@ const validServer: Record<string, unknown> = {
   pong: { type: 'pong' },
   snapshot: {
     type: 'snapshot',
-    protocol: 2,
+    protocol: 3,
     selfId: 'p1',
     room: 'r',
     participants: [participant],
@@ -52,12 +53,29 @@ const validServer: Record<string, unknown> = {
   'meeting-ended': { type: 'meeting-ended', id: 'm1', by: 'p1' },
   'direct-message': { type: 'direct-message', from: 'p1', message: 'hi' },
   error: { type: 'error', code: 'rate-limited', message: 'slow down', cause: 'update' },
+  'snapshot with the AI': {
+    type: 'snapshot',
+    protocol: 3,
+    selfId: 'p1',
+    room: 'r',
+    participants: [
+      participant,
+      { ...participant, id: 'ai', name: 'AI', role: 'agent', aiState: 'listening' },
+    ],
+    lobby: 0,
+    meeting: null,
+    ai: { available: true, talker: 'p1' },
+  },
+  'agent state': { type: 'participant-updated', id: 'ai', changes: { aiState: 'speaking' } },
+  'ai-talker': { type: 'ai-talker', id: null },
+  'ai-caption': { type: 'ai-caption', id: 'ai', text: 'Hello', final: false },
+  'ai-busy': { type: 'error', code: 'ai-busy', message: 'Bob is talking', cause: 'ai-talk', holder: 'p2' },
 };
 
 const invalidServer: Record<string, unknown> = {
   snapshot: {
     type: 'snapshot',
-    protocol: 2,
+    protocol: 3,
     selfId: 'p1',
     room: 'r',
     participants: [{ ...participant, role: 'king' }],
@@ -74,6 +92,9 @@ const invalidServer: Record<string, unknown> = {
   'direct-message': { type: 'direct-message', from: 'p1' },
   error: { type: 'error', code: 'teapot', message: 'no' },
   pong: { type: 'pong-pong' },
+  'agent state': { type: 'participant-updated', id: 'ai', changes: { aiState: 'dreaming' } },
+  'ai-caption': { type: 'ai-caption', id: 'ai', text: 'Hello' },
+  'ai-talker': { type: 'ai-talker' },
 };
 
 describe('protocol', () => {

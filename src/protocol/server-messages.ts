@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { errorCode } from './errors.js';
-import { meeting, participant, participantId, participantState, role } from './participant.js';
+import { aiState, meeting, participant, participantId, participantState, role } from './participant.js';
 
 /** Messages a room sends to a browser: one snapshot on connect, then deltas. */
 
@@ -27,6 +27,12 @@ export const snapshot = z.object({
   resumeKey: z.optional(z.string().check(z.maxLength(64))),
   /** This connection resumed a participant who was reconnecting: `selfId` is theirs. */
   resumed: z.optional(z.boolean()),
+  /**
+   * The AI agent: whether this server has one (the UI hides its toggle
+   * otherwise) and who holds push-to-talk. The agent itself, when present,
+   * is in `participants` with `role: 'agent'`.
+   */
+  ai: z.optional(z.object({ available: z.boolean(), talker: z.nullable(participantId) })),
 });
 
 export const participantJoined = z.object({
@@ -38,7 +44,7 @@ export const participantJoined = z.object({
 export const participantUpdated = z.object({
   type: z.literal('participant-updated'),
   id: participantId,
-  changes: z.partial(z.object({ ...participantState.shape, role, reconnecting: z.boolean() })),
+  changes: z.partial(z.object({ ...participantState.shape, role, reconnecting: z.boolean(), aiState })),
 });
 
 export const leaveReason = z.enum(['left', 'disconnected', 'timed-out', 'meeting-ended']);
@@ -80,6 +86,24 @@ export const directMessage = z.object({
   message: z.string(),
 });
 
+/** Who holds push-to-talk now (null: nobody). */
+export const aiTalker = z.object({
+  type: z.literal('ai-talker'),
+  id: z.nullable(participantId),
+});
+
+/**
+ * What the AI says, as text: pieces (`final: false`) add to the caption; the
+ * whole answer then comes once with `final: true` and replaces them.
+ */
+export const aiCaption = z.object({
+  type: z.literal('ai-caption'),
+  /** The agent's participant id. */
+  id: participantId,
+  text: z.string().check(z.maxLength(8 * 1024)),
+  final: z.boolean(),
+});
+
 export const error = z.object({
   type: z.literal('error'),
   code: errorCode,
@@ -87,6 +111,8 @@ export const error = z.object({
   message: z.string(),
   /** The `type` of the message that caused it, when known. */
   cause: z.optional(z.string()),
+  /** With `ai-busy`: who holds push-to-talk. */
+  holder: z.optional(participantId),
 });
 
 export const serverMessage = z.discriminatedUnion('type', [
@@ -100,6 +126,8 @@ export const serverMessage = z.discriminatedUnion('type', [
   meetingStarted,
   meetingEnded,
   directMessage,
+  aiTalker,
+  aiCaption,
   error,
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
