@@ -4,7 +4,7 @@
  * most a few new Calls sessions (each paid for with the app secret) at a
  * time. A replaced session is closed on Calls with everything it held.
  */
-import type { media } from '../../src/protocol/index.js';
+import type { media, Participant } from '../../src/protocol/index.js';
 import type { Env } from '../env.js';
 import { constantTimeEqual, type Connections } from './connections.js';
 import type { RoomLimits } from './limits.js';
@@ -35,6 +35,8 @@ export class MediaGate {
     private readonly roster: Roster,
     /** Runs work that must finish even if nobody waits for it. */
     private readonly background: (work: Promise<unknown>) => void,
+    /** Participants outside the roster whose tracks may be pulled (the AI agent). */
+    private readonly others: () => readonly Participant[] = () => [],
   ) {}
 
   async handle(
@@ -84,7 +86,7 @@ export class MediaGate {
         calls,
         self: member.participant,
         binding: member.calls,
-        participants: this.roster.participants(),
+        participants: [...this.roster.participants(), ...this.others()],
         bind: (binding) => {
           const old = member.calls;
           // Left (or was replaced) while Calls answered: what was just made goes too.

@@ -15,6 +15,8 @@ import {
   type media,
 } from '../../src/protocol/index.js';
 import type { Env } from '../env.js';
+import { aiConfig } from './ai-config.js';
+import { AiSeat, type AiRefusal } from './ai-seat.js';
 import { Broadcaster, type Broadcast, type BroadcastTarget } from './broadcaster.js';
 import {
   Connections,
@@ -29,7 +31,7 @@ import { checkHandshake, CLOSE_POLICY, refuse } from './handshake.js';
 import { forbiddenMessage, mayModerate, nextHost, roleForJoin } from './host-rules.js';
 import { roomLimits, type RoomLimits } from './limits.js';
 import { MediaGate } from './media-gate.js';
-import type { MediaReply } from './media-gateway.js';
+import { callsClientFor, type MediaReply } from './media-gateway.js';
 import { MeetingStore, type MeetingRecord } from './meeting-store.js';
 import { Roster, type Member } from './roster.js';
 
@@ -60,6 +62,9 @@ export class Room extends DurableObject<Env> {
   readonly #meetings: MeetingStore;
   readonly #broadcast: Broadcast;
   readonly #media: MediaGate;
+  readonly #ai: AiSeat;
+  /** Work the current event started (the AI's joining, say), awaited before the event ends. */
+  readonly #started: Promise<unknown>[] = [];
   #meeting: MeetingRecord | null;
   #name: string;
   /** When the alarm is set for, as far as this instance knows (undefined: not read yet). */
@@ -79,8 +84,31 @@ export class Room extends DurableObject<Env> {
     this.#meetings = new MeetingStore(ctx.storage.sql);
     this.#meeting = this.#meetings.current();
     this.#broadcast = this.createBroadcast(this.#broadcastTarget());
-    this.#media = new MediaGate(env, this.#limits, this.#connections, this.#roster, (work) =>
-      ctx.waitUntil(work),
+    this.#media = new MediaGate(
+      env,
+      this.#limits,
+      this.#connections,
+      this.#roster,
+      (work) => ctx.waitUntil(work),
+      () => this.#ai.participants(),
+    );
+    this.#ai = new AiSeat(
+      aiConfig(env),
+      callsClientFor(env),
+      ctx.storage,
+      {
+        broadcast: this.#broadcast,
+        tell: (id, code, message) => {
+          const connection = this.#connections.get(id);
+          if (connection) sendError(connection.ws, code, message);
+        },
+        background: (work) => {
+          this.#started.push(work);
+          ctx.waitUntil(work);
+        },
+        deadlineChanged: () => void this.#scheduleAlarm(Date.now()),
+      },
+      () => this.#name,
     );
 
     // Members with no socket lost it while the object was gone (a restart, a
@@ -90,6 +118,7 @@ export class Room extends DurableObject<Env> {
       if (member.disconnectedAt !== null || this.#connections.get(member.participant.id)) continue;
       this.#markDropped(member, 'disconnected', now);
     }
+    this.#ai.load(this.#roster.size);
     if (this.#meeting && this.#roster.size === 0) {
       this.#meetings.end(this.#meeting, now);
       this.#meeting = null;
@@ -186,7 +215,13 @@ export class Room extends DurableObject<Env> {
     return this.#media.handle(operation, participantId, key, body);
   }
 
-  override webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): void {
+  override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    this.#onMessage(ws, frame);
+    // Sends on the room's sockets made after the event that asked for them ended would be lost.
+    while (this.#started.length > 0) await Promise.allSettled(this.#started.splice(0));
+  }
+
+  #onMessage(ws: WebSocket, frame: string | ArrayBuffer): void {
     const connection = this.#connections.of(ws);
     if (!connection) return;
     const { state } = connection;
@@ -259,7 +294,9 @@ export class Room extends DurableObject<Env> {
         this.#depart(member, member.dropReason ?? 'disconnected', member.disconnectedAt);
       }
     }
+    this.#ai.tick(now);
     await this.#scheduleAlarm(now);
+    while (this.#started.length > 0) await Promise.allSettled(this.#started.splice(0));
   }
 
   #handle(connection: Connection, message: ClientMessage, now: number): void {
@@ -295,6 +332,12 @@ export class Room extends DurableObject<Env> {
         if (!mayModerate(member.participant, message.type))
           return sendError(ws, 'forbidden', forbiddenMessage[message.type], message.type);
         return this.#endMeeting(state.id, now);
+      case 'ai-invite':
+        return refuseWith(ws, message.type, this.#ai.invite(member.participant, now));
+      case 'ai-remove':
+        return refuseWith(ws, message.type, this.#ai.removeBy(member.participant));
+      case 'ai-talk':
+        return refuseWith(ws, message.type, this.#ai.talk(member.participant, message.on, now));
     }
   }
 
@@ -392,6 +435,7 @@ export class Room extends DurableObject<Env> {
     if (how === 'goodbye') return this.#depart(member, 'disconnected', Date.now());
     const now = Date.now();
     this.#markDropped(member, how === 'timed-out' ? 'timed-out' : 'disconnected', now);
+    this.#ai.humanGone(member.participant.id, now);
     this.#broadcast.participantChanged(member.participant.id, { reconnecting: true }, true);
     void this.#scheduleAlarm(now);
   }
@@ -417,8 +461,11 @@ export class Room extends DurableObject<Env> {
       this.#connections.save(connection);
     }
     this.#broadcast.toAll({ type: 'participant-left', id: participant.id, reason });
+    this.#ai.humanGone(participant.id, at);
     const remaining = this.#roster.participants();
     if (remaining.length === 0) {
+      // The AI does not stay (and cost) with nobody to talk to.
+      this.#ai.remove('left');
       this.#finishMeeting(at);
     } else {
       const host = nextHost(participant, remaining, !!this.env.JOIN_SECRET);
@@ -444,6 +491,7 @@ export class Room extends DurableObject<Env> {
   #endMeeting(by: string, now: number): void {
     this.#broadcast.flush();
     this.#finishMeeting(now, by);
+    this.#ai.remove('meeting-ended', false);
     for (const member of this.#roster.members()) this.#media.release(member.calls);
     this.#roster.clear();
     for (const connection of [...this.#connections.all()]) {
@@ -477,6 +525,8 @@ export class Room extends DurableObject<Env> {
   async #scheduleAlarm(now: number): Promise<void> {
     if (this.#roster.size === 0) return;
     let wanted = now + this.#limits.sweepIntervalMs;
+    const aiDeadline = this.#ai.deadline();
+    if (aiDeadline !== null) wanted = Math.min(wanted, aiDeadline);
     for (const member of this.#roster.members()) {
       if (member.disconnectedAt !== null)
         wanted = Math.min(wanted, member.disconnectedAt + this.#limits.resumeGraceMs);
@@ -493,9 +543,10 @@ export class Room extends DurableObject<Env> {
       protocol: PROTOCOL_VERSION,
       selfId: state.id,
       room: this.#name,
-      participants: this.#roster.participants(),
+      participants: [...this.#roster.participants(), ...this.#ai.participants()],
       lobby: this.#connections.lobbyCount(),
       meeting: this.#meeting ? { id: this.#meeting.id, startedAt: this.#meeting.startedAt } : null,
+      ai: { available: this.#ai.available, talker: this.#ai.talker },
       mediaKey: state.mediaKey,
       ...(resumeKey ? { resumeKey } : {}),
       ...(resumed ? { resumed } : {}),
@@ -518,10 +569,24 @@ export class Room extends DurableObject<Env> {
   }
 }
 
-function sendError(ws: WebSocket, code: ErrorCode, message: string, cause?: string): void {
-  ws.send(
-    JSON.stringify({ type: 'error', code, message, ...(cause ? { cause } : {}) } satisfies ServerMessage),
-  );
+function sendError(ws: WebSocket, code: ErrorCode, message: string, cause?: string, holder?: string): void {
+  try {
+    ws.send(
+      JSON.stringify({
+        type: 'error',
+        code,
+        message,
+        ...(cause ? { cause } : {}),
+        ...(holder ? { holder } : {}),
+      } satisfies ServerMessage),
+    );
+  } catch {
+    // The socket closed meanwhile (an answer that came late).
+  }
+}
+
+function refuseWith(ws: WebSocket, cause: string, refusal: AiRefusal | null): void {
+  if (refusal) sendError(ws, refusal.code, refusal.message, cause, refusal.holder);
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {
