@@ -19,7 +19,7 @@ import {
 } from '../../test-support/fake-call.js';
 import { devicesContext } from '../devices-context.js';
 import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
-import { recordTileFrames, shownBy } from '../meet-participant-tile/tile-frames.test-support.js';
+import { FIRST_FRAME, recordTileFrames, shownBy } from '../meet-participant-tile/tile-frames.test-support.js';
 import { gridLayout, spotlightLayout } from './layout.js';
 import { MeetParticipantGrid } from './meet-participant-grid.js';
 
@@ -146,7 +146,7 @@ describe('<meet-participant-grid>', () => {
     expect(bobs!.stream).to.equal(null);
     expect(bobs!.hasAttribute('camera-off')).to.be.true;
     const video = mine!.shadowRoot!.querySelector('video')!;
-    await waitUntil(() => video.readyState >= 2 && !video.paused, 'your camera plays');
+    await waitUntil(() => video.readyState >= 2 && !video.paused, 'your camera plays', FIRST_FRAME);
   });
 
   it('shows a screen share large, with the others beside it', async () => {
@@ -244,7 +244,11 @@ describe('<meet-participant-grid>', () => {
     const { el } = await grid(room, call);
     const byLabel = (label: string) => tiles(el).find((tile) => labelOf(tile) === label);
     const showsVideo = (label: string) =>
-      waitUntil(() => byLabel(label) && shownBy(byLabel(label)!) === 'video', `${label} shows video`);
+      waitUntil(
+        () => byLabel(label) && shownBy(byLabel(label)!) === 'video',
+        `${label} shows video`,
+        FIRST_FRAME,
+      );
     await showsVideo('Ann');
     const frames = recordTileFrames(() => tiles(el));
 

@@ -10,7 +10,7 @@ import {
   stopFakeTrack,
 } from '../../test-support/fake-call.js';
 import { MeetParticipantTile } from './meet-participant-tile.js';
-import { animationFrames, recordTileFrames, shownBy } from './tile-frames.test-support.js';
+import { animationFrames, FIRST_FRAME, recordTileFrames, shownBy } from './tile-frames.test-support.js';
 
 defineElement('meet-participant-tile', MeetParticipantTile);
 
@@ -19,8 +19,10 @@ const part = (el: MeetParticipantTile, name: string) =>
 const video = (el: MeetParticipantTile) => part(el, 'video') as HTMLVideoElement;
 const audio = (el: MeetParticipantTile) => part(el, 'audio') as HTMLAudioElement | null;
 const group = (el: MeetParticipantTile) => el.shadowRoot!.querySelector('[role="group"]')!;
-const playing = (v: HTMLVideoElement) => waitUntil(() => v.readyState >= 2 && !v.paused, 'video plays');
-const showsVideo = (el: MeetParticipantTile) => waitUntil(() => shownBy(el) === 'video', 'the video shows');
+const playing = (v: HTMLVideoElement) =>
+  waitUntil(() => v.readyState >= 2 && !v.paused, 'video plays', FIRST_FRAME);
+const showsVideo = (el: MeetParticipantTile) =>
+  waitUntil(() => shownBy(el) === 'video', 'the video shows', FIRST_FRAME);
 const tracksOf = (source: MediaProvider | null) => (source as MediaStream | null)?.getTracks() ?? [];
 
 const ada = fakeParticipant({ id: 'ada', name: 'Ada', microphone: true, camera: true, joinedAt: 1 });

@@ -59,3 +59,6 @@ export function recordTileFrames(tiles: () => MeetParticipantTile[]): TileFrames
 export async function animationFrames(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
 }
+
+/** How long to wait for a first decoded frame: seconds while the other suite's browsers and Workers run beside us. */
+export const FIRST_FRAME = { timeout: 5_000 };
