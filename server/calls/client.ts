@@ -191,6 +191,20 @@ const itemError = (item: ItemError | undefined): ItemError =>
 
 const topLevel = (answer: TopLevelError): TopLevelError => itemError(answer);
 
+/** What Calls says of one requested track: its mid once added, or its error. */
+interface TrackOutcome extends ItemError {
+  mid?: string;
+}
+
+/** A requested track's result: its mid when Calls added it, else Calls' item error (or a missing item). */
+function trackResult<T extends { trackName: string }>(
+  requested: T,
+  item: TrackOutcome | undefined,
+): T & TrackOutcome {
+  if (!item) return { ...requested, errorCode: 'invalid_response' };
+  return { ...requested, ...(item.mid && !item.errorCode ? { mid: item.mid } : {}), ...itemError(item) };
+}
+
 const errorOf = (cause: FailedAnswer, kind: CallsErrorKind, message = cause.message) =>
   new CallsError(cause.status, cause.code, message, kind, kind === 'busy' ? cause.retryAfterMs : 0);
 
@@ -200,6 +214,23 @@ const errorOf = (cause: FailedAnswer, kind: CallsErrorKind, message = cause.mess
  * took that offer, so it may go again, while the budget lasts.
  */
 const mayRepeat = (cause: FailedAnswer, budget: RetryBudget) => cause.status !== 0 && budget.left > 0;
+
+/**
+ * After a mutation failed and GET was read: returns to send it again (Calls
+ * did not take it and the budget allows); otherwise throws `busy` (not
+ * applied) or `uncertain` (applied, but what Calls answered is lost).
+ */
+function sendAgainOrThrow(
+  cause: FailedAnswer,
+  budget: RetryBudget,
+  listed: boolean,
+  lost: 'answer' | 'offer',
+): void {
+  if (listed)
+    throw errorOf(cause, 'uncertain', `${cause.message}; the tracks are there but the ${lost} is lost`);
+  if (!mayRepeat(cause, budget))
+    throw errorOf(cause, 'busy', `${cause.message}; the tracks are not there: not applied`);
+}
 
 /** A track of the session that is still open (Calls may list closed ones as `inactive`). */
 const isOpen = (state: SessionState, mid: string) =>
@@ -531,19 +562,7 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
               s.status !== 'inactive',
           ),
         );
-        if (listed.length === 0) {
-          if (mayRepeat(answer.cause, budget)) continue;
-          throw errorOf(
-            answer.cause,
-            'busy',
-            `${answer.cause.message}; the tracks are not there: not applied`,
-          );
-        }
-        throw errorOf(
-          answer.cause,
-          'uncertain',
-          `${answer.cause.message}; the tracks are there but the answer is lost`,
-        );
+        sendAgainOrThrow(answer.cause, budget, listed.length > 0, 'answer');
       }
     },
 
@@ -564,15 +583,7 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
           const items = answer.value.tracks;
           return {
             offer: sdp?.type === 'offer' ? sdp : null,
-            tracks: tracks.map((requested, i) => {
-              const item = items?.[i];
-              if (!item) return { ...requested, errorCode: 'invalid_response' };
-              return {
-                ...requested,
-                ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
-                ...itemError(item),
-              };
-            }),
+            tracks: tracks.map((requested, i) => trackResult(requested, items?.[i])),
             ...topLevel(answer),
           };
         }
@@ -582,19 +593,7 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
             (s) => s.location === 'remote' && s.sessionId === t.sessionId && s.trackName === t.trackName,
           ),
         );
-        if (listed.length === 0) {
-          if (mayRepeat(answer.cause, budget)) continue;
-          throw errorOf(
-            answer.cause,
-            'busy',
-            `${answer.cause.message}; the tracks are not there: not applied`,
-          );
-        }
-        throw errorOf(
-          answer.cause,
-          'uncertain',
-          `${answer.cause.message}; the tracks are there but the offer is lost`,
-        );
+        sendAgainOrThrow(answer.cause, budget, listed.length > 0, 'offer');
       }
     },
 
@@ -631,15 +630,7 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
         );
         if (answer.ok) {
           const items = answer.value.tracks;
-          const results = tracks.map(({ trackName }, i) => {
-            const item = items[i];
-            if (!item) return { trackName, errorCode: 'invalid_response' };
-            return {
-              trackName,
-              ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
-              ...itemError(item),
-            };
-          });
+          const results = tracks.map(({ trackName }, i) => trackResult({ trackName }, items[i]));
           const sdp = answer.value.sessionDescription;
           const offer = sdp?.type === 'offer' ? sdp : null;
           if (!offer && results.some((result) => !result.errorCode))
@@ -709,17 +700,7 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
               'Calls made an offer for a pull into an existing transceiver',
               'uncertain',
             );
-          const item = answer.value.tracks[0];
-          return {
-            track: item
-              ? {
-                  ...requested,
-                  ...(item.mid && !item.errorCode ? { mid: item.mid } : {}),
-                  ...itemError(item),
-                }
-              : { ...requested, errorCode: 'invalid_response' },
-            ...topLevel(answer),
-          };
+          return { track: trackResult(requested, answer.value.tracks[0]), ...topLevel(answer) };
         }
         const { cause } = answer;
         const mid = pulledInto(await reconcile(budget, sessionId, cause), requested, localTrackName);
