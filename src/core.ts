@@ -5,6 +5,7 @@
  */
 export { createMeeting } from './client/meeting.js';
 export type { Meeting, MeetingError, MeetingEvent, MeetingOptions, MeetingPhase } from './client/meeting.js';
+export type { AiCaption, AiPresence, MeetingAi } from './client/ai-control.js';
 export { createRoomClient } from './client/room-client.js';
 export type {
   ConnectionStatus,

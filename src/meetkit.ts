@@ -4,6 +4,7 @@
  * Safe to load more than once.
  */
 import { defineElement } from './define.js';
+import { MeetAiToggle } from './elements/meet-ai-toggle/meet-ai-toggle.js';
 import { MeetControls } from './elements/meet-controls/meet-controls.js';
 import { MeetDevicePicker } from './elements/meet-device-picker/meet-device-picker.js';
 import { MeetParticipantGrid } from './elements/meet-participant-grid/meet-participant-grid.js';
@@ -15,8 +16,9 @@ defineElement('meet-participant-grid', MeetParticipantGrid);
 defineElement('meet-participant-tile', MeetParticipantTile);
 defineElement('meet-controls', MeetControls);
 defineElement('meet-device-picker', MeetDevicePicker);
+defineElement('meet-ai-toggle', MeetAiToggle);
 
-export { MeetControls, MeetDevicePicker, MeetParticipantGrid, MeetParticipantTile, MeetRoom };
+export { MeetAiToggle, MeetControls, MeetDevicePicker, MeetParticipantGrid, MeetParticipantTile, MeetRoom };
 export * from './core.js';
 export { meetingContext } from './elements/meeting-context.js';
 export { devicesContext } from './elements/devices-context.js';
@@ -29,5 +31,7 @@ export type {
   MeetLeaveEvent,
   MeetDeviceChangeEvent,
   MeetParticipantUpdatedEvent,
+  MeetAiStateEvent,
+  MeetAiCaptionEvent,
   ParticipantChanges,
 } from './events/meet-events.js';

@@ -13,7 +13,7 @@ import type { AiState, ErrorCode, LeaveReason, Participant } from '../../src/pro
 import { Agent, type AgentSnapshot, type AgentState } from '../ai/agent.js';
 import { workerSideband } from '../ai/worker-sideband.js';
 import type { CallsClient } from '../calls/client.js';
-import type { AiConfig } from './ai-config.js';
+import type { AiConfig, AiPolicy } from './ai-config.js';
 import type { Broadcast } from './broadcaster.js';
 import { newParticipantId } from './connections.js';
 
@@ -70,6 +70,11 @@ export class AiSeat {
 
   get available(): boolean {
     return this.config !== null && this.calls !== null;
+  }
+
+  /** Who may invite and remove the agent, for the snapshot (the UI hides what one may not do). */
+  get manage(): AiPolicy {
+    return this.config?.policy ?? 'host';
   }
 
   get talker(): string | null {

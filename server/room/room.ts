@@ -546,7 +546,7 @@ export class Room extends DurableObject<Env> {
       participants: [...this.#roster.participants(), ...this.#ai.participants()],
       lobby: this.#connections.lobbyCount(),
       meeting: this.#meeting ? { id: this.#meeting.id, startedAt: this.#meeting.startedAt } : null,
-      ai: { available: this.#ai.available, talker: this.#ai.talker },
+      ai: { available: this.#ai.available, talker: this.#ai.talker, manage: this.#ai.manage },
       mediaKey: state.mediaKey,
       ...(resumeKey ? { resumeKey } : {}),
       ...(resumed ? { resumed } : {}),

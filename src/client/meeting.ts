@@ -26,6 +26,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { LeaveReason, Participant, ParticipantState } from '../protocol/index.js';
+import { createAiControl, type MeetingAi } from './ai-control.js';
 import { createCallClient, type CallClientOptions, type PublishedTracks } from './call-client.js';
 import type { CallError, LocalMedia, RemoteMedia } from './call-types.js';
 import { createDevices, type Devices } from './devices.js';
@@ -89,6 +90,8 @@ export interface Meeting {
   readonly remote$: Observable<ReadonlyMap<string, RemoteMedia>>;
   readonly events$: Observable<MeetingEvent>;
   readonly errors$: Observable<MeetingError>;
+  /** The room's AI agent: whether there is one, what it does, who talks to it, what it says. */
+  readonly ai$: Observable<MeetingAi>;
   /** False where the browser cannot share a screen (most phones). */
   readonly screenShareSupported: boolean;
   readonly devices: Devices;
@@ -106,6 +109,15 @@ export interface Meeting {
   muteParticipant(id: string): void;
   /** Host only (the server checks). */
   endMeeting(): void;
+  /** Brings the AI into the meeting (hosts, or anyone: the server's `AI_POLICY` decides). */
+  inviteAi(): void;
+  /** Sends the AI away (same rule as inviting). */
+  removeAi(): void;
+  /**
+   * Push-to-talk: `true` holds it (turning the microphone on if needed; one
+   * holder at a time, `ai-busy` otherwise), `false` lets go and the AI answers.
+   */
+  talkToAi(on: boolean): Promise<void>;
   /** Drops the connection and resumes at once (a "retry" button). */
   reconnect(): void;
   /** Resolves when no media work is queued or running (tests, benchmarks). */
@@ -135,6 +147,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
     api,
     getStream: (request) => devices.getStream(request),
   });
+  const ai = createAiControl(room, (on) => call.setMicrophone(on));
 
   /** What the visitor asked for last: to be in the meeting or not. */
   const wantsIn = new BehaviorSubject(false);
@@ -264,6 +277,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
     remote$: call.remote$,
     events$: events.asObservable(),
     errors$,
+    ai$: ai.ai$,
     screenShareSupported: call.screenShareSupported,
     devices,
     get mediaSessionId() {
@@ -288,10 +302,14 @@ export function createMeeting(options: MeetingOptions): Meeting {
     raiseHand: (raised = true) => room.update({ handRaised: raised }),
     muteParticipant: (id) => room.muteParticipant(id),
     endMeeting: () => room.endMeeting(),
+    inviteAi: () => ai.invite(),
+    removeAi: () => ai.remove(),
+    talkToAi: (on) => ai.talk(on),
     reconnect: () => room.reconnect(),
     settled: () => call.settled(),
     close() {
       for (const subscription of subscriptions) subscription.unsubscribe();
+      ai.close();
       // Media first, without a request: leaving tells the room, which closes our tracks on Calls.
       call.close();
       room.close();

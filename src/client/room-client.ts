@@ -27,6 +27,8 @@ export interface RoomError {
   message: string;
   /** The connection is over: do not expect it to recover. */
   fatal: boolean;
+  /** With `ai-busy`: the id of who holds push-to-talk. */
+  holder?: string;
 }
 
 /** The fields of a participant that `participant-updated` events report (not their tracks). */
@@ -53,7 +55,9 @@ export type RoomEvent =
   | { type: 'participant-left'; participant: Participant; reason: LeaveReason; self: boolean }
   | { type: 'participant-muted'; participant: Participant; by: Participant | null; self: boolean }
   | { type: 'meeting-ended'; by: Participant | null }
-  | { type: 'direct-message'; from: Participant | null; fromId: string; message: string };
+  | { type: 'direct-message'; from: Participant | null; fromId: string; message: string }
+  /** A piece of what the AI says (`final: false`), or the whole answer (`final: true`). */
+  | { type: 'ai-caption'; agentId: string; text: string; final: boolean };
 
 export interface RoomClientOptions {
   /** Origin of the Meetkit server, e.g. `https://meet.example.com`. */
@@ -81,6 +85,11 @@ export interface RoomClient {
   muteParticipant(id: string): void;
   endMeeting(): void;
   sendDirectMessage(to: string, message: string): void;
+  /** Asks the room to bring its AI in (the room decides who may). */
+  inviteAi(): void;
+  removeAi(): void;
+  /** Asks for push-to-talk (`ai-busy` if someone holds it), or ends this turn. */
+  talkToAi(on: boolean): void;
   /** Drops the connection and connects again now, resuming this participant (a retry button; tests). */
   reconnect(): void;
   /** Leaves the meeting if joined, closes the connection for good and completes every observable. */
@@ -221,7 +230,12 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
       send({ type: 'join', name: wanted.name, state: wanted.state });
     if (message.type === 'error') {
       const fatal = FATAL_ERROR_CODES.has(message.code);
-      errors.next({ code: message.code, message: message.message, fatal });
+      errors.next({
+        code: message.code,
+        message: message.message,
+        fatal,
+        ...(message.holder ? { holder: message.holder } : {}),
+      });
       if (fatal) stop('failed');
     }
     if (message.type === 'meeting-ended' && message.by) {
@@ -290,6 +304,13 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
           fromId: message.from,
           message: message.message,
         });
+      case 'ai-caption':
+        return events.next({
+          type: 'ai-caption',
+          agentId: message.id,
+          text: message.text,
+          final: message.final,
+        });
     }
   };
 
@@ -338,6 +359,9 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     muteParticipant: (id) => send({ type: 'mute-participant', id }),
     endMeeting: () => send({ type: 'end-meeting' }),
     sendDirectMessage: (to, message) => send({ type: 'direct-message', to, message }),
+    inviteAi: () => send({ type: 'ai-invite' }),
+    removeAi: () => send({ type: 'ai-remove' }),
+    talkToAi: (on) => send({ type: 'ai-talk', on }),
     reconnect() {
       if (stopped) return;
       connectionLost();
@@ -392,6 +416,9 @@ function failedClient(error: RoomError): RoomClient {
     muteParticipant: noop,
     endMeeting: noop,
     sendDirectMessage: noop,
+    inviteAi: noop,
+    removeAi: noop,
+    talkToAi: noop,
     reconnect: noop,
     close: noop,
   };

@@ -70,4 +70,31 @@ describe('applyServerMessage', () => {
       applyServerMessage(base, { type: 'participant-updated', id: 'zz', changes: { camera: true } }),
     ).to.equal(base);
   });
+
+  it('keeps what the room says of its AI: whether there is one, who may manage it, who holds talk', () => {
+    expect(base.ai, 'an older server says nothing: no AI').to.deep.equal({
+      available: false,
+      talker: null,
+      manage: 'host',
+    });
+    let state = applyServerMessage(base, {
+      type: 'snapshot',
+      protocol: 3,
+      selfId: 'b',
+      room: 'r',
+      participants: [
+        person('a', 1, { role: 'host' }),
+        person('ai', 3, { role: 'agent', aiState: 'listening' }),
+      ],
+      lobby: 0,
+      meeting: { id: 'm', startedAt: 1 },
+      ai: { available: true, talker: null, manage: 'anyone' },
+    });
+    expect(state.ai).to.deep.equal({ available: true, talker: null, manage: 'anyone' });
+    state = applyServerMessage(state, { type: 'ai-talker', id: 'a' });
+    expect(state.ai.talker).to.equal('a');
+    expect(applyServerMessage(state, { type: 'ai-talker', id: 'a' })).to.equal(state);
+    state = applyServerMessage(state, { type: 'meeting-ended', id: 'm', by: 'a' });
+    expect(state.ai).to.deep.equal({ available: true, talker: null, manage: 'anyone' });
+  });
 });

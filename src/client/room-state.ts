@@ -1,5 +1,17 @@
 import { distinctUntilChanged, map, type Observable } from 'rxjs';
-import type { Meeting, Participant, ServerMessage } from '../protocol/index.js';
+import type { Meeting, Participant, ServerMessage, ServerMessageOf } from '../protocol/index.js';
+
+/** What the room says of its AI agent (the agent itself is one of the participants). */
+export interface RoomAi {
+  /** This server has an AI to invite. */
+  available: boolean;
+  /** Who holds push-to-talk, or null. */
+  talker: string | null;
+  /** Who may invite and remove it: hosts, or anyone. */
+  manage: 'host' | 'anyone';
+}
+
+const noAi: RoomAi = { available: false, talker: null, manage: 'host' };
 
 /** What a client knows about its room, rebuilt from each snapshot and kept by deltas. */
 export interface RoomState {
@@ -13,6 +25,7 @@ export interface RoomState {
   mediaKey: string | null;
   /** This connection's key for resuming its participant after a drop; null until the snapshot. */
   resumeKey: string | null;
+  ai: RoomAi;
 }
 
 export const emptyRoomState: RoomState = {
@@ -22,6 +35,7 @@ export const emptyRoomState: RoomState = {
   meeting: null,
   mediaKey: null,
   resumeKey: null,
+  ai: noAi,
 };
 
 /** Pure: the room after one server message. Messages that change nothing return the same object. */
@@ -35,6 +49,7 @@ export function applyServerMessage(state: RoomState, message: ServerMessage): Ro
         meeting: message.meeting,
         mediaKey: message.mediaKey ?? null,
         resumeKey: message.resumeKey ?? null,
+        ai: aiOf(message),
       };
     case 'participant-joined': {
       const others = state.participants.filter((p) => p.id !== message.participant.id);
@@ -55,10 +70,21 @@ export function applyServerMessage(state: RoomState, message: ServerMessage): Ro
     case 'meeting-started':
       return { ...state, meeting: message.meeting };
     case 'meeting-ended':
-      return { ...state, meeting: null, participants: message.by ? [] : state.participants };
+      return {
+        ...state,
+        meeting: null,
+        participants: message.by ? [] : state.participants,
+        ai: { ...state.ai, talker: null },
+      };
+    case 'ai-talker':
+      return message.id === state.ai.talker ? state : { ...state, ai: { ...state.ai, talker: message.id } };
     default:
       return state;
   }
+}
+
+function aiOf({ ai }: ServerMessageOf<'snapshot'>): RoomAi {
+  return ai ? { available: ai.available, talker: ai.talker, manage: ai.manage ?? 'host' } : noAi;
 }
 
 function patch(state: RoomState, id: string, changes: Partial<Participant>): RoomState {

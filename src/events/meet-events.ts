@@ -1,3 +1,4 @@
+import type { AiCaption, AiPresence } from '../client/ai-control.js';
 import type { CallError } from '../client/call-types.js';
 import type { DeviceKind } from '../client/devices.js';
 import type { ParticipantChanges, RoomError } from '../client/room-client.js';
@@ -31,6 +32,16 @@ export interface MeetEventDetails {
   'meet-leave': Record<string, never>;
   /** The user chose a camera, microphone or speaker in `<meet-device-picker>`; `deviceId` null is the default. */
   'meet-device-change': { kind: DeviceKind; deviceId: string | null };
+  /**
+   * The AI agent's state changed (`<meet-ai-toggle>`): `off` (not in the
+   * meeting), `connecting`, `listening`, `thinking`, `speaking` or `error`.
+   */
+  'meet-ai-state': { state: AiPresence };
+  /**
+   * What the AI says (`<meet-ai-toggle>`): the answer so far while it speaks
+   * (`final: false`), then the whole answer once (`final: true`).
+   */
+  'meet-ai-caption': AiCaption;
 }
 
 export type MeetEventName = keyof MeetEventDetails;
@@ -38,6 +49,8 @@ export type MeetEvent<K extends MeetEventName> = CustomEvent<MeetEventDetails[K]
 export type MeetLeaveEvent = MeetEvent<'meet-leave'>;
 export type MeetDeviceChangeEvent = MeetEvent<'meet-device-change'>;
 export type MeetParticipantUpdatedEvent = MeetEvent<'meet-participant-updated'>;
+export type MeetAiStateEvent = MeetEvent<'meet-ai-state'>;
+export type MeetAiCaptionEvent = MeetEvent<'meet-ai-caption'>;
 
 export interface MeetEventOptions {
   /** Lets a listener veto the action with `preventDefault()`; for intents only (`meet-leave`). */

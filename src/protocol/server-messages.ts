@@ -32,7 +32,14 @@ export const snapshot = z.object({
    * otherwise) and who holds push-to-talk. The agent itself, when present,
    * is in `participants` with `role: 'agent'`.
    */
-  ai: z.optional(z.object({ available: z.boolean(), talker: z.nullable(participantId) })),
+  ai: z.optional(
+    z.object({
+      available: z.boolean(),
+      talker: z.nullable(participantId),
+      /** Who may invite and remove it (`AI_POLICY`): hosts, or anyone. The server decides; this is for the UI. */
+      manage: z.optional(z.enum(['host', 'anyone'])),
+    }),
+  ),
 });
 
 export const participantJoined = z.object({

@@ -8,13 +8,14 @@ import { ContextProvider } from '@lit/context';
 import { fixture, html } from '@open-wc/testing';
 import { render, type TemplateResult } from 'lit';
 import { BehaviorSubject, EMPTY, map, merge, of, Subject } from 'rxjs';
+import { createAiControl } from '../client/ai-control.js';
 import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
 import type { Devices } from '../client/devices.js';
 import type { Meeting } from '../client/meeting.js';
 import type { RoomClient, RoomError, RoomEvent } from '../client/room-client.js';
 import { emptyRoomState, roomViews, type RoomState } from '../client/room-state.js';
 import { meetingContext } from '../elements/meeting-context.js';
-import type { Participant, ParticipantState } from '../protocol/index.js';
+import type { ClientMessageOf, Participant, ParticipantState } from '../protocol/index.js';
 
 /** Every track the helpers below made, so `stopFakeMedia` can release the devices. */
 const liveTracks = new Set<MediaStreamTrack>();
@@ -169,6 +170,12 @@ export interface FakeRoom extends RoomClient {
   readonly leaves: number;
   readonly state: RoomState;
   setState(changes: Partial<RoomState>): void;
+  /** What was asked of the AI, in order. */
+  readonly aiRequests: readonly ClientMessageOf<'ai-invite' | 'ai-remove' | 'ai-talk'>[];
+  /** Makes the room say something happened (a caption). */
+  emit(event: RoomEvent): void;
+  /** Makes the room report an error. */
+  fail(error: RoomError): void;
 }
 
 /**
@@ -178,13 +185,16 @@ export interface FakeRoom extends RoomClient {
 export function createFakeRoom(initial: Partial<RoomState> = {}): FakeRoom {
   const state = new BehaviorSubject<RoomState>({ ...emptyRoomState, ...initial });
   const updates: Partial<ParticipantState>[] = [];
+  const aiRequests: ClientMessageOf<'ai-invite' | 'ai-remove' | 'ai-talk'>[] = [];
+  const events = new Subject<RoomEvent>();
+  const errors = new Subject<RoomError>();
   let leaves = 0;
   const noop = () => {};
   return {
     connection$: new BehaviorSubject('open' as const).asObservable(),
     ...roomViews(state.asObservable()),
-    errors$: new Subject<RoomError>().asObservable(),
-    events$: new Subject<RoomEvent>().asObservable(),
+    errors$: errors.asObservable(),
+    events$: events.asObservable(),
     updates,
     get leaves() {
       return leaves;
@@ -210,6 +220,12 @@ export function createFakeRoom(initial: Partial<RoomState> = {}): FakeRoom {
     muteParticipant: noop,
     endMeeting: noop,
     sendDirectMessage: noop,
+    inviteAi: () => aiRequests.push({ type: 'ai-invite' }),
+    removeAi: () => aiRequests.push({ type: 'ai-remove' }),
+    talkToAi: (on) => aiRequests.push({ type: 'ai-talk', on }),
+    aiRequests,
+    emit: (event) => events.next(event),
+    fail: (error) => errors.next(error),
     reconnect: noop,
     close: noop,
   };
@@ -233,6 +249,7 @@ export interface ContextProviders {
 export function meetingOf(room: RoomClient | undefined, call: CallClient | undefined): Meeting | undefined {
   if (!room) return undefined;
   const silent = () => Promise.resolve();
+  const ai = createAiControl(room, (on) => call?.setMicrophone(on) ?? silent());
   return {
     phase$: room.self$.pipe(map((self) => (self ? 'joined' : 'lobby'))),
     connection$: room.connection$,
@@ -247,6 +264,7 @@ export function meetingOf(room: RoomClient | undefined, call: CallClient | undef
       room.errors$,
       call ? call.errors$.pipe(map((e) => ({ ...e, fatal: false as const }))) : EMPTY,
     ),
+    ai$: ai.ai$,
     screenShareSupported: call?.screenShareSupported ?? false,
     get devices(): Devices {
       throw new Error('The fake meeting has no devices: provide devicesContext');
@@ -260,9 +278,15 @@ export function meetingOf(room: RoomClient | undefined, call: CallClient | undef
     raiseHand: (raised = true) => room.update({ handRaised: raised }),
     muteParticipant: (id) => room.muteParticipant(id),
     endMeeting: () => room.endMeeting(),
+    inviteAi: () => ai.invite(),
+    removeAi: () => ai.remove(),
+    talkToAi: (on) => ai.talk(on),
     reconnect: () => room.reconnect(),
     settled: silent,
-    close: () => room.close(),
+    close() {
+      ai.close();
+      room.close();
+    },
   };
 }
 

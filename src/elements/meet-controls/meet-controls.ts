@@ -10,14 +10,9 @@ import { MeetElement } from '../meet-element.js';
 import { ObserveController } from '../observe-controller.js';
 import { meetingContext } from '../meeting-context.js';
 import { meetControlsStyles } from './meet-controls.styles.js';
+import { ariaShortcut, isTyping, matchesShortcut, shownShortcut, type Shortcut } from '../shortcuts.js';
 
 type Action = 'microphone' | 'camera' | 'screen-share' | 'raise-hand';
-
-/** A shortcut is Ctrl (⌘ on Apple devices) plus, optionally, Alt, plus a letter. */
-interface Shortcut {
-  key: string;
-  alt: boolean;
-}
 
 /** Google Meet's keys where it has them, so they are already familiar. */
 const shortcuts: Record<Action, Shortcut> = {
@@ -26,31 +21,6 @@ const shortcuts: Record<Action, Shortcut> = {
   'screen-share': { key: 's', alt: true },
   'raise-hand': { key: 'h', alt: true },
 };
-
-const apple = /Mac|iPhone|iPad|iPod/.test(navigator.userAgent);
-
-/** For `aria-keyshortcuts`: both modifiers work everywhere. */
-const ariaShortcut = ({ key, alt }: Shortcut) =>
-  ['Control', 'Meta'].map((mod) => [mod, ...(alt ? ['Alt'] : []), key.toUpperCase()].join('+')).join(' ');
-
-/** For the tooltip, as this platform writes it. */
-const shownShortcut = ({ key, alt }: Shortcut) =>
-  apple ? `${alt ? '⌥' : ''}⌘${key.toUpperCase()}` : `Ctrl+${alt ? 'Alt+' : ''}${key.toUpperCase()}`;
-
-function matches(event: KeyboardEvent, { key, alt }: Shortcut): boolean {
-  if (!(event.ctrlKey || event.metaKey) || event.altKey !== alt || event.shiftKey) return false;
-  // With Alt, a Mac types another character (⌥S is ß): go by the physical key then.
-  return event.key.toLowerCase() === key || (alt && event.code === `Key${key.toUpperCase()}`);
-}
-
-/** Typing in a field must never toggle the microphone. */
-function isTyping(event: KeyboardEvent): boolean {
-  const target = event.composedPath()[0];
-  return (
-    target instanceof HTMLElement &&
-    (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
-  );
-}
 
 /**
  * The meeting toolbar: microphone, camera, screen sharing, raised hand and
@@ -122,7 +92,7 @@ export class MeetControls extends MeetElement {
   readonly #onKeydown = (event: KeyboardEvent) => {
     if (event.defaultPrevented || event.repeat || isTyping(event)) return;
     for (const [action, shortcut] of Object.entries(shortcuts) as [Action, Shortcut][]) {
-      if (!matches(event, shortcut)) continue;
+      if (!matchesShortcut(event, shortcut)) continue;
       const run = this.#action(action);
       if (!run) return;
       event.preventDefault();

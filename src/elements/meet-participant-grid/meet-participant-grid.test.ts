@@ -19,7 +19,12 @@ import {
 } from '../../test-support/fake-call.js';
 import { devicesContext } from '../devices-context.js';
 import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
-import { FIRST_FRAME, recordTileFrames, shownBy } from '../meet-participant-tile/tile-frames.test-support.js';
+import {
+  FIRST_FRAME,
+  animationFrames,
+  recordTileFrames,
+  shownBy,
+} from '../meet-participant-tile/tile-frames.test-support.js';
 import { gridLayout, spotlightLayout } from './layout.js';
 import { MeetParticipantGrid } from './meet-participant-grid.js';
 
@@ -269,6 +274,8 @@ describe('<meet-participant-grid>', () => {
 
     await call.setScreenShare(true);
     await showsVideo("You's screen (you)");
+    // waitUntil polls between frames: let one frame pass so the recorder sees the video it saw.
+    await animationFrames(1);
     await call.setScreenShare(false);
     await waitUntil(() => tiles(el).length === 3, 'the screen share is gone');
     const { tileWidth } = gridLayout({ width: 800, height: 450, count: 3 });

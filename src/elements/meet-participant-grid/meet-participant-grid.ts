@@ -3,6 +3,7 @@ import { html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
+import type { MeetingAi } from '../../client/ai-control.js';
 import type { LocalMedia, RemoteMedia } from '../../client/call-types.js';
 import type { Meeting } from '../../client/meeting.js';
 import type { RoomState } from '../../client/room-state.js';
@@ -45,6 +46,8 @@ interface GridTile {
  * @csspart tile-muted-indicator - Each tile's `muted-indicator` part.
  * @csspart tile-host-badge - Each tile's `host-badge` part.
  * @csspart tile-hand - Each tile's `hand` part.
+ * @csspart tile-ai-state - The AI agent's tile's `ai-state` part.
+ * @csspart tile-ai-caption - The AI agent's tile's `ai-caption` part.
  */
 export class MeetParticipantGrid extends MeetElement {
   static override styles = [themeStyles, meetParticipantGridStyles];
@@ -68,6 +71,8 @@ export class MeetParticipantGrid extends MeetElement {
   readonly #room = new ObserveController<RoomState>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
   readonly #remote = new ObserveController<ReadonlyMap<string, RemoteMedia>>(this);
+  /** For the AI agent's tile: what it is saying. */
+  readonly #ai = new ObserveController<MeetingAi>(this);
   /** The tiles in layout order. */
   #tilesShown: GridTile[] = [];
   /** Their keys in DOM order, which never changes for a tile that stays (see `stableOrder`). */
@@ -93,6 +98,7 @@ export class MeetParticipantGrid extends MeetElement {
       this.#room.observe(this.meeting?.state$);
       this.#local.observe(this.meeting?.local$);
       this.#remote.observe(this.meeting?.remote$);
+      this.#ai.observe(this.meeting?.ai$);
     }
     this.#tilesShown = this.#tiles;
     this.#domOrder = stableOrder(
@@ -156,6 +162,7 @@ export class MeetParticipantGrid extends MeetElement {
             ?local=${tile.local}
             ?screen-share=${tile.screenShare}
             sink-id=${this.#speaker.value ?? ''}
+            caption=${tile.participant.role === 'agent' ? (this.#ai.value?.caption?.text ?? '') : ''}
             style=${styleMap({
               left: `${rect?.x ?? 0}px`,
               top: `${rect?.y ?? 0}px`,
@@ -170,7 +177,17 @@ export class MeetParticipantGrid extends MeetElement {
 }
 
 /** A tile's parts, for styling from outside the grid. */
-const tileParts = ['video', 'audio', 'avatar', 'name', 'muted-indicator', 'host-badge', 'hand']
+const tileParts = [
+  'video',
+  'audio',
+  'avatar',
+  'name',
+  'muted-indicator',
+  'host-badge',
+  'hand',
+  'ai-state',
+  'ai-caption',
+]
   .map((part) => `${part}: tile-${part}`)
   .join(', ');
 

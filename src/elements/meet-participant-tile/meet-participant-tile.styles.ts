@@ -82,6 +82,30 @@ export const meetParticipantTileStyles = css`
     background: var(--_accent);
     color: var(--_accent-text);
   }
+  [part='ai-state'] {
+    flex: none;
+    font-size: 0.8em;
+    color: var(--_text-muted);
+  }
+  :host([ai-state='speaking']) {
+    outline: 3px solid var(--_accent);
+    outline-offset: -3px;
+  }
+  [part='ai-caption'] {
+    position: absolute;
+    inset-inline: calc(var(--_space) * 0.75);
+    inset-block-start: calc(var(--_space) * 0.75);
+    max-height: 45%;
+    overflow: hidden;
+    margin: 0;
+    padding: calc(var(--_space) / 2) var(--_space);
+    border-radius: calc(var(--_radius) / 1.5);
+    background: color-mix(in srgb, var(--_background) 85%, transparent);
+    font-size: 0.875em;
+    /* The latest words stay in sight: the text grows upwards out of view. */
+    display: flex;
+    flex-direction: column-reverse;
+  }
   .badge {
     display: inline-grid;
     place-items: center;

@@ -46,6 +46,32 @@ async function tile(
 afterEach(stopFakeMedia);
 
 describe('<meet-participant-tile>', () => {
+  it("shows the AI agent's state and what it says, and plays its voice", async () => {
+    const agent = fakeParticipant({
+      id: 'ai',
+      name: 'AI',
+      role: 'agent',
+      microphone: true,
+      aiState: 'speaking',
+    });
+    const el = await tile(agent, await fakeDeviceStream());
+    expect(el.getAttribute('ai-state')).to.equal('speaking');
+    expect(part(el, 'ai-state')!.textContent).to.equal('Speaking');
+    expect(part(el, 'ai-caption'), 'nothing said yet').to.be.null;
+    expect(audio(el), 'its voice has an audio element').to.not.be.null;
+    el.caption = 'Hello, everyone.';
+    await el.updateComplete;
+    expect(part(el, 'ai-caption')!.textContent).to.equal('Hello, everyone.');
+    await expect(el).to.be.accessible();
+    el.participant = { ...agent, aiState: 'thinking' };
+    await el.updateComplete;
+    expect(part(el, 'ai-state')!.textContent).to.equal('Thinking…');
+    el.participant = ada;
+    await el.updateComplete;
+    expect(el.hasAttribute('ai-state'), 'a person has no AI state').to.be.false;
+    expect(part(el, 'ai-caption')).to.be.null;
+  });
+
   it('is accessible and named after the participant', async () => {
     const el = await tile(
       { ...ada, microphone: false, role: 'host', handRaised: true },

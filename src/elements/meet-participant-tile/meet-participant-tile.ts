@@ -1,6 +1,6 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import type { Participant } from '../../protocol/index.js';
+import type { AiState, Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
 import { MeetElement } from '../meet-element.js';
 import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
@@ -14,6 +14,8 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * The video is always muted; a remote participant's sound plays from a
  * separate audio element, so it keeps playing while their video is hidden.
  * Your own tile (`local`) never plays your sound and mirrors your camera.
+ * The AI agent's tile (a participant with role `agent`) says what it is
+ * doing and shows what it says (`caption`).
  *
  * @tagname meet-participant-tile
  * @csspart video - The `<video>` element.
@@ -23,6 +25,8 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * @csspart muted-indicator - Shown while the microphone is off.
  * @csspart host-badge - Shown for hosts.
  * @csspart hand - Shown while the hand is raised.
+ * @csspart ai-state - The AI agent's state (listening, thinking, speaking…), on its tile only.
+ * @csspart ai-caption - What the AI agent is saying (`caption`), on its tile only.
  *
  * @cssproperty --meet-tile-radius - Corner radius of a tile (falls back to `--meet-radius`).
  */
@@ -48,6 +52,10 @@ export class MeetParticipantTile extends MeetElement {
   @property({ type: Boolean, reflect: true, attribute: 'hand-raised' }) handRaised = false;
   /** Reflects the participant being a host. Set from `participant`. */
   @property({ type: Boolean, reflect: true }) host = false;
+  /** What the AI agent is saying, shown on its tile. */
+  @property() caption = '';
+  /** Reflects the AI agent's state (`connecting`, `listening`, `thinking`, `speaking`, `error`) on its tile. */
+  @property({ reflect: true, attribute: 'ai-state' }) aiState: AiState | undefined;
 
   /** The video element has a frame of `#video` to show. */
   @state() private hasFrame = false;
@@ -92,6 +100,7 @@ export class MeetParticipantTile extends MeetElement {
     this.muted = camera && p !== null && !p.microphone;
     this.handRaised = camera && !!p?.handRaised;
     this.host = p?.role === 'host';
+    this.aiState = p?.role === 'agent' ? (p.aiState ?? 'connecting') : undefined;
     // A camera turned off is let go of at once, whatever its track still does.
     const track = camera && !p?.camera ? undefined : liveVideoTrack(this.stream);
     const video = keepTracks(this.#video, track ? [track] : []);
@@ -137,6 +146,7 @@ export class MeetParticipantTile extends MeetElement {
         ></video>
         ${this.local || this.screenShare ? nothing : html`<audio part="audio" autoplay></audio>`}
         ${this.#showsVideo ? nothing : html`<span part="avatar" aria-hidden="true">${initial(name)}</span>`}
+        ${this.aiState && this.caption ? html`<p part="ai-caption">${this.caption}</p>` : nothing}
         ${this.handRaised
           ? html`<span part="hand" class="badge" role="img" aria-label="Hand raised">${handIcon}</span>`
           : nothing}
@@ -148,11 +158,20 @@ export class MeetParticipantTile extends MeetElement {
             : nothing}
           <span part="name">${this.#label}</span>
           ${this.host && camera ? html`<span part="host-badge">Host</span>` : nothing}
+          ${this.aiState ? html`<span part="ai-state">${aiStateText[this.aiState]}</span>` : nothing}
         </div>
       </div>
     `;
   }
 }
+
+const aiStateText: Record<AiState, string> = {
+  connecting: 'Joining…',
+  listening: 'Listening',
+  thinking: 'Thinking…',
+  speaking: 'Speaking',
+  error: 'Unavailable',
+};
 
 /** Some tracks of a stream, in a stream of their own, with their ids as the key. */
 interface TrackStream {

@@ -1,6 +1,7 @@
 import { provide } from '@lit/context';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
+import type { MeetingAi } from '../../client/ai-control.js';
 import type { LocalMedia } from '../../client/call-types.js';
 import type { Devices } from '../../client/devices.js';
 import {
@@ -17,6 +18,7 @@ import { NAME_MAX_LENGTH, ROOM_NAME_PATTERN, type Participant } from '../../prot
 import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { devicesContext } from '../devices-context.js';
+import { MeetAiToggle } from '../meet-ai-toggle/meet-ai-toggle.js';
 import { MeetControls } from '../meet-controls/meet-controls.js';
 import { MeetDevicePicker } from '../meet-device-picker/meet-device-picker.js';
 import { MeetElement } from '../meet-element.js';
@@ -53,6 +55,8 @@ const ROOM_GRACE_MS = 1_000;
  * @event meet-participant-joined - Someone else joined. `detail.participant`.
  * @event meet-participant-updated - Someone else changed their microphone, camera, hand, role or connection. `detail.participant`, `detail.changes`.
  * @event meet-participant-left - Someone else left. `detail.participant`, `detail.reason`.
+ * @event meet-ai-state - The AI agent's state changed (from the default `<meet-ai-toggle>`). `detail.state`.
+ * @event meet-ai-caption - What the AI says (from the default `<meet-ai-toggle>`). `detail.text`, `detail.final`.
  * @event meet-error - A problem to show or log: the room, a device or the media connection.
  *   `detail.code`, `detail.message`, `detail.fatal`, and `detail.kind` for a device.
  *
@@ -68,6 +72,7 @@ const ROOM_GRACE_MS = 1_000;
  * @csspart participant - One participant in the list.
  * @csspart self - Your own row in the list (with `participant`).
  * @csspart controls - The default `<meet-controls>`.
+ * @csspart ai - The default `<meet-ai-toggle>` (when the server has an AI).
  * @csspart host-controls - Host actions (End meeting for all).
  *
  * @cssproperty --meet-room-radius - Corner radius of the room.
@@ -81,6 +86,7 @@ export class MeetRoom extends MeetElement {
     'meet-participant-tile': MeetParticipantTile,
     'meet-controls': MeetControls,
     'meet-device-picker': MeetDevicePicker,
+    'meet-ai-toggle': MeetAiToggle,
   };
 
   /** Room name: letters, digits, `-` and `_`, up to 64. Required. */
@@ -118,6 +124,7 @@ export class MeetRoom extends MeetElement {
   readonly #state = new ObserveController<RoomState>(this);
   readonly #connection = new ObserveController<ConnectionStatus>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
+  readonly #ai = new ObserveController<MeetingAi>(this);
   readonly #phase = new ObserveController<MeetingPhase>(this, (phase) => (this.phase = phase));
   readonly #errors = new ObserveController<MeetingError>(this, (error) => this.#onError(error));
   readonly #events = new ObserveController<MeetingEvent>(this, (event) => this.#onEvent(event));
@@ -178,6 +185,24 @@ export class MeetRoom extends MeetElement {
     return this.meeting?.setScreenShare(on) ?? Promise.resolve();
   }
 
+  /** Brings the AI into the meeting, if the server has one and lets this visitor (`AI_POLICY`). */
+  inviteAi(): void {
+    this.meeting?.inviteAi();
+  }
+
+  /** Sends the AI away (same rule as inviting). */
+  removeAi(): void {
+    this.meeting?.removeAi();
+  }
+
+  /**
+   * Push-to-talk: `true` holds it (the AI hears your microphone, turned on
+   * if needed), `false` lets go and the AI answers. One holder at a time.
+   */
+  talkToAi(on: boolean): Promise<void> {
+    return this.meeting?.talkToAi(on) ?? Promise.resolve();
+  }
+
   #connect(): void {
     this.#disconnect();
     this.fatalError = null;
@@ -193,6 +218,7 @@ export class MeetRoom extends MeetElement {
     this.#state.observe(this.meeting.state$);
     this.#connection.observe(this.meeting.connection$);
     this.#local.observe(this.meeting.local$);
+    this.#ai.observe(this.meeting.ai$);
     this.#phase.observe(this.meeting.phase$);
     this.#errors.observe(this.meeting.errors$);
     this.#events.observe(this.meeting.events$);
@@ -228,6 +254,7 @@ export class MeetRoom extends MeetElement {
       this.#state,
       this.#connection,
       this.#local,
+      this.#ai,
       this.#phase,
       this.#errors,
       this.#events,
@@ -401,9 +428,10 @@ export class MeetRoom extends MeetElement {
                 <span class="name">${p.name}${you ? ' (you)' : ''}</span>
                 ${p.reconnecting ? html`<span class="badge reconnecting">Reconnecting…</span>` : nothing}
                 ${p.role === 'host' ? html`<span class="badge host">Host</span>` : nothing}
+                ${p.role === 'agent' ? html`<span class="badge agent">AI</span>` : nothing}
                 ${p.handRaised ? html`<span class="badge hand">Hand raised</span>` : nothing}
                 ${p.microphone ? nothing : html`<span class="badge muted">Muted</span>`}
-                ${isHost && !you
+                ${isHost && !you && p.role !== 'agent'
                   ? html`<button
                       type="button"
                       ?disabled=${!p.microphone}
@@ -420,6 +448,7 @@ export class MeetRoom extends MeetElement {
       </div>
       <div class="bar">
         <meet-controls part="controls"></meet-controls>
+        ${this.#ai.value?.available ? html`<meet-ai-toggle part="ai"></meet-ai-toggle>` : nothing}
         ${isHost
           ? html`<div part="host-controls">
               <button type="button" class="end danger" @click=${() => this.meeting?.endMeeting()}>
