@@ -10,11 +10,15 @@ import { afterAll, beforeAll } from 'vitest';
 import { chromiumArgs, findChromium } from '../../server/local/dev/chromium.js';
 import { startMediaStack, type MediaStack } from '../../server/local/dev/media-stack.js';
 import { startStaticServer, type StaticServer } from '../../server/local/dev/static-server.js';
+import { localOpenAiVars, LOCAL_OPENAI_API_KEY } from '../../server/local/realtime/local-key.js';
+import { startLocalRealtime, type LocalRealtime } from '../../server/local/realtime/server.js';
 import { projectRoot } from '../../server/local/dev/worker.js';
 
 export interface E2e {
   stack: MediaStack;
   hostSite: StaticServer;
+  /** The local OpenAI Realtime stand-in the Worker talks to (with `useE2e({ ai: true })`). */
+  realtime: LocalRealtime | undefined;
   /** Page errors and console warnings or errors, from every visitor. */
   pageErrors: string[];
   /**
@@ -29,7 +33,8 @@ export interface E2e {
   ): Promise<Page>;
 }
 
-export function useE2e(): E2e {
+/** `ai`: also run the local OpenAI Realtime stand-in, so rooms offer the AI agent. */
+export function useE2e({ ai = false }: { ai?: boolean } = {}): E2e {
   let browser: Browser | undefined;
   const e2e = {
     pageErrors: [] as string[],
@@ -51,15 +56,16 @@ export function useE2e(): E2e {
 
   beforeAll(async () => {
     if (!existsSync(join(projectRoot, 'dist/meetkit.js'))) throw new Error('Build first: npm run build');
+    e2e.realtime = ai ? await startLocalRealtime({ apiKey: LOCAL_OPENAI_API_KEY }) : undefined;
     [e2e.stack, e2e.hostSite, browser] = await Promise.all([
-      startMediaStack(),
+      startMediaStack(e2e.realtime ? { vars: localOpenAiVars(e2e.realtime.url) } : {}),
       startStaticServer(join(projectRoot, 'demo/host')),
       chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) }),
     ]);
   });
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([e2e.stack?.stop(), e2e.hostSite?.stop()]);
+    await Promise.all([e2e.stack?.stop(), e2e.hostSite?.stop(), e2e.realtime?.close()]);
   });
   return e2e;
 }
