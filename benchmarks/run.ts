@@ -7,8 +7,9 @@
  *   bundle  /meetkit.js minified + brotli
  *   flood   a legitimate participant's update latency under one client's flood, next to no flood
  *   reconnect  path restored (network cut, Worker restart) → back in the meeting with media
- *   npm run bench -- --suites fanout,media,cpu,bundle,flood,reconnect --sizes 10,50,200 --runs 3
- *     --changes 100 --media-runs 10 --flooders 10,100 --reconnect-runs 5
+ *   ai      Invite AI → its voice pulled on the other page; Talk to AI released → first answer packet
+ *   npm run bench -- --suites fanout,media,cpu,bundle,flood,reconnect,ai --sizes 10,50,200 --runs 3
+ *     --changes 100 --media-runs 10 --flooders 10,100 --reconnect-runs 5 --ai-runs 10
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,9 @@ import { buildWidget } from '../server/local/dev/build.js';
 import { startMediaStack } from '../server/local/dev/media-stack.js';
 import { startStaticServer } from '../server/local/dev/static-server.js';
 import { projectRoot, startLocalWorker } from '../server/local/dev/worker.js';
+import { localOpenAiVars, LOCAL_OPENAI_API_KEY } from '../server/local/realtime/local-key.js';
+import { startLocalRealtime } from '../server/local/realtime/server.js';
+import { measureAiAgent } from './ai-agent.js';
 import { bundleSizes } from './bundle-size.js';
 import { measureJoinToFrame } from './join-to-frame.js';
 import { measureReconnect, type ReconnectResult, type ReconnectScenario } from './reconnect.js';
@@ -29,11 +33,12 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10,50,200' },
     runs: { type: 'string', default: '3' },
     changes: { type: 'string', default: '100' },
-    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect' },
+    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect,ai' },
     'media-runs': { type: 'string', default: '10' },
     streams: { type: 'string', default: '3' },
     flooders: { type: 'string', default: '10,100' },
     'reconnect-runs': { type: 'string', default: '5' },
+    'ai-runs': { type: 'string', default: '10' },
   },
 });
 const suites = new Set(values.suites.split(','));
@@ -167,7 +172,6 @@ async function cpu() {
 }
 
 function bundle() {
-  if (!buildWidget({ quiet: true })) throw new Error('vite build failed');
   console.log('\nBrowser payload (minified + brotli):');
   const sizes = bundleSizes();
   for (const { file, rawBytes, brotliBytes } of sizes)
@@ -256,12 +260,49 @@ async function reconnect() {
   }
 }
 
+async function ai() {
+  const aiRuns = Number(values['ai-runs']);
+  console.log(
+    `\nAI agent, ${aiRuns} runs (demo host page, two visitors with microphones; the local OpenAI stand-in answers at once)…`,
+  );
+  const realtime = await startLocalRealtime({ apiKey: LOCAL_OPENAI_API_KEY });
+  const stack = await startMediaStack({ vars: localOpenAiVars(realtime.url) });
+  const hostSite = await startStaticServer(join(projectRoot, 'demo/host'));
+  try {
+    const runsOf = await measureAiAgent(stack, hostSite, realtime, aiRuns);
+    const show = (label: string, values: number[]) =>
+      console.log(
+        `  ${label}: median ${median(values).toFixed(0)} ms (runs: ${values.map((v) => v.toFixed(0)).join(', ')})`,
+      );
+    show(
+      'Invite AI → its voice pulled on the other page      ',
+      runsOf.map((r) => r.inviteMs),
+    );
+    show(
+      'Talk to AI released → first answer packet elsewhere',
+      runsOf.map((r) => r.answerMs),
+    );
+    results.ai = runsOf;
+  } finally {
+    await hostSite.stop();
+    await stack.stop();
+    await realtime.close();
+  }
+}
+
+// What the pages load and the bundle suite weighs: the widget as the source is now.
+if (
+  ['bundle', 'media', 'cpu', 'reconnect', 'ai'].some((suite) => suites.has(suite)) &&
+  !buildWidget({ quiet: true })
+)
+  throw new Error('vite build failed');
 if (suites.has('bundle')) bundle();
 if (suites.has('fanout')) await fanout();
 if (suites.has('media')) await media();
 if (suites.has('cpu')) await cpu();
 if (suites.has('flood')) await flood();
 if (suites.has('reconnect')) await reconnect();
+if (suites.has('ai')) await ai();
 
 const resultsDir = join(projectRoot, 'benchmarks/results');
 mkdirSync(resultsDir, { recursive: true });
