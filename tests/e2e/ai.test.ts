@@ -56,6 +56,12 @@ describe('the AI agent across origins', () => {
       await expect.poll(() => aiTile(page).getAttribute('ai-state'), { timeout: 15_000 }).toBe('listening');
     }
     await expect.poll(() => realtime.stats().callsOpen).toBe(1);
+    // Someone arriving in the lobby is told about the people, and the AI apart.
+    const cy = await visitor(room);
+    await expect
+      .poll(() => cy.locator('meet-room [part="lobby"] p').first().textContent())
+      .toBe('2 people are in the meeting. The AI is there too.');
+    await cy.context().close();
 
     // Bob holds Talk to AI: everyone sees who holds it, and the stand-in hears his microphone.
     const talk = toggle(bob).getByRole('button', { name: 'Talk to AI' });

@@ -340,14 +340,16 @@ export class MeetRoom extends MeetElement {
   #renderLobby() {
     const state = this.#state.value;
     const local = this.#local.value;
-    const count = state?.participants.length ?? 0;
+    // People, not the AI agent, whom a visitor is told about apart.
+    const count = state?.participants.filter((p) => p.role !== 'agent').length ?? 0;
+    const withAi = state?.participants.some((p) => p.role === 'agent') ? ' The AI is there too.' : '';
     const ready = this.#connection.value === 'open' && state?.selfId != null;
     const people =
-      count === 0
+      (count === 0
         ? 'Nobody is in the meeting yet.'
         : count === 1
           ? '1 person is in the meeting.'
-          : `${count} people are in the meeting.`;
+          : `${count} people are in the meeting.`) + withAi;
     const you: Participant = {
       id: 'lobby',
       name: (this.name || this.typedName).trim() || 'You',
