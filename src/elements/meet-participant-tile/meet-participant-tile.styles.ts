@@ -56,6 +56,11 @@ export const meetParticipantTileStyles = css`
     font-weight: 600;
     user-select: none;
   }
+  [part='avatar'] .sparkle {
+    width: 55%;
+    height: 55%;
+    fill: currentColor;
+  }
   .caption {
     position: absolute;
     inset-inline-start: calc(var(--_space) * 0.75);

@@ -58,6 +58,7 @@ describe('<meet-participant-tile>', () => {
     expect(el.getAttribute('ai-state')).to.equal('speaking');
     expect(part(el, 'ai-state')!.textContent).to.equal('Speaking');
     expect(part(el, 'ai-caption'), 'nothing said yet').to.be.null;
+    expect(part(el, 'avatar')!.querySelector('svg'), 'its own avatar, not an initial').to.not.be.null;
     expect(audio(el), 'its voice has an audio element').to.not.be.null;
     el.caption = 'Hello, everyone.';
     await el.updateComplete;

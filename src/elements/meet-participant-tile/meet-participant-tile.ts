@@ -145,7 +145,9 @@ export class MeetParticipantTile extends MeetElement {
           @emptied=${this.#onVideoLoad}
         ></video>
         ${this.local || this.screenShare ? nothing : html`<audio part="audio" autoplay></audio>`}
-        ${this.#showsVideo ? nothing : html`<span part="avatar" aria-hidden="true">${initial(name)}</span>`}
+        ${this.#showsVideo
+          ? nothing
+          : html`<span part="avatar" aria-hidden="true">${this.aiState ? sparkleIcon : initial(name)}</span>`}
         ${this.aiState && this.caption ? html`<p part="ai-caption">${this.caption}</p>` : nothing}
         ${this.handRaised
           ? html`<span part="hand" class="badge" role="img" aria-label="Hand raised">${handIcon}</span>`
@@ -226,6 +228,11 @@ function initial(name: string): string {
 const micOffIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
   <rect x="9" y="3" width="6" height="11" rx="3" />
   <path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16" />
+</svg>`;
+
+/** The AI agent's avatar: it has no initial of its own to show. */
+const sparkleIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true" class="sparkle">
+  <path d="M12 3l2.2 6.8L21 12l-6.8 2.2L12 21l-2.2-6.8L3 12l6.8-2.2z" />
 </svg>`;
 
 const handIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
