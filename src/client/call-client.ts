@@ -19,6 +19,7 @@ import type {
   RemoteMedia,
 } from './call-types.js';
 import { MediaApiError, type MediaApi } from './media-api.js';
+import { readAudioLevels, type AudioLevels } from './media/audio-levels.js';
 import { createBackoff, type Backoff } from './media/backoff.js';
 import { MediaSession, defaultSessionTiming, type SessionTiming } from './media/media-session.js';
 import { createNegotiationQueue } from './media/negotiation-queue.js';
@@ -67,6 +68,8 @@ export interface MeetCallClient extends CallClient {
   readonly sessionId: string | null;
   /** Resolves when no media work is queued or running (tests, benchmarks). */
   settled(): Promise<void>;
+  /** How loud each microphone is now, from the connection's statistics (see `audio-levels.ts`). */
+  audioLevels(): Promise<AudioLevels>;
   /** Stops the devices and the connection and completes every observable. No request is sent. */
   close(): void;
 }
@@ -450,6 +453,10 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       reconcileSoon();
     },
     settled: () => queue.idle(),
+    async audioLevels() {
+      if (!session || session.broken) return new Map();
+      return readAudioLevels(session.pc, session.pulled.values(), tracks.microphone, presence.selfId);
+    },
     close() {
       if (closed) return;
       closed = true;

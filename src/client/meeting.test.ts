@@ -16,6 +16,7 @@ import {
 } from '../test-support/local-workers.js';
 import type { RemoteMedia } from './call-types.js';
 import { createDevices } from './devices.js';
+import { createToneMicrophone } from '../test-support/tone-microphone.js';
 import { createMeeting, type Meeting, type MeetingOptions } from './meeting.js';
 
 const meetings: Meeting[] = [];
@@ -109,6 +110,40 @@ describe('createMeeting', () => {
       (p) => p.id === annId,
     )!;
     expect(annAsBobSees).to.deep.include({ microphone: true, camera: true });
+  });
+
+  it('hears who is speaking from the audio it receives, and from its own microphone', async () => {
+    const room = freshRoom('speaking');
+    const tone = createToneMicrophone();
+    try {
+      const ann = await visitor(room, {
+        devices: createDevices({ storage: null, mediaDevices: tone.mediaDevices }),
+      });
+      const bob = await visitor(room);
+      await ann.setMicrophone(true);
+      const annId = await join(ann, 'Ann');
+      await join(bob, 'Bob');
+      const fromAnn = await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
+      // Played, as any UI plays it: Chromium measures the level of received audio as it plays it.
+      const speaker = document.createElement('audio');
+      speaker.srcObject = fromAnn.stream;
+      document.body.append(speaker);
+      await speaker.play();
+      const speaking = (m: Meeting, id: string, on: boolean) =>
+        first(m.speaking$, (ids) => ids.includes(id) === on);
+      // Silence first: nobody speaks, whatever the line carries.
+      expect(await firstValueFrom(bob.speaking$)).to.deep.equal([]);
+
+      tone.play(true);
+      await Promise.all([speaking(bob, annId, true), speaking(ann, annId, true)]);
+      tone.play(false);
+      const quietAt = Date.now();
+      await speaking(bob, annId, false);
+      expect(Date.now() - quietAt, 'off only after about a second of quiet').to.be.greaterThan(700);
+      speaker.remove();
+    } finally {
+      await tone.close();
+    }
   });
 
   it('mutes and unmutes without a new negotiation, and the room hears of it', async () => {

@@ -20,7 +20,10 @@ import {
   distinctUntilChanged,
   map,
   merge,
+  of,
+  shareReplay,
   skip,
+  switchMap,
   Subject,
   type Observable,
   type Subscription,
@@ -38,6 +41,7 @@ import {
   type RoomError,
 } from './room-client.js';
 import { selfOf, type RoomState } from './room-state.js';
+import { speakingFrom } from './speaking.js';
 
 export type MeetingPhase = 'lobby' | 'joining' | 'joined' | 'reconnecting' | 'left';
 
@@ -88,6 +92,12 @@ export interface Meeting {
   readonly local$: Observable<LocalMedia>;
   /** What arrives from the others, by participant id. */
   readonly remote$: Observable<ReadonlyMap<string, RemoteMedia>>;
+  /**
+   * Who is speaking now (participant ids, you included, the AI too), in the
+   * order they started; worked out here from the audio, never sent. Received
+   * audio counts while it plays (in an `<audio>` element, as the tiles do).
+   */
+  readonly speaking$: Observable<readonly string[]>;
   readonly events$: Observable<MeetingEvent>;
   readonly errors$: Observable<MeetingError>;
   /** The room's AI agent: whether there is one, what it does, who talks to it, what it says. */
@@ -261,6 +271,14 @@ export function createMeeting(options: MeetingOptions): Meeting {
       .subscribe(() => void call.switchDevice('camera')),
   );
 
+  // Sampled only while in the meeting, once for every subscriber.
+  const speaking$ = phase$.pipe(
+    map((phase) => phase === 'joined' || phase === 'reconnecting'),
+    distinctUntilChanged(),
+    switchMap((inMeeting) => (inMeeting ? speakingFrom(() => call.audioLevels()) : of([]))),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
+
   const errors$: Observable<MeetingError> = merge(
     room.errors$,
     call.errors$.pipe(map((error) => ({ ...error, fatal: false as const }))),
@@ -275,6 +293,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
     lobbyCount$: room.lobbyCount$,
     local$: call.local$,
     remote$: call.remote$,
+    speaking$,
     events$: events.asObservable(),
     errors$,
     ai$: ai.ai$,

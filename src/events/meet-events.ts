@@ -33,6 +33,12 @@ export interface MeetEventDetails {
   /** The user chose a camera, microphone or speaker in `<meet-device-picker>`; `deviceId` null is the default. */
   'meet-device-change': { kind: DeviceKind; deviceId: string | null };
   /**
+   * Someone other than before is the latest to start speaking (you
+   * included); it stays theirs through a pause, until someone else speaks.
+   * Worked out in this page from the audio it receives.
+   */
+  'meet-active-speaker': { participant: Participant };
+  /**
    * The AI agent's state changed (`<meet-ai-toggle>`): `off` (not in the
    * meeting), `connecting`, `listening`, `thinking`, `speaking` or `error`.
    */

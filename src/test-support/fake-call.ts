@@ -7,7 +7,7 @@
 import { ContextProvider } from '@lit/context';
 import { fixture, html } from '@open-wc/testing';
 import { render, type TemplateResult } from 'lit';
-import { BehaviorSubject, EMPTY, map, merge, of, Subject } from 'rxjs';
+import { BehaviorSubject, EMPTY, map, merge, of, Subject, type Observable } from 'rxjs';
 import { createAiControl } from '../client/ai-control.js';
 import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
 import type { Devices } from '../client/devices.js';
@@ -82,6 +82,9 @@ export interface FakeCall extends CallClient {
   setRemote(remote: ReadonlyMap<string, RemoteMedia>): void;
   /** Reports a device problem on `errors$`. */
   fail(error: CallError): void;
+  /** Who the meeting hears speaking (`Meeting.speaking$`). */
+  readonly speaking$: Observable<readonly string[]>;
+  setSpeaking(ids: readonly string[]): void;
 }
 
 const noLocalMedia: LocalMedia = {
@@ -97,6 +100,7 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
   const local = new BehaviorSubject<LocalMedia>(noLocalMedia);
   const remote = new BehaviorSubject<ReadonlyMap<string, RemoteMedia>>(options.remote ?? new Map());
   const errors = new Subject<CallError>();
+  const speaking = new BehaviorSubject<readonly string[]>([]);
   const calls: { kind: MediaKind; on: boolean }[] = [];
   let microphone: MediaStreamTrack | null = null;
   let camera: MediaStreamTrack | null = null;
@@ -145,6 +149,8 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
     },
     setRemote: (media) => remote.next(media),
     fail: (error) => errors.next(error),
+    speaking$: speaking.asObservable(),
+    setSpeaking: (ids) => speaking.next(ids),
   };
 }
 
@@ -246,7 +252,10 @@ export interface ContextProviders {
  * A meeting made of a (fake) room client and a (fake) call client, as the
  * elements see it: what `createMeeting()` wires for real. None without a room.
  */
-export function meetingOf(room: RoomClient | undefined, call: CallClient | undefined): Meeting | undefined {
+export function meetingOf(
+  room: RoomClient | undefined,
+  call: (CallClient & Partial<Pick<FakeCall, 'speaking$'>>) | undefined,
+): Meeting | undefined {
   if (!room) return undefined;
   const silent = () => Promise.resolve();
   const ai = createAiControl(room, (on) => call?.setMicrophone(on) ?? silent());
@@ -259,6 +268,7 @@ export function meetingOf(room: RoomClient | undefined, call: CallClient | undef
     lobbyCount$: room.lobbyCount$,
     local$: call?.local$ ?? of(noLocalMedia),
     remote$: call?.remote$ ?? of(new Map<string, RemoteMedia>()),
+    speaking$: call?.speaking$ ?? of([]),
     events$: EMPTY,
     errors$: merge(
       room.errors$,

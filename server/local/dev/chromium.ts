@@ -35,6 +35,8 @@ export function chromiumArgs({ media = false, fps = 0 } = {}): string[] {
       '--use-fake-ui-for-media-stream',
       fps ? `--use-fake-device-for-media-stream=fps=${fps}` : '--use-fake-device-for-media-stream',
       '--allow-loopback-in-peer-connection',
+      // Test audio sources (a tone that turns on and off) start without a click.
+      '--autoplay-policy=no-user-gesture-required',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
     );
   }

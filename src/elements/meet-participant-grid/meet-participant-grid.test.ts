@@ -289,6 +289,30 @@ describe('<meet-participant-grid>', () => {
     expect(screen).to.match(/^(avatar → )?video$/);
   });
 
+  it('rings the tiles of who is speaking, never a screen share, and says so', async () => {
+    const call = createFakeCall();
+    const { el } = await grid(joined([ann, bob, you]), call);
+    await call.setScreenShare(true);
+    await waitUntil(() => tiles(el).length === 4, 'your screen too');
+    const speaking = () =>
+      tiles(el)
+        .filter((t) => t.speaking)
+        .map(labelOf);
+    expect(speaking()).to.deep.equal([]);
+    call.setSpeaking(['ann', 'you']);
+    await waitUntil(() => speaking().length === 2, 'Ann and you speak');
+    expect(speaking().sort()).to.deep.equal(['Ann', 'You (you)']);
+    const annsTile = tiles(el).find((t) => labelOf(t) === 'Ann')!;
+    expect(annsTile.hasAttribute('speaking')).to.be.true;
+    expect(
+      annsTile.shadowRoot!.querySelector('[part="speaking-indicator"]')!.getAttribute('aria-label'),
+    ).to.equal('Speaking');
+    expect(getComputedStyle(annsTile).outlineWidth, 'a ring, not colour alone').to.equal('4px');
+    await expect(el).to.be.accessible();
+    call.setSpeaking([]);
+    await waitUntil(() => speaking().length === 0, 'quiet again');
+  });
+
   it("plays everyone's sound on the speaker chosen in the device picker", async () => {
     const call = createFakeCall();
     call.setRemote(new Map([['ann', { stream: await fakeDeviceStream(), screen: null }]]));

@@ -46,6 +46,7 @@ interface GridTile {
  * @csspart tile-muted-indicator - Each tile's `muted-indicator` part.
  * @csspart tile-host-badge - Each tile's `host-badge` part.
  * @csspart tile-hand - Each tile's `hand` part.
+ * @csspart tile-speaking-indicator - Each tile's `speaking-indicator` part.
  * @csspart tile-ai-state - The AI agent's tile's `ai-state` part.
  * @csspart tile-ai-caption - The AI agent's tile's `ai-caption` part.
  */
@@ -71,6 +72,7 @@ export class MeetParticipantGrid extends MeetElement {
   readonly #room = new ObserveController<RoomState>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
   readonly #remote = new ObserveController<ReadonlyMap<string, RemoteMedia>>(this);
+  readonly #speaking = new ObserveController<readonly string[]>(this);
   /** For the AI agent's tile: what it is saying. */
   readonly #ai = new ObserveController<MeetingAi>(this);
   /** The tiles in layout order. */
@@ -99,6 +101,7 @@ export class MeetParticipantGrid extends MeetElement {
       this.#local.observe(this.meeting?.local$);
       this.#remote.observe(this.meeting?.remote$);
       this.#ai.observe(this.meeting?.ai$);
+      this.#speaking.observe(this.meeting?.speaking$);
     }
     this.#tilesShown = this.#tiles;
     this.#domOrder = stableOrder(
@@ -161,6 +164,7 @@ export class MeetParticipantGrid extends MeetElement {
             .stream=${tile.stream}
             ?local=${tile.local}
             ?screen-share=${tile.screenShare}
+            ?speaking=${!tile.screenShare && !!this.#speaking.value?.includes(tile.participant.id)}
             sink-id=${this.#speaker.value ?? ''}
             caption=${tile.participant.role === 'agent' ? (this.#ai.value?.caption?.text ?? '') : ''}
             style=${styleMap({
@@ -185,6 +189,7 @@ const tileParts = [
   'muted-indicator',
   'host-badge',
   'hand',
+  'speaking-indicator',
   'ai-state',
   'ai-caption',
 ]

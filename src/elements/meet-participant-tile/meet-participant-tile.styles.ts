@@ -92,9 +92,13 @@ export const meetParticipantTileStyles = css`
     font-size: 0.8em;
     color: var(--_text-muted);
   }
-  :host([ai-state='speaking']) {
-    outline: 3px solid var(--_accent);
-    outline-offset: -3px;
+  /* Speaking: a thick ring (a raised hand has a thin one) and an icon in the label. */
+  :host([speaking]:not([screen-share])) {
+    outline: 4px solid var(--_accent);
+    outline-offset: -4px;
+  }
+  [part='speaking-indicator'] {
+    color: var(--_accent);
   }
   [part='ai-caption'] {
     position: absolute;

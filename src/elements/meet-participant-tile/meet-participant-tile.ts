@@ -25,6 +25,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * @csspart muted-indicator - Shown while the microphone is off.
  * @csspart host-badge - Shown for hosts.
  * @csspart hand - Shown while the hand is raised.
+ * @csspart speaking-indicator - Shown while they speak (with the ring around the tile).
  * @csspart ai-state - The AI agent's state (listening, thinking, speaking…), on its tile only.
  * @csspart ai-caption - What the AI agent is saying (`caption`), on its tile only.
  *
@@ -52,6 +53,11 @@ export class MeetParticipantTile extends MeetElement {
   @property({ type: Boolean, reflect: true, attribute: 'hand-raised' }) handRaised = false;
   /** Reflects the participant being a host. Set from `participant`. */
   @property({ type: Boolean, reflect: true }) host = false;
+  /**
+   * They are speaking now (the grid sets it from what it hears): a ring
+   * around the tile and a sound icon, so it is not told by colour alone.
+   */
+  @property({ type: Boolean, reflect: true }) speaking = false;
   /** What the AI agent is saying, shown on its tile. */
   @property() caption = '';
   /** Reflects the AI agent's state (`connecting`, `listening`, `thinking`, `speaking`, `error`) on its tile. */
@@ -158,6 +164,11 @@ export class MeetParticipantTile extends MeetElement {
                 >${micOffIcon}</span
               >`
             : nothing}
+          ${this.speaking && camera
+            ? html`<span part="speaking-indicator" class="badge" role="img" aria-label="Speaking"
+                >${speakingIcon}</span
+              >`
+            : nothing}
           <span part="name">${this.#label}</span>
           ${this.host && camera ? html`<span part="host-badge">Host</span>` : nothing}
           ${this.aiState ? html`<span part="ai-state">${aiStateText[this.aiState]}</span>` : nothing}
@@ -228,6 +239,10 @@ function initial(name: string): string {
 const micOffIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
   <rect x="9" y="3" width="6" height="11" rx="3" />
   <path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16" />
+</svg>`;
+
+const speakingIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">
+  <path d="M4 10v4M8 7v10M12 4v16M16 7v10M20 10v4" />
 </svg>`;
 
 /** The AI agent's avatar: it has no initial of its own to show. */

@@ -83,6 +83,10 @@ export const meetRoomStyles = css`
     border-color: var(--_accent);
     color: var(--_accent-text);
   }
+  .badge.speaking {
+    border-color: var(--_accent);
+    border-width: 2px;
+  }
   .badge.reconnecting {
     border-style: dashed;
     color: var(--_text-muted);

@@ -55,6 +55,7 @@ const ROOM_GRACE_MS = 1_000;
  * @event meet-participant-joined - Someone else joined. `detail.participant`.
  * @event meet-participant-updated - Someone else changed their microphone, camera, hand, role or connection. `detail.participant`, `detail.changes`.
  * @event meet-participant-left - Someone else left. `detail.participant`, `detail.reason`.
+ * @event meet-active-speaker - Someone else than before is the latest to speak (you included). `detail.participant`.
  * @event meet-ai-state - The AI agent's state changed (from the default `<meet-ai-toggle>`). `detail.state`.
  * @event meet-ai-caption - What the AI says (from the default `<meet-ai-toggle>`). `detail.text`, `detail.final`.
  * @event meet-error - A problem to show or log: the room, a device or the media connection.
@@ -125,6 +126,9 @@ export class MeetRoom extends MeetElement {
   readonly #connection = new ObserveController<ConnectionStatus>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
   readonly #ai = new ObserveController<MeetingAi>(this);
+  readonly #speaking = new ObserveController<readonly string[]>(this, (ids) => this.#onSpeaking(ids));
+  /** Who spoke last, for `meet-active-speaker`: stays through a pause, until someone else speaks. */
+  #activeSpeaker: string | null = null;
   readonly #phase = new ObserveController<MeetingPhase>(this, (phase) => (this.phase = phase));
   readonly #errors = new ObserveController<MeetingError>(this, (error) => this.#onError(error));
   readonly #events = new ObserveController<MeetingEvent>(this, (event) => this.#onEvent(event));
@@ -219,6 +223,7 @@ export class MeetRoom extends MeetElement {
     this.#connection.observe(this.meeting.connection$);
     this.#local.observe(this.meeting.local$);
     this.#ai.observe(this.meeting.ai$);
+    this.#speaking.observe(this.meeting.speaking$);
     this.#phase.observe(this.meeting.phase$);
     this.#errors.observe(this.meeting.errors$);
     this.#events.observe(this.meeting.events$);
@@ -255,6 +260,7 @@ export class MeetRoom extends MeetElement {
       this.#connection,
       this.#local,
       this.#ai,
+      this.#speaking,
       this.#phase,
       this.#errors,
       this.#events,
@@ -264,6 +270,7 @@ export class MeetRoom extends MeetElement {
     this.meeting = undefined;
     this.devices = undefined;
     this.mediaError = null;
+    this.#activeSpeaker = null;
   }
 
   /** The page goes away (tab closed, navigation): leave now, so the others see it at once. */
@@ -274,6 +281,14 @@ export class MeetRoom extends MeetElement {
     else if ('kind' in error || error.code === 'connection-failed' || error.code === 'media-unavailable')
       this.mediaError = error;
     dispatchMeetEvent(this, 'meet-error', error);
+  }
+
+  #onSpeaking(ids: readonly string[]): void {
+    const latest = ids.at(-1);
+    if (latest === undefined || latest === this.#activeSpeaker) return;
+    this.#activeSpeaker = latest;
+    const participant = this.#state.value?.participants.find((p) => p.id === latest);
+    if (participant) dispatchMeetEvent(this, 'meet-active-speaker', { participant });
   }
 
   #onEvent(event: MeetingEvent): void {
@@ -414,6 +429,7 @@ export class MeetRoom extends MeetElement {
   #renderMeeting(self: Participant) {
     const participants = this.#state.value?.participants ?? [];
     const isHost = self.role === 'host';
+    const speaking = new Set(this.#speaking.value);
     return html`
       <div class="stage">
         <meet-participant-grid part="grid"></meet-participant-grid>
@@ -426,8 +442,10 @@ export class MeetRoom extends MeetElement {
                 part=${you ? 'participant self' : 'participant'}
                 ?data-hand-raised=${p.handRaised}
                 ?data-reconnecting=${!!p.reconnecting}
+                ?data-speaking=${speaking.has(p.id)}
               >
                 <span class="name">${p.name}${you ? ' (you)' : ''}</span>
+                ${speaking.has(p.id) ? html`<span class="badge speaking">Speaking</span>` : nothing}
                 ${p.reconnecting ? html`<span class="badge reconnecting">Reconnecting…</span>` : nothing}
                 ${p.role === 'host' ? html`<span class="badge host">Host</span>` : nothing}
                 ${p.role === 'agent' ? html`<span class="badge agent">AI</span>` : nothing}
