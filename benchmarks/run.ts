@@ -7,9 +7,10 @@
  *   bundle  /meetkit.js minified + brotli
  *   flood   a legitimate participant's update latency under one client's flood, next to no flood
  *   reconnect  path restored (network cut, Worker restart) → back in the meeting with media
+ *   speaking  a tone starts on one page → that person's tile speaking on another
  *   ai      Invite AI → its voice pulled on the other page; Talk to AI released → first answer packet
- *   npm run bench -- --suites fanout,media,cpu,bundle,flood,reconnect,ai --sizes 10,50,200 --runs 3
- *     --changes 100 --media-runs 10 --flooders 10,100 --reconnect-runs 5 --ai-runs 10
+ *   npm run bench -- --suites fanout,media,cpu,bundle,flood,reconnect,speaking,ai --sizes 10,50,200 --runs 3
+ *     --changes 100 --media-runs 10 --flooders 10,100 --reconnect-runs 5 --speaking-runs 10 --ai-runs 10
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { localOpenAiVars, LOCAL_OPENAI_API_KEY } from '../server/local/realtime/
 import { startLocalRealtime } from '../server/local/realtime/server.js';
 import { measureAiAgent } from './ai-agent.js';
 import { bundleSizes } from './bundle-size.js';
+import { measureSpeaking } from './speaking.js';
 import { measureJoinToFrame } from './join-to-frame.js';
 import { measureReconnect, type ReconnectResult, type ReconnectScenario } from './reconnect.js';
 import { runFanout, type FanoutResult } from './room-fanout.js';
@@ -33,12 +35,13 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10,50,200' },
     runs: { type: 'string', default: '3' },
     changes: { type: 'string', default: '100' },
-    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect,ai' },
+    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect,speaking,ai' },
     'media-runs': { type: 'string', default: '10' },
     streams: { type: 'string', default: '3' },
     flooders: { type: 'string', default: '10,100' },
     'reconnect-runs': { type: 'string', default: '5' },
     'ai-runs': { type: 'string', default: '10' },
+    'speaking-runs': { type: 'string', default: '10' },
   },
 });
 const suites = new Set(values.suites.split(','));
@@ -260,6 +263,26 @@ async function reconnect() {
   }
 }
 
+async function speaking() {
+  const speakingRuns = Number(values['speaking-runs']);
+  console.log(
+    `\nSpeaking: a tone starts in Ann's page → her tile speaking in Bob's, ${speakingRuns} runs (demo host page)…`,
+  );
+  const stack = await startMediaStack();
+  const hostSite = await startStaticServer(join(projectRoot, 'demo/host'));
+  try {
+    const runsOf = await measureSpeaking(stack, hostSite, speakingRuns);
+    const value = median(runsOf);
+    console.log(
+      `  median ${value.toFixed(0)} ms (runs: ${runsOf.map((v) => v.toFixed(0)).join(', ')}; target ≤ 300 ms: ${value <= 300 ? 'met' : 'NOT met'})`,
+    );
+    results.speaking = runsOf;
+  } finally {
+    await hostSite.stop();
+    await stack.stop();
+  }
+}
+
 async function ai() {
   const aiRuns = Number(values['ai-runs']);
   console.log(
@@ -292,7 +315,7 @@ async function ai() {
 
 // What the pages load and the bundle suite weighs: the widget as the source is now.
 if (
-  ['bundle', 'media', 'cpu', 'reconnect', 'ai'].some((suite) => suites.has(suite)) &&
+  ['bundle', 'media', 'cpu', 'reconnect', 'speaking', 'ai'].some((suite) => suites.has(suite)) &&
   !buildWidget({ quiet: true })
 )
   throw new Error('vite build failed');
@@ -302,6 +325,7 @@ if (suites.has('media')) await media();
 if (suites.has('cpu')) await cpu();
 if (suites.has('flood')) await flood();
 if (suites.has('reconnect')) await reconnect();
+if (suites.has('speaking')) await speaking();
 if (suites.has('ai')) await ai();
 
 const resultsDir = join(projectRoot, 'benchmarks/results');
