@@ -68,6 +68,11 @@ export interface MeetCallClient extends CallClient {
   readonly sessionId: string | null;
   /** Resolves when no media work is queued or running (tests, benchmarks). */
   settled(): Promise<void>;
+  /**
+   * Receive only these videos (`videoKey(id, 'camera' | 'screen')`: what is
+   * on screen), every microphone still; null (the start) receives them all.
+   */
+  showVideo(keys: ReadonlySet<string> | null): void;
   /** How loud each microphone is now, from the connection's statistics (see `audio-levels.ts`). */
   audioLevels(): Promise<AudioLevels>;
   /** Stops the devices and the connection and completes every observable. No request is sent. */
@@ -101,6 +106,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   const offSince: Partial<Record<DeviceKind, number>> = {};
   const queue = createNegotiationQueue();
   let presence: RoomPresence = { selfId: null, participants: [], connected: false };
+  let videoShown: ReadonlySet<string> | null = null;
   let session: MediaSession | null = null;
   /** The participant the session was made for: joining again as someone else needs a new one. */
   let sessionOwner: string | null = null;
@@ -211,7 +217,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
         if (verdict === 'gone') discardSession();
       }
       verifySession = false;
-      const wantsToPull = wantedTracks(presence.participants, presence.selfId).size > 0;
+      const wantsToPull = wantedTracks(presence.participants, presence.selfId, videoShown).size > 0;
       if (!session || session.broken || sessionOwner !== presence.selfId || (session.drained && wantsToPull))
         await openSession(presence.selfId);
       const s = session!;
@@ -323,7 +329,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
 
   async function syncPulls(s: MediaSession): Promise<void> {
     const plan = planPulls({
-      wanted: wantedTracks(presence.participants, presence.selfId),
+      wanted: wantedTracks(presence.participants, presence.selfId, videoShown),
       pulled: s.pulled,
       missing: s.missing,
       now: Date.now(),
@@ -336,7 +342,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     if (plan.pull.length > 0) await s.pull(plan.pull);
     emitRemote();
     const retryAt = planPulls({
-      wanted: wantedTracks(presence.participants, presence.selfId),
+      wanted: wantedTracks(presence.participants, presence.selfId, videoShown),
       pulled: s.pulled,
       missing: s.missing,
       now: Date.now(),
@@ -450,6 +456,17 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
         verifySession = true;
       presence = next;
       if (left && !next.selfId) releaseDevices();
+      reconcileSoon();
+    },
+    showVideo(keys) {
+      const same =
+        keys === videoShown ||
+        (keys &&
+          videoShown &&
+          keys.size === videoShown.size &&
+          [...keys].every((key) => videoShown!.has(key)));
+      if (same) return;
+      videoShown = keys;
       reconcileSoon();
     },
     settled: () => queue.idle(),

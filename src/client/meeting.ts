@@ -98,6 +98,8 @@ export interface Meeting {
    * audio counts while it plays (in an `<audio>` element, as the tiles do).
    */
   readonly speaking$: Observable<readonly string[]>;
+  /** Whose camera this visitor pinned (null: none); a pin of someone who left goes away. */
+  readonly pinned$: Observable<string | null>;
   readonly events$: Observable<MeetingEvent>;
   readonly errors$: Observable<MeetingError>;
   /** The room's AI agent: whether there is one, what it does, who talks to it, what it says. */
@@ -128,6 +130,14 @@ export interface Meeting {
    * holder at a time, `ai-busy` otherwise), `false` lets go and the AI answers.
    */
   talkToAi(on: boolean): Promise<void>;
+  /** Pins someone's camera for this visitor only: first on the stage, large. */
+  pin(participantId: string): void;
+  unpin(): void;
+  /**
+   * Receive only these videos (`'<id> camera'`, `'<id> screen'`: what is on
+   * screen); microphones always. Null receives every video (the default).
+   */
+  showVideo(keys: ReadonlySet<string> | null): void;
   /** Drops the connection and resumes at once (a "retry" button). */
   reconnect(): void;
   /** Resolves when no media work is queued or running (tests, benchmarks). */
@@ -162,6 +172,11 @@ export function createMeeting(options: MeetingOptions): Meeting {
   /** What the visitor asked for last: to be in the meeting or not. */
   const wantsIn = new BehaviorSubject(false);
   const ended = new BehaviorSubject(false);
+  const pin = new BehaviorSubject<string | null>(null);
+  const pinned$ = combineLatest([pin, room.participants$]).pipe(
+    map(([id, people]) => (id && people.some((p) => p.id === id) ? id : null)),
+    distinctUntilChanged(),
+  );
   const events = new Subject<MeetingEvent>();
   const subscriptions: Subscription[] = [];
 
@@ -294,6 +309,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
     local$: call.local$,
     remote$: call.remote$,
     speaking$,
+    pinned$,
     events$: events.asObservable(),
     errors$,
     ai$: ai.ai$,
@@ -324,6 +340,9 @@ export function createMeeting(options: MeetingOptions): Meeting {
     inviteAi: () => ai.invite(),
     removeAi: () => ai.remove(),
     talkToAi: (on) => ai.talk(on),
+    pin: (id) => pin.next(id),
+    unpin: () => pin.next(null),
+    showVideo: (keys) => call.showVideo(keys),
     reconnect: () => room.reconnect(),
     settled: () => call.settled(),
     close() {
@@ -335,6 +354,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
       if (ownDevices) devices.close();
       wantsIn.complete();
       ended.complete();
+      pin.complete();
       events.complete();
     },
   };

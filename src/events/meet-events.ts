@@ -33,6 +33,11 @@ export interface MeetEventDetails {
   /** The user chose a camera, microphone or speaker in `<meet-device-picker>`; `deviceId` null is the default. */
   'meet-device-change': { kind: DeviceKind; deviceId: string | null };
   /**
+   * The "+N" tile of `<meet-participant-grid>` was pressed: `participants`
+   * are the people off stage. `<meet-room>` then shows its people list.
+   */
+  'meet-show-participants': { participants: Participant[] };
+  /**
    * Someone other than before is the latest to start speaking (you
    * included); it stays theirs through a pause, until someone else speaks.
    * Worked out in this page from the audio it receives.

@@ -7,7 +7,7 @@
 import { ContextProvider } from '@lit/context';
 import { fixture, html } from '@open-wc/testing';
 import { render, type TemplateResult } from 'lit';
-import { BehaviorSubject, EMPTY, map, merge, of, Subject, type Observable } from 'rxjs';
+import { BehaviorSubject, combineLatestWith, EMPTY, map, merge, of, Subject, type Observable } from 'rxjs';
 import { createAiControl } from '../client/ai-control.js';
 import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
 import type { Devices } from '../client/devices.js';
@@ -85,6 +85,9 @@ export interface FakeCall extends CallClient {
   /** Who the meeting hears speaking (`Meeting.speaking$`). */
   readonly speaking$: Observable<readonly string[]>;
   setSpeaking(ids: readonly string[]): void;
+  /** What the meeting was asked to receive (`Meeting.showVideo`), in order. */
+  readonly videoShown: readonly (ReadonlySet<string> | null)[];
+  showVideo(keys: ReadonlySet<string> | null): void;
 }
 
 const noLocalMedia: LocalMedia = {
@@ -101,6 +104,7 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
   const remote = new BehaviorSubject<ReadonlyMap<string, RemoteMedia>>(options.remote ?? new Map());
   const errors = new Subject<CallError>();
   const speaking = new BehaviorSubject<readonly string[]>([]);
+  const videoShown: (ReadonlySet<string> | null)[] = [];
   const calls: { kind: MediaKind; on: boolean }[] = [];
   let microphone: MediaStreamTrack | null = null;
   let camera: MediaStreamTrack | null = null;
@@ -151,6 +155,8 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
     fail: (error) => errors.next(error),
     speaking$: speaking.asObservable(),
     setSpeaking: (ids) => speaking.next(ids),
+    videoShown,
+    showVideo: (keys) => videoShown.push(keys),
   };
 }
 
@@ -254,11 +260,12 @@ export interface ContextProviders {
  */
 export function meetingOf(
   room: RoomClient | undefined,
-  call: (CallClient & Partial<Pick<FakeCall, 'speaking$'>>) | undefined,
+  call: (CallClient & Partial<Pick<FakeCall, 'speaking$' | 'showVideo'>>) | undefined,
 ): Meeting | undefined {
   if (!room) return undefined;
   const silent = () => Promise.resolve();
   const ai = createAiControl(room, (on) => call?.setMicrophone(on) ?? silent());
+  const pinned = new BehaviorSubject<string | null>(null);
   return {
     phase$: room.self$.pipe(map((self) => (self ? 'joined' : 'lobby'))),
     connection$: room.connection$,
@@ -269,6 +276,10 @@ export function meetingOf(
     local$: call?.local$ ?? of(noLocalMedia),
     remote$: call?.remote$ ?? of(new Map<string, RemoteMedia>()),
     speaking$: call?.speaking$ ?? of([]),
+    pinned$: pinned.pipe(
+      combineLatestWith(room.participants$),
+      map(([id, people]) => (id && people.some((p) => p.id === id) ? id : null)),
+    ),
     events$: EMPTY,
     errors$: merge(
       room.errors$,
@@ -291,6 +302,9 @@ export function meetingOf(
     inviteAi: () => ai.invite(),
     removeAi: () => ai.remove(),
     talkToAi: (on) => ai.talk(on),
+    pin: (id) => pinned.next(id),
+    unpin: () => pinned.next(null),
+    showVideo: (keys) => call?.showVideo?.(keys),
     reconnect: () => room.reconnect(),
     settled: silent,
     close() {

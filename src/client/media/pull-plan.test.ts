@@ -3,6 +3,7 @@ import type { Participant } from '../../protocol/index.js';
 import {
   MISSING_MAX_TRIES,
   planPulls,
+  videoKey,
   wantedTracks,
   type MissingTrack,
   type PulledTrack,
@@ -43,6 +44,27 @@ describe('wantedTracks', () => {
       { ref: 'bb/camera', participantId: 'ann', slot: 'camera' },
       { ref: 'cc/screen', participantId: 'bob', slot: 'screen' },
     ]);
+  });
+});
+
+describe('wantedTracks with what is shown', () => {
+  it('takes only the videos on screen, and every microphone', () => {
+    const people = [
+      person('ann', { microphone: 'bb/microphone', camera: 'bb/camera', screen: 'bb/screen' }),
+      person('bob', { microphone: 'cc/microphone', camera: 'cc/camera' }),
+    ];
+    const shown = new Set([videoKey('ann', 'screen'), videoKey('bob', 'camera')]);
+    expect([...wantedTracks(people, 'me', shown).keys()]).to.deep.equal([
+      'bb/microphone',
+      'bb/screen',
+      'cc/microphone',
+      'cc/camera',
+    ]);
+    expect([...wantedTracks(people, 'me', new Set()).keys()]).to.deep.equal([
+      'bb/microphone',
+      'cc/microphone',
+    ]);
+    expect(wantedTracks(people, 'me', null).size, 'null: everything').to.equal(5);
   });
 });
 

@@ -27,17 +27,28 @@ export interface MissingTrack {
 export const MISSING_RETRY_MS = 1_000;
 export const MISSING_MAX_TRIES = 10;
 
-/** Every track the others announce; never our own. */
+/** The key of one participant's video, as the grid names its tiles: `<id> camera`, `<id> screen`. */
+export const videoKey = (participantId: string, slot: Exclude<MediaKind, 'microphone'>) =>
+  `${participantId} ${slot}`;
+
+/**
+ * Every track the others announce, never our own; with `videoShown`, only
+ * the videos in it (what is on screen: the rest is not received), and every
+ * microphone whatever is shown.
+ */
 export function wantedTracks(
   participants: readonly Participant[],
   selfId: string | null,
+  videoShown: ReadonlySet<string> | null = null,
 ): Map<string, WantedTrack> {
   const wanted = new Map<string, WantedTrack>();
   for (const participant of participants) {
     if (participant.id === selfId) continue;
     for (const slot of MEDIA_SLOTS) {
       const ref = participant.tracks[slot];
-      if (ref) wanted.set(ref, { ref, participantId: participant.id, slot });
+      if (!ref) continue;
+      if (slot !== 'microphone' && videoShown && !videoShown.has(videoKey(participant.id, slot))) continue;
+      wanted.set(ref, { ref, participantId: participant.id, slot });
     }
   }
   return wanted;

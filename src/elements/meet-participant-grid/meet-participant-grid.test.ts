@@ -1,5 +1,5 @@
 import { ContextProvider } from '@lit/context';
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { render } from 'lit';
 import type { RemoteMedia } from '../../client/call-types.js';
 import { createDevices } from '../../client/devices.js';
@@ -311,6 +311,74 @@ describe('<meet-participant-grid>', () => {
     await expect(el).to.be.accessible();
     call.setSpeaking([]);
     await waitUntil(() => speaking().length === 0, 'quiet again');
+  });
+
+  it('shows as many as it may, the rest behind "+N", and receives the video of the shown ones only', async () => {
+    const [cy, dee] = [
+      fakeParticipant({ id: 'cy', name: 'Cy', joinedAt: 21 }),
+      fakeParticipant({ id: 'dee', name: 'Dee', joinedAt: 22 }),
+    ];
+    const call = createFakeCall();
+    const { el } = await contextFixture<MeetParticipantGrid>(
+      html`<meet-participant-grid max-tiles="3" style="height: 100%"></meet-participant-grid>`,
+      { room: joined([ann, bob, cy, dee, you]), call },
+      'width: 800px; height: 450px',
+    );
+    const onStage = () => tilesInDom(el).filter((t) => !t.hidden);
+    await waitUntil(() => onStage().length === 2, 'two tiles and "+N"');
+    expect(onStage().map(labelOf)).to.deep.equal(['You (you)', 'Ann']);
+    const more = el.shadowRoot!.querySelector<HTMLButtonElement>('[part="more"]')!;
+    expect(more.textContent!.trim()).to.equal('+3');
+    expect(more.getAttribute('aria-label')).to.equal('3 more people: show everyone');
+    expect(more.parentElement!.getAttribute('aria-posinset')).to.equal('3');
+    // Off stage they are still there, hidden, playing their sound.
+    expect(
+      tilesInDom(el)
+        .filter((t) => t.hidden)
+        .map(labelOf),
+    ).to.have.members(['Bob', 'Cy', 'Dee']);
+    expect(
+      tilesInDom(el)
+        .find((t) => labelOf(t) === 'Dee')!
+        .shadowRoot!.querySelector('audio'),
+    ).to.not.be.null;
+    expect([...call.videoShown.at(-1)!]).to.deep.equal(['ann camera']);
+    await expect(el).to.be.accessible();
+
+    const shown = oneEvent(el, 'meet-show-participants');
+    more.click();
+    expect((await shown).detail.participants.map((p: Participant) => p.name)).to.deep.equal([
+      'Bob',
+      'Cy',
+      'Dee',
+    ]);
+
+    // Dee speaks: she comes on stage in the place of whoever spoke least lately.
+    call.setSpeaking(['dee']);
+    await waitUntil(() => onStage().some((t) => labelOf(t) === 'Dee'), 'Dee on stage');
+    expect(onStage().map(labelOf)).to.deep.equal(['You (you)', 'Dee']);
+    expect([...call.videoShown.at(-1)!]).to.deep.equal(['dee camera']);
+  });
+
+  it('pins a tile for this viewer: large, first, with its video; unpins', async () => {
+    const call = createFakeCall();
+    const { el } = await grid(joined([ann, bob, you]), call);
+    const pinOf = (label: string) =>
+      tiles(el)
+        .find((t) => labelOf(t) === label)!
+        .querySelector<HTMLButtonElement>('[part="pin"]')!;
+    expect(pinOf('Bob').getAttribute('aria-label')).to.equal('Pin Bob');
+    expect(pinOf('Bob').getAttribute('aria-pressed')).to.equal('false');
+    pinOf('Bob').click();
+    await waitUntil(() => labels(el)[0] === 'Bob', 'Bob first');
+    const bobs = tiles(el)[0]!;
+    expect(bobs.pinned).to.be.true;
+    expect(pinOf('Bob').getAttribute('aria-pressed')).to.equal('true');
+    await waitUntil(() => size(bobs).width > size(tiles(el)[1]!).width * 2, 'Bob large');
+    await expect(el).to.be.accessible();
+    pinOf('Bob').click();
+    await waitUntil(() => labels(el)[0] === 'You (you)', 'unpinned');
+    expect(bobs.pinned).to.be.false;
   });
 
   it("plays everyone's sound on the speaker chosen in the device picker", async () => {

@@ -115,6 +115,13 @@ export const meetParticipantTileStyles = css`
     display: flex;
     flex-direction: column-reverse;
   }
+  .actions {
+    position: absolute;
+    inset-inline-start: calc(var(--_space) * 0.75);
+    inset-block-start: calc(var(--_space) * 0.75);
+    display: flex;
+    gap: calc(var(--_space) / 2);
+  }
   .badge {
     display: inline-grid;
     place-items: center;

@@ -25,6 +25,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * @csspart muted-indicator - Shown while the microphone is off.
  * @csspart host-badge - Shown for hosts.
  * @csspart hand - Shown while the hand is raised.
+ * @slot actions - Buttons over the tile's top corner (the grid puts its Pin button here).
  * @csspart speaking-indicator - Shown while they speak (with the ring around the tile).
  * @csspart ai-state - The AI agent's state (listening, thinking, speaking…), on its tile only.
  * @csspart ai-caption - What the AI agent is saying (`caption`), on its tile only.
@@ -58,6 +59,8 @@ export class MeetParticipantTile extends MeetElement {
    * around the tile and a sound icon, so it is not told by colour alone.
    */
   @property({ type: Boolean, reflect: true }) speaking = false;
+  /** This viewer pinned the tile (the grid sets it). */
+  @property({ type: Boolean, reflect: true }) pinned = false;
   /** What the AI agent is saying, shown on its tile. */
   @property() caption = '';
   /** Reflects the AI agent's state (`connecting`, `listening`, `thinking`, `speaking`, `error`) on its tile. */
@@ -155,6 +158,7 @@ export class MeetParticipantTile extends MeetElement {
           ? nothing
           : html`<span part="avatar" aria-hidden="true">${this.aiState ? sparkleIcon : initial(name)}</span>`}
         ${this.aiState && this.caption ? html`<p part="ai-caption">${this.caption}</p>` : nothing}
+        <div class="actions"><slot name="actions"></slot></div>
         ${this.handRaised
           ? html`<span part="hand" class="badge" role="img" aria-label="Hand raised">${handIcon}</span>`
           : nothing}

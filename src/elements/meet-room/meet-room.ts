@@ -98,6 +98,8 @@ export class MeetRoom extends MeetElement {
   @property() name = '';
   /** Join token, when the server requires one. */
   @property() token = '';
+  /** The most tiles its grid shows at once (`max-tiles` of `<meet-participant-grid>`); 0: as many as fit. */
+  @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 0;
   /**
    * Where the visitor is: `lobby`, `joining`, `joined`, `reconnecting` or
    * `left`. Reflected for styling (`meet-room[phase='reconnecting']`); set by
@@ -207,6 +209,16 @@ export class MeetRoom extends MeetElement {
     return this.meeting?.talkToAi(on) ?? Promise.resolve();
   }
 
+  /** Pins someone's camera for this visitor: first and large in the grid. */
+  pin(participantId: string): void {
+    this.meeting?.pin(participantId);
+  }
+
+  /** Unpins the pinned camera. */
+  unpin(): void {
+    this.meeting?.unpin();
+  }
+
   #connect(): void {
     this.#disconnect();
     this.fatalError = null;
@@ -281,6 +293,13 @@ export class MeetRoom extends MeetElement {
     else if ('kind' in error || error.code === 'connection-failed' || error.code === 'media-unavailable')
       this.mediaError = error;
     dispatchMeetEvent(this, 'meet-error', error);
+  }
+
+  /** The grid's "+N": the people list has everyone; take the visitor there. */
+  #showPeople(): void {
+    const title = this.renderRoot.querySelector<HTMLElement>('#participants-title');
+    title?.scrollIntoView({ block: 'nearest' });
+    title?.focus();
   }
 
   #onSpeaking(ids: readonly string[]): void {
@@ -432,9 +451,13 @@ export class MeetRoom extends MeetElement {
     const speaking = new Set(this.#speaking.value);
     return html`
       <div class="stage">
-        <meet-participant-grid part="grid"></meet-participant-grid>
+        <meet-participant-grid
+          part="grid"
+          max-tiles=${this.maxTiles}
+          @meet-show-participants=${() => this.#showPeople()}
+        ></meet-participant-grid>
         <section part="people" aria-labelledby="participants-title">
-          <h2 id="participants-title">In the meeting (${participants.length})</h2>
+          <h2 id="participants-title" tabindex="-1">In the meeting (${participants.length})</h2>
           <ul part="participants">
             ${participants.map((p) => {
               const you = p.id === self.id;
