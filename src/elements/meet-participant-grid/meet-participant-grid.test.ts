@@ -328,7 +328,7 @@ describe('<meet-participant-grid>', () => {
     await waitUntil(() => onStage().length === 2, 'two tiles and "+N"');
     expect(onStage().map(labelOf)).to.deep.equal(['You (you)', 'Ann']);
     const more = el.shadowRoot!.querySelector<HTMLButtonElement>('[part="more"]')!;
-    expect(more.textContent!.trim()).to.equal('+3');
+    expect(more.textContent.trim()).to.equal('+3');
     expect(more.getAttribute('aria-label')).to.equal('3 more people: show everyone');
     expect(more.parentElement!.getAttribute('aria-posinset')).to.equal('3');
     // Off stage they are still there, hidden, playing their sound.
