@@ -7,7 +7,20 @@ import { defineConfig } from 'vite';
  * dependency bundled. `demo/` is copied as is: the Worker serves `dist/`.
  * (`npm run build` then adds the npm package's unbundled modules in
  * `dist/lib/` and the Custom Elements Manifest.)
+ *
+ * The ES build is split. `meetkit.js` holds only the registrations and
+ * exports; what the lobby needs is one chunk it imports, and the elements
+ * the lobby does without (`<meet-room>`'s lazy dependencies) one chunk loaded
+ * right after. Chunks live in `meetkit-chunks/`, so the Worker serves them
+ * with the widget's CORS headers, and are imported relative to the script,
+ * so they come from the Meetkit server whatever page loads it. The entry is
+ * kept that small so the chunks never import it: a page that loads
+ * `meetkit.js?v=2` would otherwise run it twice, and the meeting's elements
+ * would take their context keys from the second copy, not the lobby's. The
+ * classic build cannot load chunks: it stays one file.
  */
+const isEntry = (id: string) => id.endsWith('/src/meetkit.ts');
+
 export default defineConfig({
   publicDir: 'demo',
   plugins: [
@@ -41,12 +54,25 @@ export default defineConfig({
     rolldownOptions: {
       // The classic build finds its origin through document.currentScript instead.
       checks: { emptyImportMeta: false },
-      output: { minify: true },
+      output: [
+        {
+          format: 'es',
+          minify: true,
+          chunkFileNames: 'meetkit-chunks/[name]-[hash].js',
+          codeSplitting: {
+            groups: [
+              // Everything the entry imports statically, except the entry itself.
+              { name: 'lobby', tags: ['$initial'], test: (id) => !isEntry(id) },
+              // The rest, loaded all at once right after: one request, not one per element.
+              { name: 'meeting', test: (id) => !isEntry(id) },
+            ],
+          },
+        },
+        { format: 'iife', name: 'Meetkit', minify: true },
+      ],
     },
     lib: {
       entry: 'src/meetkit.ts',
-      name: 'Meetkit',
-      formats: ['es', 'iife'],
       fileName: (format) => (format === 'es' ? 'meetkit.js' : 'meetkit.iife.js'),
     },
   },

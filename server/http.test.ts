@@ -19,10 +19,13 @@ describe('worker routes', () => {
   });
 
   it('serves the widget to pages on any origin', async () => {
-    const response = await fetch(`${worker().url}/meetkit.js`, {
-      headers: { Origin: 'http://somewhere.example' },
-    });
-    expect(response.headers.get('access-control-allow-origin')).toBe('http://somewhere.example');
+    // meetkit.js imports its chunks as modules: cross-origin, they need CORS too.
+    for (const path of ['/meetkit.js', '/meetkit-chunks/lobby-0123abcd.js']) {
+      const response = await fetch(`${worker().url}${path}`, {
+        headers: { Origin: 'http://somewhere.example' },
+      });
+      expect(response.headers.get('access-control-allow-origin'), path).toBe('http://somewhere.example');
+    }
     const preflight = await fetch(`${worker().url}/api/rooms/standup`, {
       method: 'OPTIONS',
       headers: { Origin: 'http://somewhere.example', 'Access-Control-Request-Method': 'GET' },

@@ -70,7 +70,8 @@ export default {
       return withCors(jsonError(404, 'not-found', 'No such API'), request);
 
     const asset = await env.ASSETS.fetch(request);
-    // The widget is loaded as a module script by pages on any origin.
+    // The widget (meetkit.js, and the chunks it imports from meetkit-chunks/) is loaded as module
+    // scripts by pages on any origin.
     return url.pathname.startsWith('/meetkit') ? withCors(asset, request) : asset;
   },
 } satisfies ExportedHandler<Env>;

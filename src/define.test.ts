@@ -1,5 +1,5 @@
 import { ContextConsumer, ContextProvider, createContext } from '@lit/context';
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { LitElement } from 'lit';
 import { defineElement } from './define.js';
 
@@ -49,6 +49,64 @@ describe('defineElement', () => {
     defineElement('greeting-later', Later);
     const reader = page.querySelector('greeting-reader-later') as GreetingReader;
     expect(reader.greeting.value).to.equal('hello');
+  });
+
+  it('registers lazy dependencies after the element, when their module arrives', async () => {
+    const page = await fixture<HTMLDivElement>(
+      html`<div>
+        <greeting-lazy><greeting-reader-lazy></greeting-reader-lazy></greeting-lazy>
+      </div>`,
+    );
+    class Reader extends GreetingReader {}
+    let arrive: (reader: CustomElementConstructor) => void = () => {};
+    class Lazy extends GreetingOuter {
+      static lazyDependencies = {
+        'greeting-reader-lazy': () => new Promise<CustomElementConstructor>((resolve) => (arrive = resolve)),
+      };
+    }
+    defineElement('greeting-lazy', Lazy);
+    expect(customElements.get('greeting-lazy')).to.equal(Lazy);
+    expect(customElements.get('greeting-reader-lazy'), 'before its module arrives').to.be.undefined;
+    arrive(Reader);
+    expect(await customElements.whenDefined('greeting-reader-lazy')).to.equal(Reader);
+    // Upgraded after the element around it, so it found its context.
+    expect(page.querySelector<GreetingReader>('greeting-reader-lazy')!.greeting.value).to.equal('hello');
+  });
+
+  it('loads no lazy dependency that is already registered', () => {
+    let loads = 0;
+    class Taken extends LitElement {}
+    customElements.define('greeting-taken', Taken);
+    class Outer extends LitElement {
+      static lazyDependencies = {
+        'greeting-taken': () => {
+          loads++;
+          return Promise.resolve(Taken);
+        },
+      };
+    }
+    defineElement('greeting-outer-taken', Outer);
+    expect(loads).to.equal(0);
+  });
+
+  it('says which lazy dependency failed to load, and still registers the element', async () => {
+    const errors: unknown[][] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      class Outer extends LitElement {
+        static lazyDependencies = {
+          'greeting-unreachable': () =>
+            Promise.reject(new TypeError('Failed to fetch dynamically imported module')),
+        };
+      }
+      expect(() => defineElement('greeting-outer-offline', Outer)).not.to.throw();
+      expect(customElements.get('greeting-outer-offline')).to.equal(Outer);
+      await waitUntil(() => errors.length > 0, 'an error is logged');
+    } finally {
+      console.error = error;
+    }
+    expect(String(errors[0]![0])).to.contain('could not load <greeting-unreachable>');
   });
 
   it('never throws when loaded twice: the first registration wins, another copy warns', () => {

@@ -5,7 +5,16 @@
  * `npm run build` first (`npm test` builds).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Rollup } from 'vite';
@@ -77,7 +86,21 @@ describe('the npm package', () => {
         'dist/custom-elements.json',
       ]),
     );
+    // The chunks that dist/meetkit.js imports, or the script build would not run from the package.
+    const chunks = readdirSync(join(projectRoot, 'dist/meetkit-chunks')).map(
+      (f) => `dist/meetkit-chunks/${f}`,
+    );
+    expect(chunks.filter((chunk) => chunk.endsWith('.js'))).not.toEqual([]);
+    expect(paths).toEqual(expect.arrayContaining(chunks));
     expect(paths.filter((p) => /test|\/test-support\/|^server\/|^src\/|demo/.test(p))).toEqual([]);
+  });
+
+  it('splits the module script so that its chunks never import meetkit.js', () => {
+    // A page may load meetkit.js?v=2: a chunk importing "../meetkit.js" would run a second copy.
+    const dir = join(projectRoot, 'dist/meetkit-chunks');
+    const chunks = readdirSync(dir).filter((file) => file.endsWith('.js'));
+    expect(chunks.map((file) => file.replace(/-[\w-]+\.js$/, '')).sort()).toEqual(['lobby', 'meeting']);
+    for (const file of chunks) expect(readFileSync(join(dir, file), 'utf8'), file).not.toMatch(/meetkit\.js/);
   });
 
   it('gives a bundler the headless core without Lit', async () => {

@@ -259,6 +259,14 @@ describe('<meet-room>', () => {
     expect(undocumented).to.deep.equal([]);
   });
 
+  it("registers every element it renders: the meeting's a moment after the lobby's", async () => {
+    expect(customElements.get('meet-participant-tile'), 'the preview, with the room').to.exist;
+    const later = ['meet-participant-grid', 'meet-controls', 'meet-device-picker', 'meet-ai-toggle'];
+    await waitUntil(() => later.every((tag) => customElements.get(tag)), "the meeting's elements", {
+      timeout: 5_000,
+    });
+  });
+
   it('survives being registered twice', () => {
     class Other extends HTMLElement {}
     const warn = console.warn;

@@ -18,11 +18,7 @@ import { NAME_MAX_LENGTH, ROOM_NAME_PATTERN, type Participant } from '../../prot
 import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { devicesContext } from '../devices-context.js';
-import { MeetAiToggle } from '../meet-ai-toggle/meet-ai-toggle.js';
-import { MeetControls } from '../meet-controls/meet-controls.js';
-import { MeetDevicePicker } from '../meet-device-picker/meet-device-picker.js';
 import { MeetElement } from '../meet-element.js';
-import { MeetParticipantGrid } from '../meet-participant-grid/meet-participant-grid.js';
 import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
 import { meetingContext } from '../meeting-context.js';
 import { ObserveController } from '../observe-controller.js';
@@ -82,12 +78,19 @@ const ROOM_GRACE_MS = 1_000;
  */
 export class MeetRoom extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetRoomStyles];
-  static override dependencies = {
-    'meet-participant-grid': MeetParticipantGrid,
-    'meet-participant-tile': MeetParticipantTile,
-    'meet-controls': MeetControls,
-    'meet-device-picker': MeetDevicePicker,
-    'meet-ai-toggle': MeetAiToggle,
+  /** The lobby's preview. */
+  static override dependencies = { 'meet-participant-tile': MeetParticipantTile };
+  /**
+   * What the lobby does without: the meeting's elements, and the device
+   * picker (shown after a click). Split off so the lobby comes sooner.
+   */
+  static override lazyDependencies = {
+    'meet-participant-grid': () =>
+      import('../meet-participant-grid/meet-participant-grid.js').then((m) => m.MeetParticipantGrid),
+    'meet-controls': () => import('../meet-controls/meet-controls.js').then((m) => m.MeetControls),
+    'meet-device-picker': () =>
+      import('../meet-device-picker/meet-device-picker.js').then((m) => m.MeetDevicePicker),
+    'meet-ai-toggle': () => import('../meet-ai-toggle/meet-ai-toggle.js').then((m) => m.MeetAiToggle),
   };
 
   /** Room name: letters, digits, `-` and `_`, up to 64. Required. */
