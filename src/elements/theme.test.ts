@@ -109,6 +109,8 @@ async function openRoom(theme: Theme, content = html``) {
   await waitUntil(() => button(room, 'Join') && !button(room, 'Join')!.disabled, 'lobby ready', {
     timeout: 5_000,
   });
+  // The meeting's elements arrive a moment after the lobby (lazy dependencies of <meet-room>).
+  await Promise.all(Object.keys(MeetRoom.lazyDependencies).map((tag) => customElements.whenDefined(tag)));
   return room;
 }
 
