@@ -48,6 +48,8 @@ interface GridTile {
  *
  * @event meet-show-participants - The "+N" tile was pressed: `detail.participants` are the people off stage.
  *
+ * @cssproperty --meet-tile-radius - Corner radius of the "+N" tile, like the tiles' (falls back to `--meet-radius`).
+ *
  * @csspart tile - Each `<meet-participant-tile>`.
  * @csspart pin - The Pin button on each camera tile (`aria-pressed` while pinned).
  * @csspart more - The "+N" tile for the people off stage.
