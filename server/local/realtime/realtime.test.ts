@@ -34,6 +34,7 @@ beforeAll(async () => {
   openai = createOpenAiRealtimeClient({ apiKey: KEY, baseUrl: realtime.url, retry: { attempts: 1 } });
 });
 afterEach(async () => {
+  realtime.faults.set({});
   await Promise.all(cleanups.splice(0).map((cleanup) => Promise.resolve(cleanup())));
 });
 afterAll(() => realtime.close());
@@ -247,6 +248,73 @@ describe('checks like OpenAI', () => {
       await refusedUpgrade(openai.sidebandUrl('rtc_unknown'), { authorization: `Bearer ${KEY}` }),
     ).toMatchObject({ status: 404, body: { error: { code: 'call_id_not_found' } } });
     expect(await openai.hangup('rtc_unknown')).toBe('not-found');
+  });
+});
+
+describe('injected faults', () => {
+  it('fail the next N requests of a route as OpenAI would, then serve again', async () => {
+    const { offer } = await callsPeer();
+    const patient = createOpenAiRealtimeClient({
+      apiKey: KEY,
+      baseUrl: realtime.url,
+      retry: { attempts: 3 },
+      sleep: () => Promise.resolve(),
+    });
+    const before = realtime.stats();
+    realtime.faults.set({ route: 'create-call', status: 503, failNext: 2 });
+    const { callId } = await patient.createCall({ sdp: offer, session: SESSION });
+    cleanups.push(() => openai.hangup(callId));
+    expect(realtime.stats().callRequests - before.callRequests).toBe(3);
+    expect(realtime.stats().faultsInjected - before.faultsInjected).toBe(2);
+
+    realtime.faults.set({ status: 401, failNext: 1 });
+    const { offer: second } = await callsPeer();
+    expect(await createCallError(patient.createCall({ sdp: second, session: SESSION }))).toMatchObject({
+      kind: 'auth',
+      status: 401,
+      code: 'invalid_api_key',
+    });
+    expect(realtime.stats().callRequests - before.callRequests).toBe(4);
+  });
+
+  it('hang a request until the caller gives up, and refuse or hang a sideband', async () => {
+    const { offer } = await callsPeer();
+    const hasty = createOpenAiRealtimeClient({ apiKey: KEY, baseUrl: realtime.url, timeoutMs: 200 });
+    realtime.faults.set({ route: 'create-call', hangNext: 1 });
+    expect(await createCallError(hasty.createCall({ sdp: offer, session: SESSION }))).toMatchObject({
+      kind: 'unavailable',
+      code: 'timeout',
+    });
+    expect(realtime.stats().callsOpen).toBe(0);
+
+    const call = await connectedCall();
+    const auth = { authorization: `Bearer ${KEY}` };
+    realtime.faults.set({ route: 'sideband', status: 503, failNext: 1 });
+    expect(await refusedUpgrade(openai.sidebandUrl(call.callId), auth)).toMatchObject({
+      status: 503,
+      body: { error: { type: 'server_error' } },
+    });
+    realtime.faults.set({ route: 'sideband', hangNext: 1 });
+    const held = new WebSocket(openai.sidebandUrl(call.callId), { headers: auth, handshakeTimeout: 200 });
+    expect(await new Promise((resolve) => held.once('error', resolve))).toMatchObject({
+      message: 'Opening handshake has timed out',
+    });
+    // The fault is spent: the next one opens.
+    const events = await sideband(call.callId);
+    await expect.poll(events.types).toEqual(['session.created']);
+  });
+
+  it('are set over HTTP too, checked like the SFU checks its own', async () => {
+    const put = (body: string) =>
+      fetch(`${realtime.url.replace(/\/v1$/, '')}/__local/faults`, { method: 'PUT', body });
+    const set = await put(JSON.stringify({ route: 'hangup', status: 429, failNext: 1 }));
+    expect(set.status).toBe(200);
+    expect(await set.json()).toEqual({ route: 'hangup', status: 429, failNext: 1, hangNext: 0 });
+    expect(realtime.faults.settings).toMatchObject({ route: 'hangup', failNext: 1 });
+    const refused = await put(JSON.stringify({ status: 418 }));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: 'invalid_value' } });
+    expect(realtime.faults.settings).toMatchObject({ route: 'hangup', failNext: 1 });
   });
 });
 

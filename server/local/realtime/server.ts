@@ -4,7 +4,8 @@
  * an SDP answer and `Location`), `POST /v1/realtime/calls/{id}/hangup`, and
  * the sideband WebSocket `/v1/realtime?call_id=`. It checks requests the way
  * OpenAI does and answers errors in OpenAI's JSON. See README.md for what it
- * simplifies.
+ * simplifies. `PUT /__local/faults` (or `faults` in-process) makes it fail on
+ * purpose.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,11 +14,13 @@ import * as z from 'zod/mini';
 import { realtimeSession, type RealtimeSession } from '../../ai/realtime-events.js';
 import { OfferError } from './call-media.js';
 import { LocalRealtimeCall, type CallCounters } from './call.js';
+import { RealtimeFaults, realtimeFaultSettings, type RealtimeRoute } from './faults.js';
 
 const MAX_BODY_BYTES = 1 << 20;
 const CALLS_ROUTE = '/v1/realtime/calls';
 const HANGUP_ROUTE = /^\/v1\/realtime\/calls\/([^/]+)\/hangup$/;
 const SIDEBAND_ROUTE = '/v1/realtime';
+const FAULTS_ROUTE = '/__local/faults';
 
 export interface LocalRealtimeOptions {
   /** The only key it accepts, as `Authorization: Bearer <key>`. */
@@ -33,12 +36,17 @@ export interface LocalRealtimeStats extends CallCounters {
   sidebandsOpen: number;
   callsCreated: number;
   callsHungUp: number;
+  /** `POST /v1/realtime/calls` requests received, refused and faulted ones included. */
+  callRequests: number;
+  faultsInjected: number;
 }
 
 export interface LocalRealtime {
   /** The value for `OPENAI_API_URL`, e.g. `http://127.0.0.1:PORT/v1`. */
   url: string;
   calls: ReadonlyMap<string, LocalRealtimeCall>;
+  /** What the next requests suffer; `PUT /__local/faults` sets the same. */
+  faults: RealtimeFaults;
   stats(): LocalRealtimeStats;
   close(): Promise<void>;
 }
@@ -77,6 +85,10 @@ export async function startLocalRealtime(options: LocalRealtimeOptions): Promise
   };
   let callsCreated = 0;
   let callsHungUp = 0;
+  let callRequests = 0;
+  const faults = new RealtimeFaults();
+  /** Sideband upgrades held unanswered by a `hangNext` fault; HTTP requests are held by the server. */
+  const heldUpgrades = new Set<Socket>();
   const connectWindowMs = options.connectWindowMs ?? 30_000;
 
   function authorize(req: IncomingMessage): void {
@@ -130,14 +142,26 @@ export async function startLocalRealtime(options: LocalRealtimeOptions): Promise
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     try {
+      if (path === FAULTS_ROUTE) {
+        if (req.method !== 'PUT') throw new OpenAiHttpError(405, 'Use PUT.', 'method_not_allowed');
+        faults.set(parseFaults(await readBody(req)));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify(faults.settings));
+      }
+      const hangup = HANGUP_ROUTE.exec(path);
+      const route: RealtimeRoute | null = path === CALLS_ROUTE ? 'create-call' : hangup ? 'hangup' : null;
+      if (route === 'create-call') callRequests++;
+      const fault = route && faults.faultFor(route);
+      // Never answered: the caller's timeout ends it (or `close()`).
+      if (fault === 'hang') return;
+      if (fault) throw injectedFailure(fault.fail);
       authorize(req);
-      if (path === CALLS_ROUTE) {
+      if (route === 'create-call') {
         if (req.method !== 'POST') throw new OpenAiHttpError(405, 'Use POST.', 'method_not_allowed');
         const { id, answer } = await createCall(req);
         res.writeHead(201, { 'content-type': 'application/sdp', location: `${CALLS_ROUTE}/${id}` });
         return void res.end(answer);
       }
-      const hangup = HANGUP_ROUTE.exec(path);
       if (hangup) {
         if (req.method !== 'POST') throw new OpenAiHttpError(405, 'Use POST.', 'method_not_allowed');
         callFor(decodeURIComponent(hangup[1]!)).close();
@@ -163,6 +187,13 @@ export async function startLocalRealtime(options: LocalRealtimeOptions): Promise
     const url = new URL(req.url ?? '/', 'http://localhost');
     let call: LocalRealtimeCall;
     try {
+      const fault = faults.faultFor('sideband');
+      if (fault === 'hang') {
+        heldUpgrades.add(socket);
+        socket.once('close', () => heldUpgrades.delete(socket));
+        return;
+      }
+      if (fault) throw injectedFailure(fault.fail);
       authorize(req);
       if (url.pathname !== SIDEBAND_ROUTE) throw new OpenAiHttpError(404, 'Invalid URL', null);
       const callId = url.searchParams.get('call_id');
@@ -195,6 +226,7 @@ export async function startLocalRealtime(options: LocalRealtimeOptions): Promise
   return {
     url: `http://127.0.0.1:${port}/v1`,
     calls,
+    faults,
     stats: () => {
       const all = [...calls.values()];
       return {
@@ -202,12 +234,15 @@ export async function startLocalRealtime(options: LocalRealtimeOptions): Promise
         sidebandsOpen: all.reduce((n, call) => n + call.sidebands.size, 0),
         callsCreated,
         callsHungUp,
+        callRequests,
+        faultsInjected: faults.injected,
         ...counters,
       };
     },
     async close() {
       for (const call of [...calls.values()]) call.close();
       for (const client of sidebands.clients) client.terminate();
+      for (const socket of heldUpgrades) socket.destroy();
       sidebands.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -248,8 +283,8 @@ function parseSession(text: string | undefined): RealtimeSession {
   );
 }
 
-/** The body as multipart form data, parsed by the platform's own `Request#formData()`. */
-async function readForm(req: IncomingMessage): Promise<FormData> {
+/** The whole body, up to `MAX_BODY_BYTES`. */
+async function readBody(req: IncomingMessage): Promise<Buffer<ArrayBuffer>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -258,10 +293,15 @@ async function readForm(req: IncomingMessage): Promise<FormData> {
       throw new OpenAiHttpError(413, 'The request body is too large.', 'payload_too_large');
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks);
+}
+
+/** The body as multipart form data, parsed by the platform's own `Request#formData()`. */
+async function readForm(req: IncomingMessage): Promise<FormData> {
   const request = new Request('http://localhost/', {
     method: 'POST',
     headers: { 'content-type': req.headers['content-type'] ?? '' },
-    body: Buffer.concat(chunks),
+    body: await readBody(req),
   });
   try {
     return await request.formData();
@@ -272,6 +312,47 @@ async function readForm(req: IncomingMessage): Promise<FormData> {
       'invalid_request_body',
     );
   }
+}
+
+/** The settings of `PUT /__local/faults`: JSON, any field left out is off. */
+function parseFaults(body: Buffer) {
+  let json: unknown;
+  try {
+    json = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    throw new OpenAiHttpError(400, 'The fault settings are not valid JSON.', 'invalid_json');
+  }
+  const result = realtimeFaultSettings.safeParse(json);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new OpenAiHttpError(
+    400,
+    `Invalid fault setting '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid value'}.`,
+    'invalid_value',
+  );
+}
+
+/** An injected failure, worded as OpenAI words it for that status. */
+function injectedFailure(status: number): OpenAiHttpError {
+  if (status === 401)
+    return new OpenAiHttpError(401, 'Incorrect API key provided (an injected fault).', 'invalid_api_key');
+  if (status === 403)
+    return new OpenAiHttpError(403, 'This key may not use the Realtime API (an injected fault).', null);
+  if (status === 429)
+    return new OpenAiHttpError(
+      429,
+      'Rate limit reached for requests (an injected fault).',
+      'rate_limit_exceeded',
+      null,
+      'requests',
+    );
+  return new OpenAiHttpError(
+    status,
+    'The server is overloaded or not ready yet (an injected fault).',
+    null,
+    null,
+    'server_error',
+  );
 }
 
 /** A form part as text, whether it came as a plain field or as a file (with a content type). */
