@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     // Test files assert on loosely typed results (JSON, events).
-    files: ['**/*.test.ts', 'tests/**/*.ts', 'server/test-support.ts'],
+    files: ['**/*.test.ts', 'tests/**/*.ts', 'server/test-support.ts', 'server/room/test-support.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

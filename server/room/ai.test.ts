@@ -5,144 +5,37 @@
  * and pulling it, push-to-talk held by one at a time, captions for all, and
  * nothing left anywhere once it is gone.
  */
-import { MediaStreamTrack, RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { localOpenAiVars, LOCAL_OPENAI_API_KEY } from '../local/realtime/local-key.js';
-import { startLocalRealtime, type LocalRealtime } from '../local/realtime/server.js';
-import { startLocalSfu, type LocalSfu } from '../local/sfu/calls-server.js';
-import { localCallsVars, LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET } from '../local/sfu/local-app.js';
-import { createPeer } from '../local/sfu/peer.js';
-import type { RoomSocket } from '../local/dev/room-socket.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalWorker, type LocalWorker } from '../local/dev/worker.js';
-import { freshRoom, joined } from '../test-support.js';
+import { freshRoom } from '../test-support.js';
+import * as support from './test-support.js';
+import { invite, POLL, publishMicrophone, startAiStack, usePeers, type AiStack } from './test-support.js';
 
-const POLL = { timeout: 5_000, interval: 25 };
 /** Short, so that the test of the longest hold does not wait a minute. */
 const MAX_TALK_SECONDS = 1.5;
 
-let sfu: LocalSfu;
-let realtime: LocalRealtime;
+let stack: AiStack;
 let worker: LocalWorker;
 let bare: LocalWorker;
-const peers: RTCPeerConnection[] = [];
-const timers: ReturnType<typeof setInterval>[] = [];
+const peers = usePeers();
 
 beforeAll(async () => {
-  [sfu, realtime] = await Promise.all([
-    startLocalSfu({ appId: LOCAL_CALLS_APP_ID, appSecret: LOCAL_CALLS_APP_SECRET }),
-    startLocalRealtime({ apiKey: LOCAL_OPENAI_API_KEY }),
-  ]);
-  const calls = localCallsVars(sfu.callsApiUrl);
+  stack = await startAiStack();
   [worker, bare] = await Promise.all([
     startLocalWorker({
-      vars: {
-        ...calls,
-        ...localOpenAiVars(realtime.url),
-        AI_NAME: 'Robo',
-        AI_MAX_TALK_SECONDS: String(MAX_TALK_SECONDS),
-      },
+      vars: { ...stack.vars, AI_NAME: 'Robo', AI_MAX_TALK_SECONDS: String(MAX_TALK_SECONDS) },
     }),
     // Calls but no OpenAI key: no AI here.
-    startLocalWorker({ vars: calls }),
+    startLocalWorker({ vars: stack.callsVars }),
   ]);
-});
-afterEach(async () => {
-  timers.splice(0).forEach(clearInterval);
-  await Promise.all(peers.splice(0).map((pc) => pc.close()));
 });
 afterAll(async () => {
   await Promise.all([worker?.stop(), bare?.stop()]);
-  await Promise.all([sfu?.close(), realtime?.close()]);
+  await stack?.close();
 });
 
-interface Member {
-  socket: RoomSocket;
-  id: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes; the tests assert them
-  call(op: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
-
-async function member(room: string, name: string, server = () => worker): Promise<Member> {
-  const { socket, participant } = await joined(server, room, name);
-  const snapshot = socket.received.find((m) => m.type === 'snapshot');
-  const key = snapshot?.type === 'snapshot' ? snapshot.mediaKey! : '';
-  return {
-    socket,
-    id: participant.id,
-    async call(op, body = {}) {
-      const response = await fetch(`${server().url}/api/rooms/${room}/media/${op}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${participant.id}.${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json() };
-    },
-  };
-}
-
-/** Publishes an Opus-like microphone through the media API and announces it, as a browser does. */
-async function publishMicrophone(m: Member): Promise<string> {
-  const { body: session } = await m.call('session');
-  const pc = createPeer();
-  peers.push(pc);
-  const track = new MediaStreamTrack({ kind: 'audio' });
-  const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
-  await pc.setLocalDescription(await pc.createOffer());
-  const published = await m.call('publish', {
-    sessionId: session.sessionId,
-    offer: { type: pc.localDescription!.type, sdp: pc.localDescription!.sdp },
-    tracks: [{ mid: transceiver.mid, trackName: 'microphone' }],
-  });
-  expect(published.status).toBe(200);
-  await pc.setRemoteDescription(published.body.answer);
-  let seq = 0;
-  timers.push(
-    setInterval(() => {
-      seq += 1;
-      const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: seq * 480, ssrc: 7 });
-      track.writeRtp(new RtpPacket(header, Buffer.from([0xa1, 0xfc, 0xff, 0xfe])));
-    }, 10),
-  );
-  const ref = `${session.sessionId}/microphone`;
-  m.socket.send({ type: 'update', changes: { tracks: { microphone: ref } } });
-  await m.socket.next('participant-updated', (u) => u.id === m.id && !!u.changes.tracks);
-  return ref;
-}
-
-/** Invites the AI as `host` and waits until `watchers` see its voice; returns its id and track. */
-async function invite(host: Member, watchers: Member[]) {
-  host.socket.send({ type: 'ai-invite' });
-  const joinedAs = await Promise.all(
-    watchers.map((w) => w.socket.next('participant-joined', (m) => m.participant.role === 'agent')),
-  );
-  const id = joinedAs[0]!.participant.id;
-  const ready = await Promise.all(
-    watchers.map((w) =>
-      w.socket.next('participant-updated', (u) => u.id === id && !!u.changes.tracks?.microphone, 10_000),
-    ),
-  );
-  for (const update of ready) expect(update.changes.aiState).toBe('listening');
-  return { id, participant: joinedAs[0]!.participant, track: ready[0]!.changes.tracks!.microphone! };
-}
-
-/** Open tracks of third-party sessions: the agents' voices and what is pulled into them. */
-function agentTracksOnSfu(): number {
-  return [...sfu.sessions.values()]
-    .filter((session) => session.thirdParty)
-    .reduce(
-      (n, session) =>
-        n +
-        [...session.published.values(), ...session.pulled.values(), ...session.feeds.values()].filter(
-          (track) => track.active,
-        ).length,
-      0,
-    );
-}
-
-async function expectNothingLeft() {
-  await expect.poll(() => realtime.stats(), POLL).toMatchObject({ callsOpen: 0, sidebandsOpen: 0 });
-  await expect.poll(agentTracksOnSfu, POLL).toBe(0);
-}
+const member = (room: string, name: string, server = () => worker) => support.member(server, room, name);
+const expectNothingLeft = () => support.expectNothingLeft(stack);
 
 describe('the AI agent in the room', () => {
   it('is invited by a host and appears for everyone, its voice pulled like anyone’s', async () => {
@@ -156,7 +49,7 @@ describe('the AI agent in the room', () => {
     const agent = await invite(ann, [ann, bob]);
     expect(agent.participant).toMatchObject({ name: 'Robo', role: 'agent', aiState: 'connecting' });
     expect(agent.track).toMatch(/^[0-9a-f]+\/ai-generated-voice$/);
-    expect(realtime.stats()).toMatchObject({ callsOpen: 1, sidebandsOpen: 1 });
+    expect(stack.realtime.stats()).toMatchObject({ callsOpen: 1, sidebandsOpen: 1 });
 
     // Someone who comes later sees it in the snapshot, and anyone pulls its voice.
     const cy = await member(room, 'Cy');
@@ -204,7 +97,7 @@ describe('the AI agent in the room', () => {
     const room = freshRoom('ai-talk');
     const ann = await member(room, 'Ann');
     const bob = await member(room, 'Bob');
-    await Promise.all([publishMicrophone(ann), publishMicrophone(bob)]);
+    await Promise.all([publishMicrophone(peers, ann), publishMicrophone(peers, bob)]);
     await invite(ann, [ann, bob]);
 
     ann.socket.send({ type: 'ai-talk', on: true });
@@ -239,13 +132,15 @@ describe('the AI agent in the room', () => {
     const room = freshRoom('ai-captions');
     const ann = await member(room, 'Ann');
     const bob = await member(room, 'Bob');
-    await publishMicrophone(bob);
+    await publishMicrophone(peers, bob);
     const agent = await invite(ann, [ann, bob]);
 
-    const heardBefore = realtime.stats().audioPacketsReceived;
+    const heardBefore = stack.realtime.stats().audioPacketsReceived;
     bob.socket.send({ type: 'ai-talk', on: true });
     await bob.socket.next('ai-talker', (t) => t.id === bob.id);
-    await expect.poll(() => realtime.stats().audioPacketsReceived - heardBefore, POLL).toBeGreaterThan(30);
+    await expect
+      .poll(() => stack.realtime.stats().audioPacketsReceived - heardBefore, POLL)
+      .toBeGreaterThan(30);
     bob.socket.send({ type: 'ai-talk', on: false });
 
     for (const m of [ann, bob]) {

@@ -3,22 +3,21 @@
  * local SFU, with werift peers standing in for browsers: who may do what,
  * and that media really flows.
  */
-import { MediaStreamTrack, RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RtpHeader, RtpPacket, MediaStreamTrack, type RTCPeerConnection } from 'werift';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSfu, type LocalSfu } from '../local/sfu/calls-server.js';
 import { localCallsVars, LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET } from '../local/sfu/local-app.js';
-import { createPeer } from '../local/sfu/peer.js';
-import type { RoomSocket } from '../local/dev/room-socket.js';
 import { startLocalWorker, type LocalWorker } from '../local/dev/worker.js';
-import { connect, freshRoom, joined } from '../test-support.js';
+import { connect, freshRoom } from '../test-support.js';
+import * as support from './test-support.js';
+import { usePeers, type Member } from './test-support.js';
 
 /** How long the room keeps a dropped participant (and their media) in these tests. */
 const GRACE_MS = 2_000;
 let sfu: LocalSfu;
 let worker: LocalWorker;
 let bare: LocalWorker;
-const peers: RTCPeerConnection[] = [];
-const timers: ReturnType<typeof setInterval>[] = [];
+const peers = usePeers();
 
 beforeAll(async () => {
   sfu = await startLocalSfu({ appId: LOCAL_CALLS_APP_ID, appSecret: LOCAL_CALLS_APP_SECRET });
@@ -27,49 +26,19 @@ beforeAll(async () => {
     startLocalWorker(),
   ]);
 });
-afterEach(async () => {
-  timers.splice(0).forEach(clearInterval);
-  await Promise.all(peers.splice(0).map((pc) => pc.close()));
-});
 afterAll(async () => {
   await Promise.all([worker?.stop(), bare?.stop()]);
   await sfu?.close();
 });
 
-interface Member {
-  socket: RoomSocket;
-  id: string;
-  key: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes; the tests assert them
-  call(op: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
-
-async function member(room: string, name: string, server = () => worker): Promise<Member> {
-  const { socket, participant } = await joined(server, room, name);
-  const snapshot = socket.received.find((m) => m.type === 'snapshot');
-  const key = snapshot?.type === 'snapshot' ? snapshot.mediaKey! : '';
-  return {
-    socket,
-    id: participant.id,
-    key,
-    async call(op, body = {}) {
-      const response = await fetch(`${server().url}/api/rooms/${room}/media/${op}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${participant.id}.${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json() };
-    },
-  };
-}
+const member = (room: string, name: string, server = () => worker) => support.member(server, room, name);
 
 const local = (pc: RTCPeerConnection) => ({ type: pc.localDescription!.type, sdp: pc.localDescription!.sdp });
 
 /** Publishes one synthetic VP8 track named `camera` and announces it in the room. */
 async function publishCamera(m: Member) {
   const { body: session } = await m.call('session');
-  const pc = createPeer();
-  peers.push(pc);
+  const pc = peers.create();
   const track = new MediaStreamTrack({ kind: 'video' });
   const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
   await pc.setLocalDescription(await pc.createOffer());
@@ -81,18 +50,16 @@ async function publishCamera(m: Member) {
   expect(published.status).toBe(200);
   await pc.setRemoteDescription(published.body.answer);
   let seq = 0;
-  timers.push(
-    setInterval(() => {
-      const header = new RtpHeader({
-        payloadType: 96,
-        sequenceNumber: seq++,
-        timestamp: seq * 3000,
-        ssrc: 42,
-        marker: true,
-      });
-      track.writeRtp(new RtpPacket(header, Buffer.from([0x10, 0, 0, 0, 9])));
-    }, 10),
-  );
+  peers.every(10, () => {
+    const header = new RtpHeader({
+      payloadType: 96,
+      sequenceNumber: seq++,
+      timestamp: seq * 3000,
+      ssrc: 42,
+      marker: true,
+    });
+    track.writeRtp(new RtpPacket(header, Buffer.from([0x10, 0, 0, 0, 9])));
+  });
   const ref = `${session.sessionId}/camera`;
   m.socket.send({ type: 'update', changes: { tracks: { camera: ref } } });
   return { sessionId: session.sessionId as string, ref, mid: transceiver.mid! };
@@ -171,8 +138,7 @@ describe('room media API', () => {
     const pulled = await bob.call('pull', { sessionId: bobSession.sessionId, tracks: [published.ref] });
     expect(pulled.status).toBe(200);
     expect(pulled.body.tracks).toEqual([{ ref: published.ref, mid: expect.any(String) }]);
-    const pc = createPeer();
-    peers.push(pc);
+    const pc = peers.create();
     let packets = 0;
     const arrived = new Promise<void>((resolve) =>
       pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => ++packets === 10 && resolve())),
@@ -208,8 +174,7 @@ describe('room media API', () => {
     const firstId = first.sessionId ?? made.at(-1)!.body.sessionId;
     const pulled = await ann.call('pull', { sessionId: firstId, tracks: [published.ref] });
     expect(pulled.body.tracks).toEqual([{ ref: published.ref, mid: expect.any(String) }]);
-    const pc = createPeer();
-    peers.push(pc);
+    const pc = peers.create();
     await pc.setRemoteDescription(pulled.body.offer);
     await pc.setLocalDescription(await pc.createAnswer());
     expect((await ann.call('renegotiate', { sessionId: firstId, answer: local(pc) })).status).toBe(200);
