@@ -63,4 +63,9 @@ export interface Env {
   AI_MAX_TALK_SECONDS?: string;
   /** The agent leaves after this long without anyone talking to it (minutes, default 10). */
   AI_IDLE_MINUTES?: string;
+  /**
+   * The longest one request to OpenAI, or opening the agent's control socket,
+   * may take before it counts as failed (seconds, default 10).
+   */
+  AI_TIMEOUT_SECONDS?: string;
 }

@@ -137,7 +137,10 @@ export interface AgentSnapshot {
 
 export interface AgentOptions {
   calls: CallsClient;
-  /** The server's key and where OpenAI is (or the local stand-in). */
+  /**
+   * The server's key, where OpenAI is (or the local stand-in), and how long
+   * one request may take before it counts as lost (`timeoutMs`, default 10 s).
+   */
   openai: OpenAiRealtimeOptions;
   /** Model (default `gpt-realtime`), voice and instructions. */
   session?: RealtimeSessionOptions;

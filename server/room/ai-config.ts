@@ -21,13 +21,16 @@ export interface AiConfig {
   maxTalkMs: number;
   /** The agent leaves after this long without a turn. */
   idleMs: number;
+  /** The longest one request to OpenAI, or opening its control socket, may take. */
+  timeoutMs: number;
 }
 
 export function aiConfig(env: Env): AiConfig | null {
   if (!env.OPENAI_API_KEY || !callsClientFor(env)) return null;
   const name = displayName.safeParse(env.AI_NAME ?? 'AI');
+  const timeoutMs = numberVar(env.AI_TIMEOUT_SECONDS, 10) * 1_000;
   return {
-    openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_API_URL || undefined },
+    openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_API_URL || undefined, timeoutMs },
     session: {
       model: env.AI_MODEL || undefined,
       voice: env.AI_VOICE || undefined,
@@ -37,5 +40,6 @@ export function aiConfig(env: Env): AiConfig | null {
     policy: env.AI_POLICY === 'anyone' ? 'anyone' : 'host',
     maxTalkMs: numberVar(env.AI_MAX_TALK_SECONDS, 60) * 1_000,
     idleMs: numberVar(env.AI_IDLE_MINUTES, 10) * 60_000,
+    timeoutMs,
   };
 }

@@ -22,8 +22,8 @@ const CAPTION_MAX_LENGTH = 8 * 1024;
 
 export interface AiSeatHooks {
   broadcast: Broadcast;
-  /** Tells one participant why their request failed. */
-  tell(participantId: string, code: ErrorCode, message: string): void;
+  /** Tells one participant why their request (a message of type `cause`) failed. */
+  tell(participantId: string, code: ErrorCode, message: string, cause: string): void;
   /**
    * Work that must finish even if nobody waits for it (the agent's joining,
    * turns and teardown). The room awaits it in the event that started it:
@@ -47,7 +47,7 @@ interface SeatRecord {
   agent: AgentSnapshot | null;
   talker: string | null;
   talkStartedAt: number | null;
-  /** The invite or the end of the last turn: the idle time counts from here. */
+  /** When the agent joined or the last turn ended: the idle time counts from here. */
   lastActiveAt: number;
 }
 
@@ -112,7 +112,7 @@ export class AiSeat {
     const agent = this.#newAgent();
     this.#agent = agent;
     agent.restore(snapshot).then(
-      () => this.#entered(agent),
+      () => this.#entered(agent, null),
       () => undefined, // `error` came through onState, with its reason.
     );
   }
@@ -156,10 +156,11 @@ export class AiSeat {
     this.hooks.deadlineChanged();
     this.hooks.background(
       agent.invite().then(
-        () => this.#entered(agent),
+        () => this.#entered(agent, Date.now()),
         (error: unknown) => {
-          if (this.#agent === agent)
-            this.hooks.tell(by.id, 'ai-failed', `The AI could not join: ${messageOf(error)}`);
+          // Its `error` state came first (through onState) and let go of it; removed, it is `ended`.
+          if (agent.state === 'error' && this.#agent === null && this.#record)
+            this.hooks.tell(by.id, 'ai-failed', `The AI could not join: ${messageOf(error)}`, 'ai-invite');
         },
       ),
     );
@@ -221,7 +222,12 @@ export class AiSeat {
         (error: unknown) => {
           if (this.#agent === agent && this.#record?.talker === self.id) {
             this.#release(Date.now(), false);
-            this.hooks.tell(self.id, 'ai-failed', `The AI could not hear you: ${messageOf(error)}`);
+            this.hooks.tell(
+              self.id,
+              'ai-failed',
+              `The AI could not hear you: ${messageOf(error)}`,
+              'ai-talk',
+            );
           }
           return false;
         },
@@ -242,18 +248,17 @@ export class AiSeat {
     if (!record || !this.config) return null;
     if (record.talker !== null && record.talkStartedAt !== null)
       return record.talkStartedAt + this.config.maxTalkMs;
+    // Joining is bounded by the agent's own timeouts; the idle time counts once it is in.
+    if (record.participant.aiState === 'connecting') return null;
     return record.lastActiveAt + this.config.idleMs;
   }
 
   /** From the room's alarm: ends a turn held too long, sends an idle agent away. */
   tick(now: number): void {
-    const record = this.#record;
-    if (!record || !this.config) return;
-    if (record.talker !== null && record.talkStartedAt !== null) {
-      if (now >= record.talkStartedAt + this.config.maxTalkMs) this.#release(now);
-      return;
-    }
-    if (now >= record.lastActiveAt + this.config.idleMs) this.remove('timed-out');
+    const deadline = this.deadline();
+    if (deadline === null || now < deadline) return;
+    if (this.#record?.talker) this.#release(now);
+    else this.remove('timed-out');
   }
 
   /** Ends the turn; the AI answers what it heard unless the turn never started. */
@@ -275,15 +280,21 @@ export class AiSeat {
     );
   }
 
-  /** The agent is in the meeting: its voice can be pulled, and it can be taken back after a restart. */
-  #entered(agent: Agent): void {
+  /**
+   * The agent is in the meeting: its voice can be pulled, and it can be taken
+   * back after a restart. `joinedAt` starts the idle time (null: taken back,
+   * the idle time goes on from before).
+   */
+  #entered(agent: Agent, joinedAt: number | null): void {
     const record = this.#record;
     const snapshot = agent.snapshot();
     if (this.#agent !== agent || !record || !snapshot) return;
     const microphone = `${snapshot.track.sessionId}/${snapshot.track.trackName}`;
     record.agent = snapshot;
     record.participant.tracks = { microphone };
+    if (joinedAt !== null) record.lastActiveAt = joinedAt;
     this.#save();
+    this.hooks.deadlineChanged();
     this.hooks.broadcast.participantChanged(
       record.participant.id,
       { tracks: record.participant.tracks, aiState: record.participant.aiState },
@@ -317,6 +328,7 @@ export class AiSeat {
     record.participant.aiState = 'error';
     record.participant.tracks = {};
     this.#save();
+    this.hooks.deadlineChanged();
     this.hooks.broadcast.participantChanged(record.participant.id, { aiState: 'error', tracks: {} }, true);
   }
 
@@ -327,6 +339,7 @@ export class AiSeat {
       openai: config.openai,
       session: config.session,
       openSideband: workerSideband(),
+      sidebandTimeoutMs: config.timeoutMs,
       correlationId: this.roomName() || undefined,
       onState: (state, reason) => this.#onState(agent, state, reason),
       onCaption: ({ text, final }) => {

@@ -98,9 +98,9 @@ export class Room extends DurableObject<Env> {
       ctx.storage,
       {
         broadcast: this.#broadcast,
-        tell: (id, code, message) => {
+        tell: (id, code, message, cause) => {
           const connection = this.#connections.get(id);
-          if (connection) sendError(connection.ws, code, message);
+          if (connection) sendError(connection.ws, code, message, cause);
         },
         background: (work) => {
           this.#started.push(work);
