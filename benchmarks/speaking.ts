@@ -10,28 +10,7 @@ import { chromium, type Page } from 'playwright-core';
 import { chromiumArgs, findChromium } from '../server/local/dev/chromium.js';
 import type { MediaStack } from '../server/local/dev/media-stack.js';
 import type { StaticServer } from '../server/local/dev/static-server.js';
-
-/** A microphone that is a tone, silent until `__tone(true)`. */
-const TONE_MICROPHONE = `
-  globalThis.__name = (fn) => fn; // tsx keeps function names with a helper the page lacks.
-  const context = new AudioContext();
-  const gain = new GainNode(context, { gain: 0 });
-  const destination = context.createMediaStreamDestination();
-  const oscillator = new OscillatorNode(context, { frequency: 440 });
-  oscillator.connect(gain).connect(destination);
-  oscillator.start();
-  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = async (constraints) => {
-    await context.resume();
-    const video = constraints.video ? await getUserMedia({ video: constraints.video }) : null;
-    const audio = constraints.audio ? [destination.stream.getAudioTracks()[0].clone()] : [];
-    return new MediaStream([...audio, ...(video ? video.getVideoTracks() : [])]);
-  };
-  globalThis.__tone = (on) => {
-    gain.gain.setValueAtTime(on ? 0.5 : 0, context.currentTime);
-    return Date.now();
-  };
-`;
+import { TONE_MICROPHONE } from '../server/local/dev/tone-microphone.js';
 
 /** Resolves with Date.now() once the tile of `name` on this page is (or is no longer) speaking. */
 const TILE_SPEAKING = async ([name, speaking]: [string, boolean]) => {

@@ -29,7 +29,7 @@ export interface E2e {
   visitor(
     this: void,
     room: string,
-    options?: { script?: 'module' | 'classic'; server?: string },
+    options?: { script?: 'module' | 'classic'; server?: string; initScript?: string },
   ): Promise<Page>;
 }
 
@@ -40,9 +40,14 @@ export function useE2e({ ai = false }: { ai?: boolean } = {}): E2e {
     pageErrors: [] as string[],
     async visitor(
       room: string,
-      { script = 'module', server }: { script?: 'module' | 'classic'; server?: string } = {},
+      {
+        script = 'module',
+        server,
+        initScript,
+      }: { script?: 'module' | 'classic'; server?: string; initScript?: string } = {},
     ) {
       const context = await browser!.newContext({ permissions: ['camera', 'microphone'] });
+      if (initScript) await context.addInitScript({ content: initScript });
       const page = await context.newPage();
       page.on('pageerror', (error) => e2e.pageErrors.push(error.message));
       page.on('console', (message) => {

@@ -132,6 +132,7 @@ export class MeetRoom extends MeetElement {
   readonly #local = new ObserveController<LocalMedia>(this);
   readonly #ai = new ObserveController<MeetingAi>(this);
   readonly #speaking = new ObserveController<readonly string[]>(this, (ids) => this.#onSpeaking(ids));
+  readonly #pinned = new ObserveController<string | null>(this);
   /** Who spoke last, for `meet-active-speaker`: stays through a pause, until someone else speaks. */
   #activeSpeaker: string | null = null;
   readonly #phase = new ObserveController<MeetingPhase>(this, (phase) => (this.phase = phase));
@@ -239,6 +240,7 @@ export class MeetRoom extends MeetElement {
     this.#local.observe(this.meeting.local$);
     this.#ai.observe(this.meeting.ai$);
     this.#speaking.observe(this.meeting.speaking$);
+    this.#pinned.observe(this.meeting.pinned$);
     this.#phase.observe(this.meeting.phase$);
     this.#errors.observe(this.meeting.errors$);
     this.#events.observe(this.meeting.events$);
@@ -276,6 +278,7 @@ export class MeetRoom extends MeetElement {
       this.#local,
       this.#ai,
       this.#speaking,
+      this.#pinned,
       this.#phase,
       this.#errors,
       this.#events,
@@ -452,6 +455,7 @@ export class MeetRoom extends MeetElement {
     const participants = this.#state.value?.participants ?? [];
     const isHost = self.role === 'host';
     const speaking = new Set(this.#speaking.value);
+    const pinned = this.#pinned.value ?? null;
     return html`
       <div class="stage">
         <meet-participant-grid
@@ -477,6 +481,14 @@ export class MeetRoom extends MeetElement {
                 ${p.role === 'agent' ? html`<span class="badge agent">AI</span>` : nothing}
                 ${p.handRaised ? html`<span class="badge hand">Hand raised</span>` : nothing}
                 ${p.microphone ? nothing : html`<span class="badge muted">Muted</span>`}
+                <button
+                  type="button"
+                  aria-pressed=${p.id === pinned ? 'true' : 'false'}
+                  aria-label=${`Pin ${you ? 'yourself' : p.name}`}
+                  @click=${() => (p.id === pinned ? this.unpin() : this.pin(p.id))}
+                >
+                  Pin
+                </button>
                 ${isHost && !you && p.role !== 'agent'
                   ? html`<button
                       type="button"
