@@ -21,7 +21,7 @@ const onStage = (page: Page) =>
     return Array.from(grid.shadowRoot!.querySelectorAll('meet-participant-tile'))
       .filter((tile) => !(tile as HTMLElement).hidden)
       .sort((a, b) => Number(a.ariaPosInSet) - Number(b.ariaPosInSet))
-      .map((tile) => tile.shadowRoot!.querySelector('[part="name"]')!.textContent!.trim());
+      .map((tile) => tile.shadowRoot!.querySelector('[part="name"]')!.textContent.trim());
   });
 
 const sessionOf = (page: Page) =>
