@@ -36,8 +36,13 @@ describe('join tokens', () => {
     const host = await connect(worker, room, { token: await token(room, 'Hal', 'host') });
     const hostParticipant = await host.join('whatever');
     expect(hostParticipant).toMatchObject({ name: 'Hal', role: 'host' });
+    guest.send({ type: 'update', changes: { microphone: true } });
+    await host.next('participant-updated', (m) => m.changes.microphone === true);
     host.send({ type: 'mute-participant', id: joinedGuest.participant.id });
-    expect(await guest.next('participant-muted')).toMatchObject({ by: hostParticipant.id });
+    expect(await guest.next('participant-moderated')).toMatchObject({
+      by: hostParticipant.id,
+      action: 'mute',
+    });
   });
 
   it.each([

@@ -48,8 +48,9 @@ export async function joined(
   return { socket, participant };
 }
 
-export async function roomSummary(worker: () => LocalWorker, room: string) {
-  const response = await fetch(`${worker().url}/api/rooms/${room}`);
+/** `GET /api/rooms/<room>`; with join tokens, `token` is one for the room. */
+export async function roomSummary(worker: () => LocalWorker, room: string, token?: string) {
+  const response = await fetch(`${worker().url}/api/rooms/${room}${token ? `?token=${token}` : ''}`);
   const summary: unknown = await response.json();
   return summary as {
     room: string;

@@ -23,4 +23,4 @@ export { createMediaApi, MediaApiError } from './client/media-api.js';
 export type { MediaApi } from './client/media-api.js';
 export { createDevices, DeviceError } from './client/devices.js';
 export type { DeviceKind, DeviceLists, Devices } from './client/devices.js';
-export type { LeaveReason, Participant, Role } from './protocol/index.js';
+export type { LeaveReason, ModerationAction, Participant, Role } from './protocol/index.js';

@@ -35,6 +35,7 @@ export type {
   MeetLeaveEvent,
   MeetDeviceChangeEvent,
   MeetParticipantUpdatedEvent,
+  MeetModeratedEvent,
   MeetAiStateEvent,
   MeetAiCaptionEvent,
   ParticipantChanges,

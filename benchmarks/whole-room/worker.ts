@@ -14,7 +14,7 @@ const ROOM_CHANGES = new Set<ServerMessage['type']>([
   'participant-joined',
   'participant-updated',
   'participant-left',
-  'participant-muted',
+  'participant-moderated',
   'lobby-count',
   'meeting-started',
 ]);
@@ -43,6 +43,8 @@ class WholeRoomBroadcast implements Broadcast {
   }
 
   forget(): void {}
+
+  settle(): void {}
 
   flush(): void {}
 

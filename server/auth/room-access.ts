@@ -19,8 +19,8 @@ export async function roomAccess(env: Env, room: string, token: string | null): 
   if (!env.JOIN_SECRET) return { ok: true, identity: null };
   const check = await verifyJoinToken(token, env.JOIN_SECRET, room, maxTtlOf(env));
   if (!check.ok) return check;
-  const { name, role } = check.claims;
-  return { ok: true, identity: { name, role, tokenDigest: await tokenDigest(token!) } };
+  const { name, role, exp } = check.claims;
+  return { ok: true, identity: { name, role, tokenDigest: await tokenDigest(token!), expiresAt: exp } };
 }
 
 /** The token of an HTTP API request: `Authorization: Bearer <token>`, else `?token=`. */

@@ -179,6 +179,35 @@ describe('the AI agent in the room', () => {
     await expectNothingLeft();
   });
 
+  it('is not a target of host moderation: it is sent away with ai-remove', async () => {
+    const room = freshRoom('ai-moderation');
+    const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
+    const agent = await invite(ann, [ann, bob]);
+    for (const type of [
+      'mute-participant',
+      'turn-camera-off',
+      'lower-hand',
+      'make-host',
+      'remove-participant',
+    ] as const) {
+      ann.socket.send({ type, id: agent.id });
+      const refused = await ann.socket.next('error');
+      expect(refused).toMatchObject({ code: 'invalid-target', cause: type });
+      expect(refused.message).toContain('Remove AI');
+    }
+    // Still there, as it was, for everyone.
+    const cy = await member(room, 'Cy');
+    const snapshot = cy.socket.received.find((m) => m.type === 'snapshot');
+    expect(
+      snapshot?.type === 'snapshot' && snapshot.participants.find((p) => p.id === agent.id),
+    ).toMatchObject({ role: 'agent', aiState: 'listening', tracks: { microphone: agent.track } });
+    expect(bob.socket.received.some((m) => m.type === 'participant-moderated')).toBe(false);
+    ann.socket.send({ type: 'ai-remove' });
+    await bob.socket.next('participant-left', (l) => l.id === agent.id && l.reason === 'left');
+    await expectNothingLeft();
+  });
+
   it('is not available on a server without an OpenAI key', async () => {
     const room = freshRoom('ai-none');
     const ann = await member(room, 'Ann', () => bare);

@@ -39,6 +39,8 @@ export interface Broadcast {
   participantChanged(id: string, changes: Changes, urgent?: boolean): void;
   /** Drops what is still waiting for a participant who left (their leave says it all). */
   forget(id: string): void;
+  /** Sends what still waits for one participant now (before a host's change to them). */
+  settle(id: string): void;
   /** The lobby count changed. */
   lobbyChanged(): void;
   /** Sends what waits and stops the timer (the room is emptied). */
@@ -113,6 +115,11 @@ export class Broadcaster implements Broadcast {
     this.#pending.delete(id);
     this.#buckets.delete(id);
     this.#demand.delete(id);
+  }
+
+  settle(id: string): void {
+    const waiting = this.#pending.get(id);
+    if (waiting) this.#send(id, waiting);
   }
 
   lobbyChanged(): void {

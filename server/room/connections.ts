@@ -14,8 +14,10 @@ export interface ConnectionState {
   lastMessageAt: number;
   /** From a join token the Worker verified; overrides what the client says. */
   identity: { name: string; role: PersonRole } | null;
-  /** Digest of the join token, for the per-token cap. */
+  /** Digest of the join token, for the per-token cap and removals. */
   tokenDigest: string | null;
+  /** The join token's `exp` (seconds since the epoch): how long a removal keeps it out. */
+  tokenExpiresAt: number | null;
   /** The visitor's address as the Worker saw it, for the per-address cap. */
   address: string | null;
   /** Proves a media API request comes from this connection; sent only to it. */

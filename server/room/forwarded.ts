@@ -17,6 +17,8 @@ export const forwardedIdentity = z.object({
   role: personRole,
   /** SHA-256 of the token, hex: the same token reused on many connections shares it. */
   tokenDigest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  /** The token's `exp` (seconds since the epoch): a removal is remembered until then. */
+  expiresAt: z.number(),
 });
 export type ForwardedIdentity = z.infer<typeof forwardedIdentity>;
 

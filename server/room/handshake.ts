@@ -1,7 +1,8 @@
 /**
  * A new WebSocket for the room: which protocol it speaks, who it is (from the
- * Worker's forwarded identity, never the browser), whether the room has room
- * for it, and whether it resumes a participant whose connection dropped.
+ * Worker's forwarded identity, never the browser), whether a host removed
+ * them, whether the room has room for it, and whether it resumes a
+ * participant whose connection dropped.
  */
 import {
   PROTOCOL_VERSION,
@@ -13,6 +14,7 @@ import { CLIENT_ADDRESS_HEADER, readIdentity } from './forwarded.js';
 import type { Connections } from './connections.js';
 import { constantTimeEqual, digestOf } from './connections.js';
 import type { RoomLimits } from './limits.js';
+import type { Removal, Removals } from './removals.js';
 import type { Roster } from './roster.js';
 
 export const CLOSE_POLICY = 1008;
@@ -23,6 +25,7 @@ export type Handshake =
       ok: true;
       identity: { name: string; role: 'host' | 'guest' } | null;
       tokenDigest: string | null;
+      tokenExpiresAt: number | null;
       address: string | null;
       /** The participant this connection resumes, if it does. */
       resumes: string | null;
@@ -30,7 +33,13 @@ export type Handshake =
 
 export async function checkHandshake(
   request: Request,
-  context: { secured: boolean; connections: Connections; roster: Roster; limits: RoomLimits },
+  context: {
+    secured: boolean;
+    connections: Connections;
+    roster: Roster;
+    removals: Removals;
+    limits: RoomLimits;
+  },
 ): Promise<Handshake> {
   const url = new URL(request.url);
   if (url.searchParams.get('v') !== String(PROTOCOL_VERSION)) {
@@ -48,8 +57,17 @@ export async function checkHandshake(
   const identity = forwarded ? { name: forwarded.name, role: forwarded.role } : null;
   const tokenDigest = forwarded?.tokenDigest ?? null;
   const address = request.headers.get(CLIENT_ADDRESS_HEADER);
+  const now = Date.now();
 
-  const resumes = await resumedParticipant(url.searchParams.get(RESUME_PARAM), context.roster);
+  const tokenRemoval = tokenDigest ? context.removals.ofToken(tokenDigest, now) : null;
+  if (tokenRemoval) return refusedAfterRemoval(tokenRemoval, 'token');
+  const resume = await resumeClaim(url.searchParams.get(RESUME_PARAM));
+  const resumes = resume && resumedParticipant(resume, context.roster);
+  if (resume && !resumes) {
+    // Their page was away when they were removed: it must not come back as someone new by itself.
+    const removal = context.removals.ofParticipant(resume.id, resume.keyDigest, now);
+    if (removal) return refusedAfterRemoval(removal, 'page');
+  }
   // A resumed connection takes the place of the one it replaces: no cap applies.
   if (!resumes) {
     const { connections, limits } = context;
@@ -74,16 +92,37 @@ export async function checkHandshake(
       };
     }
   }
-  return { ok: true, identity, tokenDigest, address, resumes };
+  return {
+    ok: true,
+    identity,
+    tokenDigest,
+    tokenExpiresAt: forwarded?.expiresAt ?? null,
+    address,
+    resumes: resumes || null,
+  };
 }
 
-/** The participant a `resume=<id>.<key>` parameter proves to be, or null. */
-async function resumedParticipant(value: string | null, roster: Roster): Promise<string | null> {
+/** What a `resume=<id>.<key>` parameter claims: a participant, and the digest of the key. */
+async function resumeClaim(value: string | null): Promise<{ id: string; keyDigest: string } | null> {
   const match = value ? /^([A-Za-z0-9_-]{1,64})\.([0-9a-f]{32})$/.exec(value) : null;
-  if (!match) return null;
-  const member = roster.get(match[1]!);
+  return match ? { id: match[1]!, keyDigest: await digestOf(match[2]!) } : null;
+}
+
+/** The participant a resume claim proves to be (still in the roster), or null. */
+function resumedParticipant(claim: { id: string; keyDigest: string }, roster: Roster): string | null {
+  const member = roster.get(claim.id);
   if (!member) return null;
-  return constantTimeEqual(await digestOf(match[2]!), member.resumeDigest) ? match[1]! : null;
+  return constantTimeEqual(claim.keyDigest, member.resumeDigest) ? claim.id : null;
+}
+
+/** What a removed visitor is told (`removed` is fatal: their page does not try again). */
+export function removedMessage(byName: string, withToken: boolean): string {
+  const removed = `${byName} removed you from this meeting`;
+  return withToken ? `${removed}: this invitation cannot be used to join it again.` : `${removed}.`;
+}
+
+function refusedAfterRemoval(removal: Removal, by: 'token' | 'page'): Handshake {
+  return { ok: false, code: 'removed', message: removedMessage(removal.byName, by === 'token') };
 }
 
 /** Accepts the socket only to say why it cannot stay, then closes it (1008). */

@@ -52,8 +52,12 @@ describe('hibernation and restart', () => {
           expect.objectContaining({ id: annParticipant.id, role: 'host', handRaised: false }),
           expect.objectContaining({ id: bobParticipant.id, role: 'guest', handRaised: true, camera: true }),
         ]);
-        ann.send({ type: 'mute-participant', id: bobParticipant.id });
-        expect(await bob.next('participant-muted')).toMatchObject({ by: annParticipant.id });
+        // A host's action after hibernation, kept across the restart below.
+        ann.send({ type: 'turn-camera-off', id: bobParticipant.id });
+        expect(await bob.next('participant-moderated')).toMatchObject({
+          by: annParticipant.id,
+          action: 'camera-off',
+        });
 
         // A restart drops every socket; the participants keep their places for the
         // grace period, and resuming continues the same meeting as the same people.
@@ -78,7 +82,7 @@ describe('hibernation and restart', () => {
             id: bobParticipant.id,
             reconnecting: true,
             handRaised: true,
-            camera: true,
+            camera: false,
           }),
         ]);
         // Bob never comes back: he leaves once the grace is over, and the meeting goes on with Ann.

@@ -9,7 +9,7 @@ describe('presence', () => {
     const room = freshRoom('presence');
     const ann = await connect(worker, room);
     const snapshot = await ann.next('snapshot');
-    expect(snapshot).toMatchObject({ protocol: 3, room, participants: [], lobby: 1, meeting: null });
+    expect(snapshot).toMatchObject({ protocol: 4, room, participants: [], lobby: 1, meeting: null });
 
     const annParticipant = await ann.join('  Ann  ');
     expect(annParticipant).toMatchObject({ name: 'Ann', role: 'host', microphone: false, handRaised: false });
@@ -148,9 +148,14 @@ describe('roles', () => {
     bob.send({ type: 'update', changes: { microphone: true } });
     await cat.next('participant-updated', (m) => m.changes.microphone === true);
     ann.send({ type: 'mute-participant', id: bobParticipant.id });
-    const muted = { type: 'participant-muted', id: bobParticipant.id, by: annParticipant.id };
-    expect(await bob.next('participant-muted')).toEqual(muted);
-    expect(await cat.next('participant-muted')).toEqual(muted);
+    const muted = {
+      type: 'participant-moderated',
+      id: bobParticipant.id,
+      by: annParticipant.id,
+      action: 'mute',
+    };
+    expect(await bob.next('participant-moderated')).toEqual(muted);
+    expect(await cat.next('participant-moderated')).toEqual(muted);
     const newcomer = await connect(worker, room);
     const snapshot = await newcomer.next('snapshot');
     expect(snapshot.participants.find((p) => p.id === bobParticipant.id)?.microphone).toBe(false);

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import {
   displayName,
   MAX_FRAME_BYTES,
+  MODERATION_CHANGES,
   parseClientMessage,
   PING_FRAME,
   PONG_FRAME,
@@ -10,6 +11,7 @@ import {
   type ClientMessageOf,
   type ErrorCode,
   type LeaveReason,
+  type Participant,
   type ParticipantState,
   type ServerMessage,
   type media,
@@ -27,12 +29,21 @@ import {
   type ConnectionState,
 } from './connections.js';
 import { ROOM_NAME_HEADER } from './forwarded.js';
-import { checkHandshake, CLOSE_POLICY, refuse } from './handshake.js';
-import { forbiddenMessage, mayModerate, nextHost, roleForJoin } from './host-rules.js';
+import { checkHandshake, CLOSE_POLICY, refuse, removedMessage } from './handshake.js';
+import {
+  forbiddenMessage,
+  mayModerate,
+  nextHost,
+  roleForJoin,
+  TARGETED_ACTIONS,
+  targetRefusal,
+  type TargetedAction,
+} from './host-rules.js';
 import { roomLimits, type RoomLimits } from './limits.js';
 import { MediaGate } from './media-gate.js';
 import { callsClientFor, type MediaReply } from './media-gateway.js';
 import { MeetingStore, type MeetingRecord } from './meeting-store.js';
+import { Removals } from './removals.js';
 import { Roster, type Member } from './roster.js';
 
 export { ROOM_NAME_HEADER };
@@ -59,6 +70,7 @@ export class Room extends DurableObject<Env> {
   readonly #limits: RoomLimits;
   readonly #connections: Connections;
   readonly #roster: Roster;
+  readonly #removals: Removals;
   readonly #meetings: MeetingStore;
   readonly #broadcast: Broadcast;
   readonly #media: MediaGate;
@@ -81,6 +93,8 @@ export class Room extends DurableObject<Env> {
     this.#connections = new Connections(ctx.getWebSockets());
     this.#roster = new Roster(ctx.storage);
     this.#roster.load();
+    this.#removals = new Removals(ctx.storage.sql);
+    this.#removals.load();
     this.#meetings = new MeetingStore(ctx.storage.sql);
     this.#meeting = this.#meetings.current();
     this.#broadcast = this.createBroadcast(this.#broadcastTarget());
@@ -143,6 +157,7 @@ export class Room extends DurableObject<Env> {
       secured: !!this.env.JOIN_SECRET,
       connections: this.#connections,
       roster: this.#roster,
+      removals: this.#removals,
       limits: this.#limits,
     });
     if (!handshake.ok) return refuse(handshake.code, handshake.message);
@@ -167,6 +182,7 @@ export class Room extends DurableObject<Env> {
       lastMessageAt: now,
       identity: handshake.identity,
       tokenDigest: handshake.tokenDigest,
+      tokenExpiresAt: handshake.tokenExpiresAt,
       address: handshake.address,
       mediaKey,
       resumeDigest,
@@ -318,16 +334,12 @@ export class Room extends DurableObject<Env> {
         return this.#update(connection, member, message.changes);
       case 'leave':
         return this.#depart(member, 'left', now);
-      case 'mute-participant': {
-        if (!mayModerate(member.participant, message.type))
-          return sendError(ws, 'forbidden', forbiddenMessage[message.type], message.type);
-        const target = this.#roster.get(message.id);
-        if (!target) return sendError(ws, 'unknown-participant', 'No such participant', message.type);
-        target.participant.microphone = false;
-        this.#roster.save(target);
-        this.#broadcast.toAll({ type: 'participant-muted', id: message.id, by: state.id });
-        return;
-      }
+      case 'mute-participant':
+      case 'turn-camera-off':
+      case 'lower-hand':
+      case 'make-host':
+      case 'remove-participant':
+        return this.#moderate(ws, member, message.type, message.id, now);
       case 'end-meeting':
         if (!mayModerate(member.participant, message.type))
           return sendError(ws, 'forbidden', forbiddenMessage[message.type], message.type);
@@ -344,6 +356,9 @@ export class Room extends DurableObject<Env> {
   #join(connection: Connection, message: ClientMessageOf<'join'>, now: number): void {
     const { ws, state } = connection;
     if (state.joined) return sendError(ws, 'already-joined', 'Already in the meeting', 'join');
+    // Opened with the token while its holder was being removed: it is out too.
+    const removal = state.tokenDigest ? this.#removals.ofToken(state.tokenDigest, now) : null;
+    if (removal) return this.#shutOut(connection, removedMessage(removal.byName, true));
     let name = state.identity?.name;
     if (name === undefined) {
       const checked = displayName.safeParse(message.name);
@@ -371,6 +386,10 @@ export class Room extends DurableObject<Env> {
       resumeDigest: state.resumeDigest,
       disconnectedAt: null,
       dropReason: null,
+      token:
+        state.tokenDigest && state.tokenExpiresAt !== null
+          ? { digest: state.tokenDigest, expiresAt: state.tokenExpiresAt }
+          : null,
     };
     this.#roster.add(member);
     state.joined = true;
@@ -410,6 +429,64 @@ export class Room extends DurableObject<Env> {
     this.#broadcast.participantChanged(self.id, changed);
   }
 
+  /**
+   * A host acts on someone else: checked whole (role, target) before
+   * anything changes. A change that changes nothing is not announced.
+   */
+  #moderate(ws: WebSocket, host: Member, type: TargetedAction, id: string, now: number): void {
+    if (!mayModerate(host.participant, type)) return sendError(ws, 'forbidden', forbiddenMessage[type], type);
+    const target = this.#roster.get(id)?.participant ?? this.#ai.participants().find((p) => p.id === id);
+    if (!target) return sendError(ws, 'unknown-participant', 'No such participant', type);
+    const refusal = targetRefusal(type, host.participant, target);
+    if (refusal) return sendError(ws, 'invalid-target', refusal, type);
+    const member = this.#roster.get(id)!;
+    const action = TARGETED_ACTIONS[type];
+    if (action === 'remove') return this.#remove(member, host.participant, now);
+
+    const changes: Partial<Participant> = MODERATION_CHANGES[action];
+    if (Object.entries(changes).every(([key, value]) => target[key as keyof Participant] === value)) return;
+    // What the target itself changed and still waits to go out goes first: the host's change is the last word.
+    this.#broadcast.settle(id);
+    Object.assign(target, changes);
+    this.#roster.save(member);
+    this.#broadcast.toAll({ type: 'participant-moderated', id, by: host.participant.id, action });
+  }
+
+  /**
+   * A host removes someone: they leave (everyone hears who removed them),
+   * their connection is closed, and the room remembers them so that their
+   * page, and their join token if they had one, cannot come straight back.
+   * Whoever else is in with the same token (another tab) goes with them.
+   */
+  #remove(member: Member, by: Participant, now: number): void {
+    const token = member.token;
+    const removed = token
+      ? [...this.#roster.members()].filter((m) => m.token?.digest === token.digest)
+      : [member];
+    for (const { participant, resumeDigest } of removed)
+      this.#removals.add({ id: participant.id, resumeDigest, token }, by.name, now);
+    for (const m of removed) this.#depart(m, 'removed', now, by.id);
+    const ids = new Set(removed.map((m) => m.participant.id));
+    for (const connection of [...this.#connections.all()]) {
+      if (ids.has(connection.state.id)) {
+        // Told by the leave it just got; anything more would race its page closing the socket.
+        this.#connections.remove(connection);
+        closeQuietly(connection.ws, CLOSE_POLICY, 'Removed from the meeting');
+      } else if (token && connection.state.tokenDigest === token.digest) {
+        this.#shutOut(connection, removedMessage(by.name, true));
+      }
+    }
+    this.#broadcast.lobbyChanged();
+  }
+
+  /** Tells a lobby connection that its holder was removed (fatal for its page), and closes it. */
+  #shutOut(connection: Connection, message: string): void {
+    sendError(connection.ws, 'removed', message);
+    this.#connections.remove(connection);
+    closeQuietly(connection.ws, CLOSE_POLICY, 'Removed from the meeting');
+    this.#broadcast.lobbyChanged();
+  }
+
   #directMessage(connection: Connection, message: ClientMessageOf<'direct-message'>): void {
     const target = this.#connections.get(message.to);
     if (!target) {
@@ -447,8 +524,8 @@ export class Room extends DurableObject<Env> {
     this.#roster.save(member);
   }
 
-  /** A participant leaves the meeting for good (to the lobby, or gone). */
-  #depart(member: Member, reason: LeaveReason, at: number): void {
+  /** A participant leaves the meeting for good (to the lobby, or gone); `by` the host who removed them. */
+  #depart(member: Member, reason: LeaveReason, at: number, by?: string): void {
     const { participant } = member;
     this.#roster.remove(participant.id);
     this.#broadcast.forget(participant.id);
@@ -460,7 +537,7 @@ export class Room extends DurableObject<Env> {
       connection.state.joined = false;
       this.#connections.save(connection);
     }
-    this.#broadcast.toAll({ type: 'participant-left', id: participant.id, reason });
+    this.#broadcast.toAll({ type: 'participant-left', id: participant.id, reason, ...(by ? { by } : {}) });
     this.#ai.humanGone(participant.id, at);
     const remaining = this.#roster.participants();
     if (remaining.length === 0) {

@@ -19,6 +19,8 @@ export interface Member {
   disconnectedAt: number | null;
   /** How it dropped, for the leave that follows if they do not come back. */
   dropReason: Extract<LeaveReason, 'disconnected' | 'timed-out'> | null;
+  /** The join token they came with (its digest and `exp`), so a removal can keep it out. */
+  token: { digest: string; expiresAt: number } | null;
 }
 
 interface MemberRow extends Record<string, SqlStorageValue> {
@@ -28,6 +30,7 @@ interface MemberRow extends Record<string, SqlStorageValue> {
   resume_digest: string;
   disconnected_at: number | null;
   drop_reason: string | null;
+  token: string | null;
 }
 
 export class Roster {
@@ -39,6 +42,7 @@ export class Roster {
   /** Reads the members back (after hibernation or a restart); nothing is read for a room that never met. */
   load(): void {
     if (!this.#hasTable()) return;
+    this.#addTokenColumn();
     this.#tableReady = true;
     for (const row of this.storage.sql.exec<MemberRow>('SELECT * FROM members')) {
       this.#members.set(row.id, {
@@ -47,6 +51,7 @@ export class Roster {
         resumeDigest: row.resume_digest,
         disconnectedAt: row.disconnected_at,
         dropReason: row.drop_reason as Member['dropReason'],
+        token: row.token ? (JSON.parse(row.token) as Member['token']) : null,
       });
     }
   }
@@ -77,17 +82,18 @@ export class Roster {
   save(member: Member): void {
     this.#ensureTable();
     this.storage.sql.exec(
-      `INSERT INTO members (id, participant, calls, resume_digest, disconnected_at, drop_reason)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO members (id, participant, calls, resume_digest, disconnected_at, drop_reason, token)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET participant = excluded.participant, calls = excluded.calls,
          resume_digest = excluded.resume_digest, disconnected_at = excluded.disconnected_at,
-         drop_reason = excluded.drop_reason`,
+         drop_reason = excluded.drop_reason, token = excluded.token`,
       member.participant.id,
       JSON.stringify(member.participant),
       member.calls ? JSON.stringify(member.calls) : null,
       member.resumeDigest,
       member.disconnectedAt,
       member.dropReason,
+      member.token ? JSON.stringify(member.token) : null,
     );
   }
 
@@ -118,8 +124,16 @@ export class Roster {
       calls TEXT,
       resume_digest TEXT NOT NULL,
       disconnected_at INTEGER,
-      drop_reason TEXT
+      drop_reason TEXT,
+      token TEXT
     )`);
     this.#tableReady = true;
+  }
+
+  /** Rooms stored before members had a token column get one (empty: nobody there had a token's expiry). */
+  #addTokenColumn(): void {
+    const columns = this.storage.sql.exec<{ name: string }>('PRAGMA table_info(members)').toArray();
+    if (!columns.some((column) => column.name === 'token'))
+      this.storage.sql.exec('ALTER TABLE members ADD COLUMN token TEXT');
   }
 }

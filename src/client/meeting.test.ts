@@ -207,13 +207,84 @@ describe('createMeeting', () => {
       const value = ps.find((p) => p.id === guestId)?.microphone;
       if (value !== undefined && value !== seenByHost.at(-1)) seenByHost.push(value);
     });
-    const muted = first(guest.events$, (e) => e.type === 'muted');
+    const muted = first(guest.events$, (e) => e.type === 'moderated' && e.action === 'mute');
     host.muteParticipant(guestId);
     await muted;
     await first(guest.local$, (local) => !local.microphone);
     expect(microphone.readyState).to.equal('ended');
     await guest.settled();
     expect(seenByHost).to.deep.equal([true, false]);
+  });
+
+  it('turns the camera off when a host does, says who, and does not turn it back on', async () => {
+    const room = freshRoom('host-camera');
+    const host = await visitor(room);
+    const guest = await visitor(room);
+    const hostId = await join(host, 'Host');
+    await guest.setCamera(true);
+    const guestId = await join(guest, 'Guest');
+    const camera = (await firstValueFrom(guest.local$)).cameraStream!.getVideoTracks()[0]!;
+    const seenByHost: boolean[] = [];
+    host.participants$.subscribe((ps) => {
+      const value = ps.find((p) => p.id === guestId)?.camera;
+      if (value !== undefined && value !== seenByHost.at(-1)) seenByHost.push(value);
+    });
+    const updated = first(host.events$, (e) => e.type === 'participant-updated');
+    const told = first(guest.events$, (e) => e.type === 'moderated');
+    host.turnCameraOff(guestId);
+    const event = await told;
+    expect(event).to.deep.include({ action: 'camera-off' });
+    expect(event.type === 'moderated' && event.by?.id).to.equal(hostId);
+    expect(await updated).to.deep.include({ changes: { camera: false } });
+    await first(guest.local$, (local) => !local.camera);
+    expect(camera.readyState).to.equal('ended');
+    await guest.settled();
+    expect(seenByHost).to.deep.equal([true, false]);
+  });
+
+  it('is out for good when a host removes it: left, told by whom, and not joined again', async () => {
+    const room = freshRoom('removed');
+    const host = await visitor(room);
+    const guest = await visitor(room);
+    const hostId = await join(host, 'Host');
+    await guest.setMicrophone(true);
+    const guestId = await join(guest, 'Guest');
+    const left = first(guest.events$, (e) => e.type === 'left');
+    const seen = first(host.events$, (e) => e.type === 'participant-left');
+    host.removeParticipant(guestId);
+    const event = await left;
+    expect(event).to.deep.include({ reason: 'removed' });
+    expect(event.type === 'left' && event.by?.id).to.equal(hostId);
+    expect(await seen).to.deep.include({ reason: 'removed' });
+    await first(guest.phase$, (phase) => phase === 'left');
+    await first(guest.connection$, (status) => status === 'closed');
+    await first(guest.local$, (local) => !local.microphone);
+  });
+
+  it('is out for good when removed while its connection was down: the room refuses it on coming back', async function () {
+    this.timeout(30_000);
+    const proxy = await proxyToOpenWorker();
+    const room = freshRoom('removed-away');
+    const host = await visitor(room);
+    const guest = await visitor(room, { server: proxy.url });
+    await join(host, 'Host');
+    const guestId = await join(guest, 'Guest');
+    // (Media requests fail too while the path is cut: those are not fatal.)
+    const fatal: string[] = [];
+    guest.errors$.subscribe((e) => e.fatal && fatal.push(e.code));
+
+    await proxy.cut();
+    await first(host.participants$, (ps) => ps.some((p) => p.id === guestId && p.reconnecting));
+    const gone = first(host.events$, (e) => e.type === 'participant-left');
+    host.removeParticipant(guestId);
+    expect(await gone).to.deep.include({ reason: 'removed' });
+    const left = first(guest.events$, (e) => e.type === 'left');
+    await proxy.restore();
+    expect(await left).to.deep.include({ reason: 'removed', by: null });
+    await first(guest.phase$, (phase) => phase === 'left');
+    await first(guest.connection$, (status) => status === 'failed');
+    expect(fatal).to.deep.equal(['removed']);
+    expect((await firstValueFrom(host.participants$)).map((p) => p.id)).to.not.include(guestId);
   });
 
   it('closes a track muted for long (Calls would collect it) and publishes anew on unmute', async () => {

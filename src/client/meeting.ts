@@ -28,7 +28,7 @@ import {
   type Observable,
   type Subscription,
 } from 'rxjs';
-import type { LeaveReason, Participant, ParticipantState } from '../protocol/index.js';
+import type { LeaveReason, ModerationAction, Participant, ParticipantState } from '../protocol/index.js';
 import { createAiControl, type MeetingAi } from './ai-control.js';
 import { createCallClient, type CallClientOptions, type PublishedTracks } from './call-client.js';
 import type { CallError, LocalMedia, RemoteMedia } from './call-types.js';
@@ -48,13 +48,21 @@ export type MeetingPhase = 'lobby' | 'joining' | 'joined' | 'reconnecting' | 'le
 /** What happens in a meeting, as a person would say it. */
 export type MeetingEvent =
   | { type: 'joined'; participant: Participant }
-  | { type: 'left'; reason: LeaveReason }
+  /**
+   * This visitor is out of the meeting; `by` is the host who removed them
+   * (`removed`; null when the room said so on reconnecting) or ended it.
+   */
+  | { type: 'left'; reason: LeaveReason; by: Participant | null }
   | { type: 'participant-joined'; participant: Participant }
-  | { type: 'participant-left'; participant: Participant; reason: LeaveReason }
+  /** Someone else left; `by` is the host who removed them. */
+  | { type: 'participant-left'; participant: Participant; reason: LeaveReason; by: Participant | null }
   /** Someone else changed (or a host changed them, or the room says they are reconnecting). */
   | { type: 'participant-updated'; participant: Participant; changes: ParticipantChanges }
-  /** A host muted this participant. */
-  | { type: 'muted'; by: Participant | null }
+  /**
+   * A host acted on this participant: muted them, turned their camera off
+   * (both done here too), lowered their hand or made them host.
+   */
+  | { type: 'moderated'; action: ModerationAction; by: Participant | null }
   /** A host ended the meeting for everyone (`by`), or the last participant left (`null`). */
   | { type: 'meeting-ended'; by: Participant | null };
 
@@ -117,8 +125,19 @@ export interface Meeting {
   setCamera(on: boolean): Promise<void>;
   setScreenShare(on: boolean): Promise<void>;
   raiseHand(raised?: boolean): void;
-  /** Host only (the server checks). */
+  /** Host only (the server checks): turns someone else's microphone off; their page says who did. */
   muteParticipant(id: string): void;
+  /** Host only: turns someone else's camera off; their page says who did. */
+  turnCameraOff(id: string): void;
+  /** Host only: lowers someone else's raised hand. */
+  lowerHand(id: string): void;
+  /**
+   * Host only: takes someone out of the meeting. Their page says who did and
+   * does not come back by itself; with join tokens, theirs cannot join again.
+   */
+  removeParticipant(id: string): void;
+  /** Host only: makes someone else a host too. */
+  makeHost(id: string): void;
   /** Host only (the server checks). */
   endMeeting(): void;
   /** Brings the AI into the meeting (hosts, or anyone: the server's `AI_POLICY` decides). */
@@ -249,8 +268,13 @@ export function createMeeting(options: MeetingOptions): Meeting {
           }
           return events.next(
             event.self
-              ? { type: 'left', reason: event.reason }
-              : { type: 'participant-left', participant: event.participant, reason: event.reason },
+              ? { type: 'left', reason: event.reason, by: event.by }
+              : {
+                  type: 'participant-left',
+                  participant: event.participant,
+                  reason: event.reason,
+                  by: event.by,
+                },
           );
         case 'participant-updated':
           if (!event.self)
@@ -260,10 +284,12 @@ export function createMeeting(options: MeetingOptions): Meeting {
               changes: event.changes,
             });
           return;
-        case 'participant-muted':
+        case 'participant-moderated':
           if (!event.self) return;
-          void call.setMicrophone(false);
-          return events.next({ type: 'muted', by: event.by });
+          // Now, before this message's state is announced back to the room.
+          if (event.action === 'mute') void call.setMicrophone(false);
+          if (event.action === 'camera-off') void call.setCamera(false);
+          return events.next({ type: 'moderated', action: event.action, by: event.by });
         case 'meeting-ended':
           if (event.by) {
             wantsIn.next(false);
@@ -336,6 +362,10 @@ export function createMeeting(options: MeetingOptions): Meeting {
     setScreenShare: (on) => call.setScreenShare(on),
     raiseHand: (raised = true) => room.update({ handRaised: raised }),
     muteParticipant: (id) => room.muteParticipant(id),
+    turnCameraOff: (id) => room.turnCameraOff(id),
+    lowerHand: (id) => room.lowerHand(id),
+    removeParticipant: (id) => room.removeParticipant(id),
+    makeHost: (id) => room.makeHost(id),
     endMeeting: () => room.endMeeting(),
     inviteAi: () => ai.invite(),
     removeAi: () => ai.remove(),

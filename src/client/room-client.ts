@@ -4,6 +4,7 @@ import {
   displayName,
   FATAL_ERROR_CODES,
   HEARTBEAT_INTERVAL_MS,
+  MODERATION_CHANGES,
   parseServerMessage,
   PING_FRAME,
   PROTOCOL_VERSION,
@@ -13,6 +14,7 @@ import {
   type ClientMessage,
   type ErrorCode,
   type LeaveReason,
+  type ModerationAction,
   type Participant,
   type ParticipantState,
   type ServerMessage,
@@ -52,8 +54,22 @@ export type RoomEvent =
       changes: ParticipantChanges;
       self: boolean;
     }
-  | { type: 'participant-left'; participant: Participant; reason: LeaveReason; self: boolean }
-  | { type: 'participant-muted'; participant: Participant; by: Participant | null; self: boolean }
+  | {
+      type: 'participant-left';
+      participant: Participant;
+      reason: LeaveReason;
+      /** The host who removed them (`removed`) or ended the meeting (`meeting-ended`). */
+      by: Participant | null;
+      self: boolean;
+    }
+  /** A host (`by`) muted them, turned their camera off, lowered their hand or made them host. */
+  | {
+      type: 'participant-moderated';
+      participant: Participant;
+      action: ModerationAction;
+      by: Participant | null;
+      self: boolean;
+    }
   | { type: 'meeting-ended'; by: Participant | null }
   | { type: 'direct-message'; from: Participant | null; fromId: string; message: string }
   /** A piece of what the AI says (`final: false`), or the whole answer (`final: true`). */
@@ -82,7 +98,12 @@ export interface RoomClient {
   join(name: string, state?: Partial<ParticipantState>): boolean;
   leave(): void;
   update(changes: Partial<ParticipantState>): void;
+  /** Host actions on someone else (the room checks): microphone off, camera off, hand down, out, host. */
   muteParticipant(id: string): void;
+  turnCameraOff(id: string): void;
+  lowerHand(id: string): void;
+  removeParticipant(id: string): void;
+  makeHost(id: string): void;
   endMeeting(): void;
   sendDirectMessage(to: string, message: string): void;
   /** Asks the room to bring its AI in (the room decides who may). */
@@ -229,6 +250,12 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
     if (message.type === 'snapshot' && wanted && !selfOf(after))
       send({ type: 'join', name: wanted.name, state: wanted.state });
     if (message.type === 'error') {
+      const self = selfOf(before);
+      if (message.code === 'removed' && self) {
+        // Removed while this page was away: the room refused it on coming back. It is out.
+        state.next({ ...before, participants: [], meeting: null });
+        events.next({ type: 'participant-left', participant: self, reason: 'removed', by: null, self: true });
+      }
       const fatal = FATAL_ERROR_CODES.has(message.code);
       errors.next({
         code: message.code,
@@ -238,7 +265,10 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
       });
       if (fatal) stop('failed');
     }
-    if (message.type === 'meeting-ended' && message.by) {
+    // Ended, or removed by a host: over, and not to be joined again by this page.
+    const removed =
+      message.type === 'participant-left' && message.reason === 'removed' && message.id === after.selfId;
+    if ((message.type === 'meeting-ended' && message.by) || removed) {
       wanted = null;
       stop('closed');
     }
@@ -275,27 +305,41 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
             type: 'participant-left',
             participant,
             reason: message.reason,
+            by: find(before, message.by),
             self: message.id === after.selfId,
           });
         return;
       }
-      case 'participant-muted': {
+      case 'participant-moderated': {
         const participant = find(after, message.id);
-        if (participant)
-          events.next({
-            type: 'participant-muted',
-            participant,
-            by: find(after, message.by),
-            self: message.id === after.selfId,
-          });
-        return;
+        if (!participant) return;
+        const self = message.id === after.selfId;
+        const changes = MODERATION_CHANGES[message.action];
+        const changed = Object.entries(changes).some(
+          ([key, value]) => find(before, message.id)?.[key as keyof Participant] !== value,
+        );
+        if (changed) events.next({ type: 'participant-updated', participant, changes: { ...changes }, self });
+        return events.next({
+          type: 'participant-moderated',
+          participant,
+          action: message.action,
+          by: find(after, message.by),
+          self,
+        });
       }
       case 'meeting-ended': {
         // Ended by a host: everyone was removed with it, this participant included.
         const self = selfOf(before);
+        const by = find(before, message.by);
         if (message.by && self)
-          events.next({ type: 'participant-left', participant: self, reason: 'meeting-ended', self: true });
-        return events.next({ type: 'meeting-ended', by: find(before, message.by) });
+          events.next({
+            type: 'participant-left',
+            participant: self,
+            reason: 'meeting-ended',
+            by,
+            self: true,
+          });
+        return events.next({ type: 'meeting-ended', by });
       }
       case 'direct-message':
         return events.next({
@@ -357,6 +401,10 @@ export function createRoomClient(options: RoomClientOptions): RoomClient {
       send({ type: 'update', changes });
     },
     muteParticipant: (id) => send({ type: 'mute-participant', id }),
+    turnCameraOff: (id) => send({ type: 'turn-camera-off', id }),
+    lowerHand: (id) => send({ type: 'lower-hand', id }),
+    removeParticipant: (id) => send({ type: 'remove-participant', id }),
+    makeHost: (id) => send({ type: 'make-host', id }),
     endMeeting: () => send({ type: 'end-meeting' }),
     sendDirectMessage: (to, message) => send({ type: 'direct-message', to, message }),
     inviteAi: () => send({ type: 'ai-invite' }),
@@ -414,6 +462,10 @@ function failedClient(error: RoomError): RoomClient {
     leave: noop,
     update: noop,
     muteParticipant: noop,
+    turnCameraOff: noop,
+    lowerHand: noop,
+    removeParticipant: noop,
+    makeHost: noop,
     endMeeting: noop,
     sendDirectMessage: noop,
     inviteAi: noop,

@@ -16,7 +16,7 @@ const person = (id: string, joinedAt: number, extra: Partial<Participant> = {}):
 
 const base: RoomState = applyServerMessage(emptyRoomState, {
   type: 'snapshot',
-  protocol: 3,
+  protocol: 4,
   selfId: 'b',
   room: 'r',
   participants: [person('b', 2), person('a', 1, { role: 'host' })],
@@ -52,7 +52,7 @@ describe('applyServerMessage', () => {
       id: 'a',
       changes: { microphone: true },
     });
-    state = applyServerMessage(state, { type: 'participant-muted', id: 'a', by: 'b' });
+    state = applyServerMessage(state, { type: 'participant-moderated', id: 'a', by: 'b', action: 'mute' });
     expect(state.participants[0]?.microphone).to.be.false;
     state = applyServerMessage(state, { type: 'participant-left', id: 'a', reason: 'left' });
     expect(state.participants.map((p) => p.id)).to.deep.equal(['b']);
@@ -61,6 +61,37 @@ describe('applyServerMessage', () => {
     state = applyServerMessage(state, { type: 'meeting-ended', id: 'm', by: 'b' });
     expect(state.meeting).to.be.null;
     expect(state.participants).to.be.empty;
+  });
+
+  it("applies a host's action to its target: camera off, hand down, host, removed", () => {
+    let state = applyServerMessage(base, {
+      type: 'participant-updated',
+      id: 'b',
+      changes: { camera: true, handRaised: true },
+    });
+    state = applyServerMessage(state, {
+      type: 'participant-moderated',
+      id: 'b',
+      by: 'a',
+      action: 'camera-off',
+    });
+    state = applyServerMessage(state, {
+      type: 'participant-moderated',
+      id: 'b',
+      by: 'a',
+      action: 'lower-hand',
+    });
+    state = applyServerMessage(state, {
+      type: 'participant-moderated',
+      id: 'b',
+      by: 'a',
+      action: 'make-host',
+    });
+    expect(selfOf(state)).to.include({ camera: false, handRaised: false, role: 'host', microphone: false });
+    expect(state.participants[0]).to.equal(base.participants[0]);
+    state = applyServerMessage(state, { type: 'participant-left', id: 'b', reason: 'removed', by: 'a' });
+    expect(selfOf(state)).to.be.null;
+    expect(state.participants.map((p) => p.id)).to.deep.equal(['a']);
   });
 
   it('returns the same state for messages that change nothing', () => {
@@ -79,7 +110,7 @@ describe('applyServerMessage', () => {
     });
     let state = applyServerMessage(base, {
       type: 'snapshot',
-      protocol: 3,
+      protocol: 4,
       selfId: 'b',
       room: 'r',
       participants: [

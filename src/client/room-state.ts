@@ -1,5 +1,11 @@
 import { distinctUntilChanged, map, type Observable } from 'rxjs';
-import type { Meeting, Participant, ServerMessage, ServerMessageOf } from '../protocol/index.js';
+import {
+  MODERATION_CHANGES,
+  type Meeting,
+  type Participant,
+  type ServerMessage,
+  type ServerMessageOf,
+} from '../protocol/index.js';
 
 /** What the room says of its AI agent (the agent itself is one of the participants). */
 export interface RoomAi {
@@ -60,8 +66,8 @@ export function applyServerMessage(state: RoomState, message: ServerMessage): Ro
     }
     case 'participant-updated':
       return patch(state, message.id, message.changes);
-    case 'participant-muted':
-      return patch(state, message.id, { microphone: false });
+    case 'participant-moderated':
+      return patch(state, message.id, MODERATION_CHANGES[message.action]);
     case 'participant-left':
       if (!state.participants.some((p) => p.id === message.id)) return state;
       return { ...state, participants: state.participants.filter((p) => p.id !== message.id) };

@@ -2,7 +2,7 @@ import type { AiCaption, AiPresence } from '../client/ai-control.js';
 import type { CallError } from '../client/call-types.js';
 import type { DeviceKind } from '../client/devices.js';
 import type { ParticipantChanges, RoomError } from '../client/room-client.js';
-import type { LeaveReason, Participant } from '../protocol/index.js';
+import type { LeaveReason, ModerationAction, Participant } from '../protocol/index.js';
 
 export type { ParticipantChanges };
 
@@ -14,14 +14,23 @@ export type { ParticipantChanges };
 export interface MeetEventDetails {
   /** This visitor joined the meeting. */
   'meet-joined': { participant: Participant };
-  /** This visitor left the meeting, or a host ended it (`reason`: `left`, `disconnected`, `timed-out`, `meeting-ended`). */
-  'meet-left': { reason: LeaveReason };
+  /**
+   * This visitor left the meeting, or a host ended it or removed them
+   * (`reason`: `left`, `disconnected`, `timed-out`, `meeting-ended`,
+   * `removed`); `by` is that host (null otherwise, or when not known).
+   */
+  'meet-left': { reason: LeaveReason; by: Participant | null };
   /** Someone else joined. */
   'meet-participant-joined': { participant: Participant };
   /** Someone else changed their microphone, camera, hand, role or connection; `changes` holds the new values. */
   'meet-participant-updated': { participant: Participant; changes: ParticipantChanges };
-  /** Someone else left (closing the tab counts, at once). */
-  'meet-participant-left': { participant: Participant; reason: LeaveReason };
+  /** Someone else left (closing the tab counts, at once); `by` is the host who removed them (`removed`). */
+  'meet-participant-left': { participant: Participant; reason: LeaveReason; by: Participant | null };
+  /**
+   * A host acted on this visitor (`by`): `mute` and `camera-off` (done on
+   * this page already), `lower-hand` or `make-host`.
+   */
+  'meet-moderated': { action: ModerationAction; by: Participant | null };
   /**
    * Something went wrong: with the room (`fatal` means its connection is
    * over), or with a device or the media connection (never fatal; `kind`
@@ -60,6 +69,7 @@ export type MeetEvent<K extends MeetEventName> = CustomEvent<MeetEventDetails[K]
 export type MeetLeaveEvent = MeetEvent<'meet-leave'>;
 export type MeetDeviceChangeEvent = MeetEvent<'meet-device-change'>;
 export type MeetParticipantUpdatedEvent = MeetEvent<'meet-participant-updated'>;
+export type MeetModeratedEvent = MeetEvent<'meet-moderated'>;
 export type MeetAiStateEvent = MeetEvent<'meet-ai-state'>;
 export type MeetAiCaptionEvent = MeetEvent<'meet-ai-caption'>;
 

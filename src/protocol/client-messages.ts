@@ -24,9 +24,40 @@ export const update = z.object({
   changes: z.partial(participantState),
 });
 
-/** Host only: ask a participant to mute their microphone. */
+/**
+ * Host only, on someone else (never the AI agent): turn their microphone
+ * off. Their page does it, and says who did.
+ */
 export const muteParticipant = z.object({
   type: z.literal('mute-participant'),
+  id: participantId,
+});
+
+/** Host only, like `mute-participant`: turn their camera off. */
+export const turnCameraOff = z.object({
+  type: z.literal('turn-camera-off'),
+  id: participantId,
+});
+
+/** Host only, like `mute-participant`: lower their raised hand. */
+export const lowerHand = z.object({
+  type: z.literal('lower-hand'),
+  id: participantId,
+});
+
+/**
+ * Host only, like `mute-participant`: take them out of the meeting. Their
+ * connection is closed; with join tokens their token cannot join this room
+ * again (`removed`).
+ */
+export const removeParticipant = z.object({
+  type: z.literal('remove-participant'),
+  id: participantId,
+});
+
+/** Host only, like `mute-participant`: make them a host too (the giver stays one). */
+export const makeHost = z.object({
+  type: z.literal('make-host'),
   id: participantId,
 });
 
@@ -57,6 +88,10 @@ export const clientMessage = z.discriminatedUnion('type', [
   leave,
   update,
   muteParticipant,
+  turnCameraOff,
+  lowerHand,
+  removeParticipant,
+  makeHost,
   endMeeting,
   sendDirectMessage,
   aiInvite,

@@ -35,6 +35,13 @@ export const errorCode = z.enum([
   'invalid-tracks',
   /** The target participant is not in the room. */
   'unknown-participant',
+  /**
+   * A host action aimed at the AI agent (send it away with `ai-remove`), at
+   * oneself, or at someone reconnecting when it needs their page.
+   */
+  'invalid-target',
+  /** A host removed this visitor from the meeting; the message says who. */
+  'removed',
   /** The meeting was ended by a host. */
   'meeting-ended',
   /** The room has as many connections as it takes (`MAX_CONNECTIONS_PER_ROOM`). */
@@ -50,6 +57,7 @@ export const FATAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
   'protocol-version',
   'unauthorized',
   'meeting-ended',
+  'removed',
   'room-full',
   'too-many-connections',
 ]);

@@ -4,8 +4,12 @@
  * round trip that ends in an `error`.
  */
 
-/** Bumped whenever a message changes shape in a way an older peer cannot read. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * Bumped whenever a message changes shape in a way an older peer cannot read
+ * (3: the AI agent's role; 4: host moderation, `participant-moderated` and
+ * the leave reason `removed`).
+ */
+export const PROTOCOL_VERSION = 4;
 
 /** Room names: letters, digits, `-` and `_`, at most 64 characters. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -88,6 +88,18 @@ export const participant = z.object({
 });
 export type Participant = z.infer<typeof participant>;
 
+/** What a host may change about someone else (removing them is `remove-participant`). */
+export const moderationAction = z.enum(['mute', 'camera-off', 'lower-hand', 'make-host']);
+export type ModerationAction = z.infer<typeof moderationAction>;
+
+/** What each host action changes about its target, at the server and at every client. */
+export const MODERATION_CHANGES = {
+  mute: { microphone: false },
+  'camera-off': { camera: false },
+  'lower-hand': { handRaised: false },
+  'make-host': { role: 'host' },
+} as const satisfies Record<ModerationAction, Partial<Participant>>;
+
 export const meeting = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(64)),
   startedAt: z.number().check(z.int(), z.nonnegative()),

@@ -18,6 +18,10 @@ const validClient: Record<string, unknown> = {
   leave: { type: 'leave' },
   update: { type: 'update', changes: { handRaised: true } },
   'mute-participant': { type: 'mute-participant', id: 'p2' },
+  'turn-camera-off': { type: 'turn-camera-off', id: 'p2' },
+  'lower-hand': { type: 'lower-hand', id: 'p2' },
+  'remove-participant': { type: 'remove-participant', id: 'p2' },
+  'make-host': { type: 'make-host', id: 'p2' },
   'end-meeting': { type: 'end-meeting' },
   'direct-message': { type: 'direct-message', to: 'p2', message: 'hi' },
 };
@@ -26,6 +30,8 @@ const invalidClient: Record<string, unknown> = {
   join: { type: 'join' },
   update: { type: 'update', changes: { microphone: 'yes' } },
   'mute-participant': { type: 'mute-participant', id: '' },
+  'remove-participant': { type: 'remove-participant' },
+  'make-host': { type: 'make-host', id: 42 },
   'direct-message': { type: 'direct-message', to: 'p2', message: 'x'.repeat(8 * 1024 + 1) },
   'bad track': { type: 'update', changes: { tracks: { camera: 'not a track' } } },
   'ai-talk': { type: 'ai-talk', on: 'yes' },
@@ -37,7 +43,7 @@ const validServer: Record<string, unknown> = {
   pong: { type: 'pong' },
   snapshot: {
     type: 'snapshot',
-    protocol: 3,
+    protocol: 4,
     selfId: 'p1',
     room: 'r',
     participants: [participant],
@@ -47,7 +53,9 @@ const validServer: Record<string, unknown> = {
   'participant-joined': { type: 'participant-joined', participant },
   'participant-updated': { type: 'participant-updated', id: 'p1', changes: { role: 'host' } },
   'participant-left': { type: 'participant-left', id: 'p1', reason: 'timed-out' },
-  'participant-muted': { type: 'participant-muted', id: 'p1', by: 'p2' },
+  'participant-moderated': { type: 'participant-moderated', id: 'p1', by: 'p2', action: 'camera-off' },
+  'participant-left by a host': { type: 'participant-left', id: 'p1', reason: 'removed', by: 'p2' },
+  removed: { type: 'error', code: 'removed', message: 'Ann removed you from this meeting.' },
   'lobby-count': { type: 'lobby-count', count: 3 },
   'meeting-started': { type: 'meeting-started', meeting: { id: 'm1', startedAt: 5 } },
   'meeting-ended': { type: 'meeting-ended', id: 'm1', by: 'p1' },
@@ -55,7 +63,7 @@ const validServer: Record<string, unknown> = {
   error: { type: 'error', code: 'rate-limited', message: 'slow down', cause: 'update' },
   'snapshot with the AI': {
     type: 'snapshot',
-    protocol: 3,
+    protocol: 4,
     selfId: 'p1',
     room: 'r',
     participants: [
@@ -75,7 +83,7 @@ const validServer: Record<string, unknown> = {
 const invalidServer: Record<string, unknown> = {
   snapshot: {
     type: 'snapshot',
-    protocol: 3,
+    protocol: 4,
     selfId: 'p1',
     room: 'r',
     participants: [{ ...participant, role: 'king' }],
@@ -85,7 +93,8 @@ const invalidServer: Record<string, unknown> = {
   'participant-joined': { type: 'participant-joined', participant: { ...participant, name: '' } },
   'participant-updated': { type: 'participant-updated', id: 'p1', changes: { camera: 1 } },
   'participant-left': { type: 'participant-left', id: 'p1', reason: 'vanished' },
-  'participant-muted': { type: 'participant-muted', id: 'p1' },
+  'participant-moderated': { type: 'participant-moderated', id: 'p1', by: 'p2', action: 'banish' },
+  'participant-moderated by nobody': { type: 'participant-moderated', id: 'p1', action: 'mute' },
   'lobby-count': { type: 'lobby-count', count: -1 },
   'meeting-started': { type: 'meeting-started', meeting: { id: 'm1' } },
   'meeting-ended': { type: 'meeting-ended' },

@@ -1,6 +1,14 @@
 import * as z from 'zod/mini';
 import { errorCode } from './errors.js';
-import { aiState, meeting, participant, participantId, participantState, role } from './participant.js';
+import {
+  aiState,
+  meeting,
+  moderationAction,
+  participant,
+  participantId,
+  participantState,
+  role,
+} from './participant.js';
 
 /** Messages a room sends to a browser: one snapshot on connect, then deltas. */
 
@@ -54,20 +62,28 @@ export const participantUpdated = z.object({
   changes: z.partial(z.object({ ...participantState.shape, role, reconnecting: z.boolean(), aiState })),
 });
 
-export const leaveReason = z.enum(['left', 'disconnected', 'timed-out', 'meeting-ended']);
+/** `removed`: a host took them out of the meeting (`by`). */
+export const leaveReason = z.enum(['left', 'disconnected', 'timed-out', 'meeting-ended', 'removed']);
 export type LeaveReason = z.infer<typeof leaveReason>;
 
 export const participantLeft = z.object({
   type: z.literal('participant-left'),
   id: participantId,
   reason: leaveReason,
+  /** With `removed`: the host who removed them. */
+  by: z.optional(participantId),
 });
 
-/** A host muted `id`; the target turns its microphone off, everyone can say so. */
-export const participantMuted = z.object({
-  type: z.literal('participant-muted'),
+/**
+ * A host (`by`) acted on `id`: everyone applies the change
+ * (`MODERATION_CHANGES`); the target's page also turns its microphone or
+ * camera off, and says who did it.
+ */
+export const participantModerated = z.object({
+  type: z.literal('participant-moderated'),
   id: participantId,
   by: participantId,
+  action: moderationAction,
 });
 
 export const lobbyCount = z.object({
@@ -128,7 +144,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   participantJoined,
   participantUpdated,
   participantLeft,
-  participantMuted,
+  participantModerated,
   lobbyCount,
   meetingStarted,
   meetingEnded,

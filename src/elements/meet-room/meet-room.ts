@@ -321,7 +321,7 @@ export class MeetRoom extends MeetElement {
       case 'joined':
         return void dispatchMeetEvent(this, 'meet-joined', { participant: event.participant });
       case 'left':
-        return void dispatchMeetEvent(this, 'meet-left', { reason: event.reason });
+        return void dispatchMeetEvent(this, 'meet-left', { reason: event.reason, by: event.by });
       case 'participant-joined':
         return void dispatchMeetEvent(this, 'meet-participant-joined', { participant: event.participant });
       case 'participant-updated':
@@ -333,11 +333,12 @@ export class MeetRoom extends MeetElement {
         return void dispatchMeetEvent(this, 'meet-participant-left', {
           participant: event.participant,
           reason: event.reason,
+          by: event.by,
         });
       case 'meeting-ended':
         if (event.by !== null) this.endedBy = event.by;
         return;
-      case 'muted':
+      case 'moderated':
         return;
     }
   }
