@@ -57,6 +57,7 @@ export const meetRoomStyles = css`
   }
   [part~='participant'] {
     display: flex;
+    flex-wrap: wrap;
     align-items: center;
     gap: var(--_space);
     padding: var(--_space) calc(var(--_space) * 1.5);
@@ -97,6 +98,14 @@ export const meetRoomStyles = css`
   [hidden] {
     display: none !important;
   }
+  [part='host-actions'] {
+    flex-basis: 100%;
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: calc(var(--_space) / 2);
+  }
+  [part='notice'],
   [part='media-error'] {
     display: flex;
     gap: var(--_space);
@@ -106,6 +115,9 @@ export const meetRoomStyles = css`
     padding: var(--_space) calc(var(--_space) * 1.5);
     border: 1px solid var(--_danger);
     border-radius: calc(var(--_radius) / 1.5);
+  }
+  [part='notice'] {
+    border-color: var(--_accent);
   }
   .lobby-layout {
     display: grid;

@@ -14,7 +14,12 @@ import {
 import type { ConnectionStatus } from '../../client/room-client.js';
 import { selfOf, type RoomState } from '../../client/room-state.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
-import { NAME_MAX_LENGTH, ROOM_NAME_PATTERN, type Participant } from '../../protocol/index.js';
+import {
+  NAME_MAX_LENGTH,
+  ROOM_NAME_PATTERN,
+  type ModerationAction,
+  type Participant,
+} from '../../protocol/index.js';
 import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { devicesContext } from '../devices-context.js';
@@ -29,6 +34,16 @@ export const REMEMBERED_NAME_KEY = 'meet-display-name';
 
 /** How long an empty `room` may wait, after the page has loaded, for a script or framework to set it. */
 const ROOM_GRACE_MS = 1_000;
+/** How long "Ann muted you" stays. */
+const NOTICE_MS = 8_000;
+
+/** What a visitor is told when a host acts on them. */
+const NOTICES: Record<ModerationAction, (host: string) => string> = {
+  mute: (host) => `${host} muted you.`,
+  'camera-off': (host) => `${host} turned your camera off.`,
+  'lower-hand': (host) => `${host} lowered your hand.`,
+  'make-host': (host) => `${host} made you a host.`,
+};
 
 /**
  * A whole meeting room: a lobby with a camera preview, microphone and camera
@@ -43,21 +58,28 @@ const ROOM_GRACE_MS = 1_000;
  * script. When the connection drops, the visitor stays in the meeting as
  * "reconnecting" and comes back as the same participant.
  *
+ * Hosts moderate from the people list: Mute, and under More, turn off
+ * someone's camera, lower their hand, make them host or remove them (which
+ * asks first). The visitor a host acted on is told who did it; a removed
+ * visitor is told why and stays out.
+ *
  * @tagname meet-room
  *
  * @slot - Replaces the default meeting layout (grid, people, controls) while joined.
  * @event meet-joined - This visitor joined. `detail.participant`.
- * @event meet-left - This visitor left, or a host ended the meeting. `detail.reason`.
+ * @event meet-left - This visitor left, or a host ended the meeting or removed them. `detail.reason`, `detail.by`.
  * @event meet-participant-joined - Someone else joined. `detail.participant`.
  * @event meet-participant-updated - Someone else changed their microphone, camera, hand, role or connection. `detail.participant`, `detail.changes`.
- * @event meet-participant-left - Someone else left. `detail.participant`, `detail.reason`.
+ * @event meet-participant-left - Someone else left (or a host removed them). `detail.participant`, `detail.reason`, `detail.by`.
+ * @event meet-moderated - A host muted this visitor, turned their camera off, lowered their hand or made them host. `detail.action`, `detail.by`.
  * @event meet-active-speaker - Someone else than before is the latest to speak (you included). `detail.participant`.
  * @event meet-ai-state - The AI agent's state changed (from the default `<meet-ai-toggle>`). `detail.state`.
  * @event meet-ai-caption - What the AI says (from the default `<meet-ai-toggle>`). `detail.text`, `detail.final`.
  * @event meet-error - A problem to show or log: the room, a device or the media connection.
  *   `detail.code`, `detail.message`, `detail.fatal`, and `detail.kind` for a device.
  *
- * @csspart status - The connection banner (connecting, reconnecting).
+ * @csspart status - The connection banner (connecting, reconnecting), and why the meeting is over (ended, removed).
+ * @csspart notice - What a host did to you ("Ann muted you"), for a few seconds.
  * @csspart error - The message shown when the room cannot be used.
  * @csspart lobby - The lobby: preview, toggles, devices, name field and Join button.
  * @csspart preview - The lobby's self preview (a `<meet-participant-tile>`).
@@ -67,6 +89,7 @@ const ROOM_GRACE_MS = 1_000;
  * @csspart people - The side list of participants with host actions.
  * @csspart participants - The list of participants.
  * @csspart participant - One participant in the list.
+ * @csspart host-actions - A host's actions on one participant (the More menu, or the question before Remove).
  * @csspart self - Your own row in the list (with `participant`).
  * @csspart controls - The default `<meet-controls>`.
  * @csspart ai - The default `<meet-ai-toggle>` (when the server has an AI).
@@ -123,9 +146,15 @@ export class MeetRoom extends MeetElement {
   @state() private mediaError: MeetingError | null = null;
   @state() private fatalError: MeetingError | null = null;
   @state() private endedBy: Participant | null | undefined;
+  /** Why this visitor is out: a host removed them. */
+  @state() private removal: string | null = null;
+  @state() private notice: string | null = null;
+  /** The participant whose host actions are open, or who is about to be removed. */
+  @state() private actionsFor: { id: string; confirmingRemoval: boolean } | null = null;
   @state() private choosingDevices = false;
   @state() private typedName = '';
   #roomGrace: ReturnType<typeof setTimeout> | undefined;
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #state = new ObserveController<RoomState>(this);
   readonly #connection = new ObserveController<ConnectionStatus>(this);
@@ -195,6 +224,31 @@ export class MeetRoom extends MeetElement {
     return this.meeting?.setScreenShare(on) ?? Promise.resolve();
   }
 
+  /** Host only (the server checks): turns someone else's microphone off. */
+  muteParticipant(id: string): void {
+    this.meeting?.muteParticipant(id);
+  }
+
+  /** Host only: turns someone else's camera off. */
+  turnCameraOff(id: string): void {
+    this.meeting?.turnCameraOff(id);
+  }
+
+  /** Host only: lowers someone else's raised hand. */
+  lowerHand(id: string): void {
+    this.meeting?.lowerHand(id);
+  }
+
+  /** Host only: removes someone from the meeting (no question asked; the people list asks). */
+  removeParticipant(id: string): void {
+    this.meeting?.removeParticipant(id);
+  }
+
+  /** Host only: makes someone else a host too. */
+  makeHost(id: string): void {
+    this.meeting?.makeHost(id);
+  }
+
   /** Brings the AI into the meeting, if the server has one and lets this visitor (`AI_POLICY`). */
   inviteAi(): void {
     this.meeting?.inviteAi();
@@ -227,6 +281,7 @@ export class MeetRoom extends MeetElement {
     this.#disconnect();
     this.fatalError = null;
     this.endedBy = undefined;
+    this.removal = null;
     this.phase = 'lobby';
     if (!ROOM_NAME_PATTERN.test(this.room)) return this.#waitForRoom();
     this.meeting = createMeeting({
@@ -272,6 +327,7 @@ export class MeetRoom extends MeetElement {
 
   #disconnect(): void {
     clearTimeout(this.#roomGrace);
+    this.#showNotice(null);
     for (const controller of [
       this.#state,
       this.#connection,
@@ -295,7 +351,9 @@ export class MeetRoom extends MeetElement {
   readonly #onPageHide = () => this.#disconnect();
 
   #onError(error: MeetingError): void {
-    if (error.fatal) this.fatalError = error;
+    // The server's words name who removed them, and whether they may come back.
+    if (error.code === 'removed') this.removal = error.message;
+    else if (error.fatal) this.fatalError = error;
     else if ('kind' in error || error.code === 'connection-failed' || error.code === 'media-unavailable')
       this.mediaError = error;
     dispatchMeetEvent(this, 'meet-error', error);
@@ -321,6 +379,9 @@ export class MeetRoom extends MeetElement {
       case 'joined':
         return void dispatchMeetEvent(this, 'meet-joined', { participant: event.participant });
       case 'left':
+        this.#showNotice(null);
+        if (event.reason === 'removed')
+          this.removal = `${event.by?.name ?? 'A host'} removed you from the meeting.`;
         return void dispatchMeetEvent(this, 'meet-left', { reason: event.reason, by: event.by });
       case 'participant-joined':
         return void dispatchMeetEvent(this, 'meet-participant-joined', { participant: event.participant });
@@ -339,13 +400,20 @@ export class MeetRoom extends MeetElement {
         if (event.by !== null) this.endedBy = event.by;
         return;
       case 'moderated':
-        return;
+        this.#showNotice(NOTICES[event.action](event.by?.name ?? 'A host'));
+        return void dispatchMeetEvent(this, 'meet-moderated', { action: event.action, by: event.by });
     }
+  }
+
+  #showNotice(notice: string | null): void {
+    clearTimeout(this.#noticeTimer);
+    this.notice = notice;
+    if (notice) this.#noticeTimer = setTimeout(() => (this.notice = null), NOTICE_MS);
   }
 
   protected override render() {
     const self = this.participant;
-    const over = this.fatalError !== null || (this.endedBy !== undefined && this.endedBy !== null);
+    const over = this.fatalError !== null || !!this.endedBy || this.removal !== null;
     return html`
       ${this.fatalError
         ? html`<div part="error" role="alert">
@@ -355,6 +423,7 @@ export class MeetRoom extends MeetElement {
       ${this.endedBy
         ? html`<div part="status" role="status">${this.endedBy.name} ended the meeting for everyone.</div>`
         : nothing}
+      ${this.removal ? html`<div part="status" role="status">${this.removal}</div>` : nothing}
       ${over ? nothing : this.#renderStatus()}
       ${this.mediaError && !over
         ? html`<div part="media-error" role="alert">
@@ -362,6 +431,10 @@ export class MeetRoom extends MeetElement {
             <button type="button" @click=${() => (this.mediaError = null)}>Dismiss</button>
           </div>`
         : nothing}
+      <div part="notice" role="status" ?hidden=${!this.notice}>
+        <span>${this.notice ?? ''}</span>
+        <button type="button" @click=${() => this.#showNotice(null)}>Dismiss</button>
+      </div>
       ${over || self ? nothing : this.#renderLobby()}
       <div part="meeting" class="meeting" ?hidden=${over || !self}>
         <slot>${self ? this.#renderMeeting(self) : nothing}</slot>
@@ -452,6 +525,63 @@ export class MeetRoom extends MeetElement {
     this.join();
   }
 
+  /**
+   * Mute, then a menu under More, each action saying whom it is for; Remove
+   * asks first, in place of the menu.
+   */
+  #renderHostActions(p: Participant) {
+    const meeting = this.meeting;
+    const open = this.actionsFor?.id === p.id ? this.actionsFor : null;
+    const present = !p.reconnecting;
+    if (open?.confirmingRemoval)
+      return html`<div part="host-actions" class="confirm" role="group" aria-label=${`Remove ${p.name}?`}>
+        <span>Remove ${p.name} from the meeting?</span>
+        <button
+          type="button"
+          class="danger"
+          @click=${() => {
+            this.actionsFor = null;
+            meeting?.removeParticipant(p.id);
+          }}
+        >
+          Remove
+        </button>
+        <button type="button" @click=${() => (this.actionsFor = null)}>Cancel</button>
+      </div>`;
+    return html`<button
+        type="button"
+        ?disabled=${!p.microphone || !present}
+        aria-label=${`Mute ${p.name}`}
+        @click=${() => meeting?.muteParticipant(p.id)}
+      >
+        Mute
+      </button>
+      <button
+        type="button"
+        aria-expanded=${open ? 'true' : 'false'}
+        aria-label=${`More for ${p.name}`}
+        @click=${() => (this.actionsFor = open ? null : { id: p.id, confirmingRemoval: false })}
+      >
+        More
+      </button>
+      ${open
+        ? html`<div part="host-actions" class="menu">
+            ${hostAction(`Turn off ${p.name}'s camera`, p.camera && present, () =>
+              meeting?.turnCameraOff(p.id),
+            )}
+            ${hostAction(`Lower ${p.name}'s hand`, p.handRaised, () => meeting?.lowerHand(p.id))}
+            ${hostAction(`Make ${p.name} a host`, p.role !== 'host', () => meeting?.makeHost(p.id))}
+            ${hostAction(`Remove ${p.name}`, true, () => void this.#askToRemove(p.id))}
+          </div>`
+        : nothing}`;
+  }
+
+  async #askToRemove(id: string): Promise<void> {
+    this.actionsFor = { id, confirmingRemoval: true };
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLButtonElement>('.confirm .danger')?.focus();
+  }
+
   #renderMeeting(self: Participant) {
     const participants = this.#state.value?.participants ?? [];
     const isHost = self.role === 'host';
@@ -490,16 +620,7 @@ export class MeetRoom extends MeetElement {
                 >
                   Pin
                 </button>
-                ${isHost && !you && p.role !== 'agent'
-                  ? html`<button
-                      type="button"
-                      ?disabled=${!p.microphone}
-                      @click=${() => this.meeting?.muteParticipant(p.id)}
-                      aria-label=${`Mute ${p.name}`}
-                    >
-                      Mute
-                    </button>`
-                  : nothing}
+                ${isHost && !you && p.role !== 'agent' ? this.#renderHostActions(p) : nothing}
               </li>`;
             })}
           </ul>
@@ -518,6 +639,11 @@ export class MeetRoom extends MeetElement {
       </div>
     `;
   }
+}
+
+/** One of a host's actions on someone, in the menu under their name ("Lower Bob's hand"). */
+function hostAction(label: string, enabled: boolean, act: () => void) {
+  return html`<button type="button" ?disabled=${!enabled} @click=${act}>${label}</button>`;
 }
 
 /** A lobby switch: says whether it is on, and flips it. */
