@@ -15,6 +15,7 @@ import { chromiumArgs, findChromium } from '../server/local/dev/chromium.js';
 import type { MediaStack } from '../server/local/dev/media-stack.js';
 import type { StaticServer } from '../server/local/dev/static-server.js';
 import type { LocalRealtime } from '../server/local/realtime/server.js';
+import { joinWithMicrophone } from './visitor-page.js';
 
 export interface AiAgentResult {
   /** Click on Invite AI → the agent's audio track in the other page's grid (ms). */
@@ -90,13 +91,13 @@ export async function measureAiAgent(
   });
   const room = `ai-bench-${Date.now()}`;
   const open = async (name: string): Promise<Page> => {
-    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-    await context.addInitScript({ content: KEEP_PEER_CONNECTIONS });
-    const page = await context.newPage();
-    await page.goto(`${hostSite.url}/?${new URLSearchParams({ room, server: stack.worker.url }).toString()}`);
-    await page.getByRole('button', { name: /^Microphone/ }).click();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByRole('button', { name: 'Join' }).click();
+    const page = await joinWithMicrophone(browser, {
+      hostSite,
+      server: stack.worker.url,
+      room,
+      name,
+      initScript: KEEP_PEER_CONNECTIONS,
+    });
     await page.locator('meet-ai-toggle').waitFor();
     await page.evaluate(`globalThis.__packetsOf = ${PACKETS_OF.toString()}`);
     return page;

@@ -11,6 +11,7 @@ import { chromiumArgs, findChromium } from '../server/local/dev/chromium.js';
 import type { MediaStack } from '../server/local/dev/media-stack.js';
 import type { StaticServer } from '../server/local/dev/static-server.js';
 import { TONE_MICROPHONE } from '../server/local/dev/tone-microphone.js';
+import { joinWithMicrophone } from './visitor-page.js';
 
 /** Resolves with Date.now() once the tile of `name` on this page is (or is no longer) speaking. */
 const TILE_SPEAKING = async ([name, speaking]: [string, boolean]) => {
@@ -39,14 +40,13 @@ export async function measureSpeaking(
   });
   const room = `speaking-bench-${Date.now()}`;
   const open = async (name: string): Promise<Page> => {
-    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-    await context.addInitScript({ content: TONE_MICROPHONE });
-    const page = await context.newPage();
-    await page.goto(`${hostSite.url}/?${new URLSearchParams({ room, server: stack.worker.url }).toString()}`);
-    await page.getByRole('button', { name: /^Microphone/ }).click();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByRole('button', { name: 'Join' }).click();
-    await page.locator('meet-participant-grid meet-participant-tile[local]').waitFor();
+    const page = await joinWithMicrophone(browser, {
+      hostSite,
+      server: stack.worker.url,
+      room,
+      name,
+      initScript: TONE_MICROPHONE,
+    });
     return page;
   };
   const results: number[] = [];
