@@ -133,7 +133,7 @@ export class MeetParticipantGrid extends MeetElement {
     const { width, height } = this.size;
     const capacity = stageCapacity(
       { width, height, gap: this.gap },
-      { minTileWidth: this.minTileWidth, cap: Math.max(0, Math.floor(this.maxTiles)) },
+      { minTileWidth: this.minTileWidth, cap: this.maxTiles },
     );
     const stage = chooseStage(all, {
       capacity,

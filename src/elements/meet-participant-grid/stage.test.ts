@@ -32,6 +32,16 @@ describe('stageCapacity', () => {
     expect(stageCapacity({ width: 320, height: 568 }, { cap: 6 })).to.equal(5);
   });
 
+  it('takes a cap or a minimum width that is not a positive number as not given', () => {
+    const usual = stageCapacity({ width: 800, height: 450 });
+    for (const bad of [NaN, -3, 0, Infinity])
+      expect(
+        stageCapacity({ width: 800, height: 450 }, { cap: bad, minTileWidth: bad }),
+        String(bad),
+      ).to.equal(usual);
+    expect(stageCapacity({ width: 800, height: 450 }, { cap: 2.7 }), 'a whole number of tiles').to.equal(2);
+  });
+
   it('follows the minimum tile width', () => {
     const wide = stageCapacity({ width: 800, height: 450 }, { minTileWidth: MIN_TILE_WIDTH * 2 });
     expect(wide).to.be.lessThan(stageCapacity({ width: 800, height: 450 }));

@@ -22,11 +22,14 @@ export function stageCapacity(
   { width, height, gap = DEFAULT_GAP, aspectRatio }: Omit<GridLayoutOptions, 'count'>,
   { minTileWidth = MIN_TILE_WIDTH, cap = 0, upTo = 100 } = {},
 ): number {
-  const limit = cap > 0 ? Math.min(cap, upTo) : upTo;
+  // Attributes a page got wrong (NaN, negative) fall back to the defaults: no cap, the usual minimum.
+  const wholeCap = Number.isFinite(cap) && cap >= 1 ? Math.floor(cap) : 0;
+  const minimum = Number.isFinite(minTileWidth) && minTileWidth > 0 ? minTileWidth : MIN_TILE_WIDTH;
+  const limit = wholeCap > 0 ? Math.min(wholeCap, upTo) : upTo;
   let fits = 1;
   for (let count = 2; count <= limit; count++) {
     const layout = gridLayout({ width, height, gap, count, ...(aspectRatio ? { aspectRatio } : {}) });
-    if (layout.tileWidth < minTileWidth) break;
+    if (layout.tileWidth < minimum) break;
     fits = count;
   }
   return fits;
