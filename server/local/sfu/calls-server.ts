@@ -10,8 +10,8 @@ import { closeTracksRequest, renegotiateRequest, updateTracksRequest } from '../
 import { Faults, faultSettings } from './faults.js';
 import { HttpError, parse } from './http-error.js';
 import { exclusive } from './negotiation-lock.js';
-import { CALLS_WINDOWS, SfuSession, type SessionOrigin } from './session.js';
-import { tracksNew } from './tracks-new.js';
+import { arrivingRids, CALLS_WINDOWS, SfuSession, type SessionOrigin } from './session.js';
+import { invalidSimulcast, tracksNew } from './tracks-new.js';
 
 const MAX_BODY_BYTES = 1 << 20;
 const SESSION_ROUTE =
@@ -57,6 +57,24 @@ export interface LocalSfuStats {
   newSessionRequests: number;
   /** Per session id: what `requests(id)` gives. */
   sessionRequests: Record<string, SessionRequests>;
+  /** Every open pull (`#name` ones too): the layer it gets now and what it was sent. */
+  pulledLayers: PulledLayer[];
+  /** Per active published track (`sessionId/trackName`): the simulcast rids arriving now; [] for one stream. */
+  publishedLayers: Record<string, string[]>;
+}
+
+export interface PulledLayer {
+  subscriberSessionId: string;
+  mid: string;
+  kind: 'audio' | 'video';
+  /** `sessionId/trackName` of the published track. */
+  source: string;
+  /** As asked for in the pull or the last `tracks/update`; null when none was given. */
+  preferredRid: string | null;
+  /** The layer forwarded now; null when the source is not simulcast (or before its first keyframe). */
+  rid: string | null;
+  /** RTP payload bytes sent to the subscriber so far. */
+  bytesForwarded: number;
 }
 
 /** Requests that reached one session, by route, counted before any fault or check. */
@@ -128,6 +146,26 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
       callsApiRequests,
       newSessionRequests,
       sessionRequests: Object.fromEntries([...sessionRequests].map(([id, counts]) => [id, { ...counts }])),
+      pulledLayers: all.flatMap((s) =>
+        [...s.pulled.values(), ...s.feeds.values()]
+          .filter((t) => t.active && t.source.active)
+          .map((t) => ({
+            subscriberSessionId: s.id,
+            mid: t.mid,
+            kind: t.source.kind,
+            source: `${t.source.session.id}/${t.source.name}`,
+            preferredRid: t.simulcast.preferredRid,
+            rid: t.layers?.current ?? null,
+            bytesForwarded: t.bytesForwarded,
+          })),
+      ),
+      publishedLayers: Object.fromEntries(
+        all.flatMap((s) =>
+          [...s.published.values()]
+            .filter((t) => t.active)
+            .map((t) => [`${s.id}/${t.name}`, arrivingRids(t)]),
+        ),
+      ),
     };
   };
 
@@ -236,21 +274,25 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
         ];
       }
       case 'PUT /tracks/update': {
-        // Simulcast layers are not emulated: a pulled track is accepted and nothing changes.
+        // A pulled track's simulcast layer changes at its next keyframe, with no negotiation.
+        // Another source for the mid (reusing the transceiver) is accepted and not applied.
         const { tracks } = parse(updateTracksRequest, body);
         return [
           200,
           {
             requiresImmediateRenegotiation: false,
-            tracks: tracks.map((t) =>
-              t.mid && session.pulled.has(t.mid)
-                ? t
-                : {
-                    ...t,
-                    errorCode: 'update_track_error',
-                    errorDescription: 'no pulled track with this mid',
-                  },
-            ),
+            tracks: tracks.map((t) => {
+              if (t.mid === undefined || !session.pulled.has(t.mid))
+                return {
+                  ...t,
+                  errorCode: 'update_track_error',
+                  errorDescription: 'no pulled track with this mid',
+                };
+              const invalid = invalidSimulcast(t.simulcast);
+              if (invalid) return { ...t, ...invalid };
+              if (t.simulcast) session.updateSimulcast(t.mid, t.simulcast);
+              return t;
+            }),
           },
         ];
       }

@@ -8,9 +8,13 @@ import {
   RTCRtpCodecParameters,
   type RTCDtlsTransport,
   type RTCPeerConnectionConfig,
+  type RTCRtpReceiver,
   type RTCRtpTransceiver,
   type RtcpPacket,
   type RtpPacket,
+  useRepairedRtpStreamId,
+  useSdesMid,
+  useSdesRTPStreamId,
 } from 'werift';
 
 const LOOPBACK = '127.0.0.1';
@@ -44,6 +48,9 @@ const codecs = {
 
 const config: RTCPeerConnectionConfig = {
   codecs,
+  // A simulcast camera names each layer by rid (RFC 8852); without these Chrome sends one stream.
+  // The repaired rid goes with RTX, which is not negotiated: accepted so Chrome's offer matches.
+  headerExtensions: { audio: [], video: [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()] },
   iceUseIpv6: false,
   iceAdditionalHostAddresses: [LOOPBACK],
   iceInterfaceAddresses: { udp4: LOOPBACK },
@@ -238,4 +245,33 @@ export function packetsFromRemote(pc: RTCPeerConnection): number {
     for (const pair of connection.checkList)
       count += pair.packetsReceived + pair.requestsReceived + pair.responsesReceived;
   return count;
+}
+
+interface NackGenerator {
+  addPacket(packet: RtpPacket): void;
+  close(): void;
+}
+
+/**
+ * werift 0.24 has one NACK generator per receiver and feeds it every SSRC's
+ * sequence numbers: with a simulcast publisher's layers interleaved, it takes
+ * each jump from one layer's numbers to another's for thousands of lost
+ * packets and asks for them every 5 ms. Gives each SSRC a generator of its
+ * own (werift's class, taken from the one it made; the version is pinned).
+ */
+export function nackPerSsrc(receiver: RTCRtpReceiver): void {
+  const internals = receiver as unknown as { nack: NackGenerator };
+  const Generator = internals.nack.constructor as new (receiver: RTCRtpReceiver) => NackGenerator;
+  const bySsrc = new Map<number, NackGenerator>();
+  internals.nack.close();
+  internals.nack = {
+    addPacket(packet) {
+      let generator = bySsrc.get(packet.header.ssrc);
+      if (!generator) bySsrc.set(packet.header.ssrc, (generator = new Generator(receiver)));
+      generator.addPacket(packet);
+    },
+    close() {
+      for (const generator of bySsrc.values()) generator.close();
+    },
+  };
 }

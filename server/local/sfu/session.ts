@@ -4,7 +4,8 @@
  * the remote tracks it pulls into its own bidirectional local tracks (by
  * local track name: `mid: "#name"`, the AI agent's push-to-talk).
  * Forwarding clones each RTP packet per subscriber, because werift's sender
- * rewrites headers in place.
+ * rewrites headers in place. A simulcast camera arrives as one layer per rid;
+ * each subscriber gets one of them (`simulcast.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import type {
@@ -22,6 +23,7 @@ import {
   followBrowserMLines,
   keepLoopbackCandidates,
   moveToNewTransport,
+  nackPerSsrc,
   packetsFromRemote,
   rejectedLikeBundle,
   rejectMLine,
@@ -29,7 +31,14 @@ import {
   withoutCandidates,
   withVideoStartBitrate,
 } from './peer.js';
-import type { SessionDescription } from '../../calls/schema.js';
+import {
+  chooseLayer,
+  DEFAULT_SIMULCAST,
+  LayerForwarder,
+  simulcastSettings,
+  type SimulcastSettings,
+} from './simulcast.js';
+import type { SessionDescription, TrackObject } from '../../calls/schema.js';
 
 /** How long a session that negotiated waits for its connection before an operation gives up (425). */
 export const CONNECT_WAIT_MS = 5_000;
@@ -48,8 +57,14 @@ export interface SessionWindows {
 export const CALLS_WINDOWS: SessionWindows = { connectWindowMs: 30_000, reconnectWindowMs: 30_000 };
 /** When to ask publishers for keyframes after a subscriber's answer. */
 const KEYFRAME_RETRIES_MS = [0, 250, 1_000];
-/** Keyframe requests to one publisher at most this often. */
+/** Keyframe requests to one publisher (one layer of a simulcast one) at most this often. */
 const KEYFRAME_INTERVAL_MS = 300;
+/**
+ * A simulcast layer with no packet for this long has stopped (the publisher
+ * dropped it): subscribers with `ridNotAvailable: "asciibetical"` move on.
+ * Chrome sends every layer at its frame rate, so a second is many frames.
+ */
+export const LAYER_GONE_MS = 1_000;
 
 export type Kind = 'audio' | 'video';
 
@@ -61,13 +76,29 @@ export interface PublishedTrack {
   bidirectional: boolean;
   session: SfuSession;
   transceiver: RTCRtpTransceiver;
-  /** The incoming media, once werift has seen it. */
+  /** The incoming media, once werift has seen it (one stream: simulcast layers are in `layers`). */
   track: MediaStreamTrack | undefined;
+  /** The rids of a simulcast publisher, in its offer's order; empty for one stream. */
+  rids: string[];
+  /** A simulcast publisher's layers, by rid. */
+  layers: Map<string, Layer>;
   subscribers: Set<PulledTrack>;
   active: boolean;
   lastKeyframeRequest: number;
   /** Last RTP packet (or publication) time: Calls collects tracks silent for 30 s. */
   lastPacketAt: number;
+}
+
+/** One simulcast layer as it arrives from the publisher. */
+export interface Layer {
+  rid: string;
+  /** Learnt from its first packet: Chrome's simulcast offer names no SSRC. */
+  ssrc: number | undefined;
+  /** 0 until its first packet. */
+  lastPacketAt: number;
+  /** Packets came within `LAYER_GONE_MS`, as last noticed (on a packet of any layer). */
+  arriving: boolean;
+  lastKeyframeRequest: number;
 }
 
 export interface PulledTrack {
@@ -76,6 +107,12 @@ export interface PulledTrack {
   session: SfuSession;
   transceiver: RTCRtpTransceiver;
   active: boolean;
+  /** The pull's `simulcast` settings (also kept for a source that sends one stream). */
+  simulcast: SimulcastSettings;
+  /** For a simulcast source: the layer forwarded, and the rewriting that makes changes seamless. */
+  layers: LayerForwarder | undefined;
+  /** RTP payload bytes sent to the subscriber. */
+  bytesForwarded: number;
   /**
    * Pulled into a transceiver that carried another source before (`#name`):
    * its first packet continues that source's sequence numbers and timestamps.
@@ -252,6 +289,8 @@ export class SfuSession {
   }
 
   #addPublished(name: string, mid: string, transceiver: RTCRtpTransceiver, bidirectional = false): void {
+    // From a browser offer with `a=simulcast:send`, werift has made one track per rid.
+    const layerTracks = transceiver.receiver.tracks.filter((track) => track.rid !== undefined);
     const published: PublishedTrack = {
       name,
       mid,
@@ -260,12 +299,19 @@ export class SfuSession {
       session: this,
       transceiver,
       track: undefined,
+      rids: layerTracks.map((track) => track.rid!),
+      layers: new Map(),
       subscribers: new Set(),
       active: true,
       lastKeyframeRequest: 0,
       lastPacketAt: Date.now(),
     };
     this.published.set(name, published);
+    if (layerTracks.length > 0) {
+      nackPerSsrc(transceiver.receiver);
+      for (const track of layerTracks) this.#forwardLayer(published, track);
+      return;
+    }
     const forward = (track: MediaStreamTrack) => {
       published.track = track;
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
@@ -274,10 +320,11 @@ export class SfuSession {
         for (const subscriber of published.subscribers) {
           if (!subscriber.active) continue;
           this.forwarded++;
+          subscriber.bytesForwarded += rtp.payload.length;
           const { sender } = subscriber.transceiver;
           if (subscriber.continuesSender) continueSequence(sender, rtp);
           subscriber.continuesSender = false;
-          void sender.sendRtp(rtp.clone()).catch(() => undefined);
+          void sender.sendRtp(withoutExtensions(rtp)).catch(() => undefined);
         }
       });
       if (published.subscribers.size > 0) requestKeyframe(published, true);
@@ -290,32 +337,73 @@ export class SfuSession {
     else transceiver.onTrack.subscribe((track) => forward(track));
   }
 
+  /** One layer of a simulcast publisher: to each subscriber that gets it now, or waits for its keyframe. */
+  #forwardLayer(published: PublishedTrack, track: MediaStreamTrack): void {
+    const rid = track.rid!;
+    const layer: Layer = { rid, ssrc: undefined, lastPacketAt: 0, arriving: false, lastKeyframeRequest: 0 };
+    published.layers.set(rid, layer);
+    track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+      const now = Date.now();
+      layer.ssrc = rtp.header.ssrc;
+      layer.lastPacketAt = now;
+      published.lastPacketAt = now;
+      if (!published.active) return;
+      if (layersChanged(published, layer, now)) aimSubscribers(published);
+      for (const subscriber of published.subscribers) {
+        if (!subscriber.active) continue;
+        const layers = subscriber.layers!;
+        const out = layers.forward(rid, rtp, now);
+        // Asked for until its keyframe comes (the first request may come before the layer's SSRC is known).
+        if (layers.pending === rid) requestKeyframe(published, false, rid);
+        if (!out) continue;
+        this.forwarded++;
+        subscriber.bytesForwarded += out.payload.length;
+        const { sender } = subscriber.transceiver;
+        if (subscriber.continuesSender) continueSequence(sender, out);
+        subscriber.continuesSender = false;
+        void sender.sendRtp(out).catch(() => undefined);
+      }
+    });
+  }
+
   /** Remote tracks to pull: adds send-only transceivers and makes an SFU offer. */
-  async pull(sources: PublishedTrack[]) {
-    const pulled = sources.map((source) => {
+  async pull(sources: { source: PublishedTrack; simulcast: SimulcastSettings }[]) {
+    const pulled = sources.map(({ source, simulcast }) => {
       const transceiver = this.pc.addTransceiver(source.kind, { direction: 'sendonly' });
-      return { source, transceiver };
+      return { source, simulcast, transceiver };
     });
     const offer = await this.#offer();
     return {
       offer,
-      mids: pulled.map(({ source, transceiver }) => {
+      mids: pulled.map(({ source, simulcast, transceiver }) => {
         const mid = transceiver.mid!;
-        const track: PulledTrack = {
+        const track = subscription({
           mid,
           source,
           session: this,
           transceiver,
-          active: true,
+          simulcast,
           continuesSender: false,
-        };
+        });
         this.pulled.set(mid, track);
-        source.subscribers.add(track);
-        // A subscriber's own keyframe requests go to the publisher.
-        transceiver.sender.onPictureLossIndication.subscribe(() => requestKeyframe(source));
+        subscribe(track);
+        // A subscriber's own keyframe requests go to the publisher (the layer it gets).
+        transceiver.sender.onPictureLossIndication.subscribe(() => requestKeyframeFor(track));
         return mid;
       }),
     };
+  }
+
+  /**
+   * `tracks/update` of a pulled track's `simulcast` settings (what it leaves
+   * out stays): a simulcast source changes layers at the new layer's next
+   * keyframe, with no negotiation.
+   */
+  updateSimulcast(mid: string, requested: NonNullable<TrackObject['simulcast']>): void {
+    const pulled = this.pulled.get(mid);
+    if (!pulled) return;
+    pulled.simulcast = simulcastSettings(requested, pulled.simulcast);
+    aimSubscriber(pulled, true);
   }
 
   /**
@@ -338,7 +426,7 @@ export class SfuSession {
         // The peer's keyframe requests on this m-line go to whatever is pulled into it now.
         transceiver.sender.onPictureLossIndication.subscribe(() => {
           const feed = this.feeds.get(trackName);
-          if (feed?.active) requestKeyframe(feed.source);
+          if (feed?.active) requestKeyframeFor(feed);
         });
         return { trackName, mid };
       }),
@@ -365,17 +453,17 @@ export class SfuSession {
         errorDescription: `#${localTrackName} carries ${local.kind}, not ${source.kind}`,
       };
     this.#stopFeed(localTrackName);
-    const feed: PulledTrack = {
+    const feed = subscription({
       mid: local.mid,
       source,
       session: this,
       transceiver: local.transceiver,
-      active: true,
+      simulcast: DEFAULT_SIMULCAST,
       continuesSender: true,
-    };
+    });
     this.feeds.set(localTrackName, feed);
-    source.subscribers.add(feed);
-    requestKeyframe(source, true);
+    subscribe(feed);
+    requestKeyframeFor(feed, true);
     return { mid: local.mid };
   }
 
@@ -485,7 +573,7 @@ export class SfuSession {
   /** For what this session pulls, and for its own video others pull (its transport may be new). */
   #requestKeyframes(): void {
     for (const pulled of [...this.pulled.values(), ...this.feeds.values()])
-      if (pulled.active) requestKeyframe(pulled.source, true);
+      if (pulled.active) requestKeyframeFor(pulled, true);
     for (const published of this.published.values())
       if (published.subscribers.size > 0) requestKeyframe(published, true);
   }
@@ -519,11 +607,103 @@ function continueSequence(sender: RTCRtpTransceiver['sender'], first: RtpPacket)
   });
 }
 
-/** Asks the publisher's browser for a keyframe so a new subscriber can start decoding. */
-function requestKeyframe(published: PublishedTrack, force = false): void {
-  if (published.kind !== 'video' || !published.track?.ssrc) return;
+/** A copy for one subscriber: werift's sender rewrites headers in place, and the publisher's header
+ * extensions (its mid and rids, under its ids) mean nothing to the subscriber. */
+function withoutExtensions(rtp: RtpPacket): RtpPacket {
+  const copy = rtp.clone();
+  copy.header.extension = false;
+  copy.header.extensions = [];
+  return copy;
+}
+
+/** A new pull of `source`; of a simulcast one with the layer state it needs. */
+function subscription(
+  fields: Pick<PulledTrack, 'mid' | 'source' | 'session' | 'transceiver' | 'simulcast' | 'continuesSender'>,
+): PulledTrack {
+  return {
+    ...fields,
+    active: true,
+    layers: fields.source.rids.length > 0 ? new LayerForwarder() : undefined,
+    bytesForwarded: 0,
+  };
+}
+
+/** Starts forwarding to a new subscriber (of a simulcast source: the layer it should get, at its keyframe). */
+function subscribe(subscriber: PulledTrack): void {
+  subscriber.source.subscribers.add(subscriber);
+  aimSubscriber(subscriber, true);
+}
+
+/**
+ * Notes, on a packet of `layer`, whether it started arriving or another layer
+ * stopped (no packet for `LAYER_GONE_MS`). True when the arriving set changed.
+ */
+function layersChanged(published: PublishedTrack, layer: Layer, now: number): boolean {
+  let changed = !layer.arriving;
+  layer.arriving = true;
+  for (const other of published.layers.values()) {
+    if (other.arriving && now - other.lastPacketAt > LAYER_GONE_MS) {
+      other.arriving = false;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** The rids of a simulcast publisher whose packets arrive now, in its order. */
+export function arrivingRids(published: PublishedTrack, now = Date.now()): string[] {
+  return published.rids.filter(
+    (rid) => now - (published.layers.get(rid)?.lastPacketAt ?? 0) <= LAYER_GONE_MS,
+  );
+}
+
+function aimSubscribers(published: PublishedTrack): void {
+  for (const subscriber of published.subscribers) aimSubscriber(subscriber);
+}
+
+/** Points a subscriber of a simulcast source at the layer it should get now, and asks for its keyframe. */
+function aimSubscriber(subscriber: PulledTrack, force = false): void {
+  const { layers, source } = subscriber;
+  if (!layers) return;
+  const arriving = new Set([...source.layers.values()].filter((l) => l.arriving).map((l) => l.rid));
+  layers.aim(chooseLayer(subscriber.simulcast, source.rids, arriving));
+  if (layers.pending !== null) requestKeyframe(source, force, layers.pending);
+}
+
+/** A keyframe of what this subscriber decodes, or is about to. */
+function requestKeyframeFor(subscriber: PulledTrack, force = false): void {
+  const { layers, source } = subscriber;
+  if (!layers) return requestKeyframe(source, force);
+  for (const rid of [layers.current, layers.pending]) if (rid !== null) requestKeyframe(source, force, rid);
+}
+
+/**
+ * Asks the publisher's browser for a keyframe so a subscriber can start
+ * decoding: of one layer of a simulcast publisher when `rid` is given, else of
+ * every layer some subscriber gets or waits for.
+ */
+function requestKeyframe(published: PublishedTrack, force = false, rid?: string): void {
+  if (published.kind !== 'video') return;
+  if (published.rids.length === 0) return sendPli(published, published.track?.ssrc, published, force);
+  const wanted =
+    rid !== undefined
+      ? [rid]
+      : [...published.subscribers].flatMap(({ layers }) => [layers?.current, layers?.pending]);
+  for (const layerRid of new Set(wanted)) {
+    const layer = layerRid ? published.layers.get(layerRid) : undefined;
+    if (layer) sendPli(published, layer.ssrc, layer, force);
+  }
+}
+
+/** A PLI for one of the publisher's SSRCs, unless `limited` had one within `KEYFRAME_INTERVAL_MS`. */
+function sendPli(
+  published: PublishedTrack,
+  ssrc: number | undefined,
+  limited: { lastKeyframeRequest: number },
+  force: boolean,
+): void {
   const now = Date.now();
-  if (!force && now - published.lastKeyframeRequest < KEYFRAME_INTERVAL_MS) return;
-  published.lastKeyframeRequest = now;
-  void published.transceiver.receiver.sendRtcpPLI(published.track.ssrc).catch(() => undefined);
+  if (!ssrc || (!force && now - limited.lastKeyframeRequest < KEYFRAME_INTERVAL_MS)) return;
+  limited.lastKeyframeRequest = now;
+  void published.transceiver.receiver.sendRtcpPLI(ssrc).catch(() => undefined);
 }

@@ -18,11 +18,36 @@ interface Description {
   sdp: string;
 }
 
+/** The camera layers Meetkit publishes: full, half and quarter resolution (Cloudflare's example too). */
+export const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
+  { rid: 'f' },
+  { rid: 'h', scaleResolutionDownBy: 2 },
+  { rid: 'q', scaleResolutionDownBy: 4 },
+];
+
+/** A pull's or an update's `simulcast` object (CALLS-API.md). */
+export interface Simulcast {
+  preferredRid?: string;
+  priorityOrdering?: string;
+  ridNotAvailable?: string;
+}
+
+/** What the page's `inbound-rtp` stats say of one received video track. */
+export interface InboundVideo {
+  ssrc: number;
+  framesDecoded: number;
+  frameWidth: number;
+  frameHeight: number;
+  packetsLost: number;
+}
+
 /** What the page keeps on `window`. */
 interface PeerWindow {
   pc: RTCPeerConnection;
   /** Every `connectionState` the peer connection went through. */
   states: RTCPeerConnectionState[];
+  /** While `watchFrames` runs: when framesDecoded last moved, and the longest wait for it. */
+  frames?: { timer: ReturnType<typeof setInterval>; decoded: number; movedAt: number; longestStall: number };
 }
 
 export function launchChromium(): Promise<Browser> {
@@ -88,25 +113,55 @@ export class BrowserPeer {
     return new BrowserPeer(page, await newSession(sfu), sfu);
   }
 
-  /** Publishes new tracks from the fake devices with a browser offer, as the call client does. */
-  async publish(tracks: { trackName: string; kind: 'audio' | 'video' }[]): Promise<void> {
+  /**
+   * Publishes new tracks from the fake devices with a browser offer, as the
+   * call client does; a `simulcast` camera with `SIMULCAST_ENCODINGS`.
+   */
+  async publish(
+    tracks: {
+      trackName: string;
+      kind: 'audio' | 'video';
+      simulcast?: boolean;
+      width?: number;
+      height?: number;
+    }[],
+  ): Promise<void> {
     const { offer, mids } = await this.page.evaluate(
-      async (kinds) => {
+      async ({ wanted, encodings }) => {
         const w = window as unknown as PeerWindow;
         // A device track of its own for each, so that closing one stops no other.
         const devices = await Promise.all(
-          kinds.map((kind) => navigator.mediaDevices.getUserMedia({ [kind]: true })),
+          wanted.map(({ kind, size }) => navigator.mediaDevices.getUserMedia({ [kind]: size ?? true })),
         );
-        const transceivers = devices.map((stream) =>
-          w.pc.addTransceiver(stream.getTracks()[0]!, { direction: 'sendonly' }),
+        const transceivers = devices.map((stream, i) =>
+          w.pc.addTransceiver(stream.getTracks()[0]!, {
+            direction: 'sendonly',
+            ...(wanted[i]!.simulcast ? { sendEncodings: encodings } : {}),
+          }),
         );
+        // A busy test machine would have Chrome scale the camera down (and drop layers with it).
+        for (const { sender } of transceivers) {
+          if (sender.track?.kind !== 'video') continue;
+          await sender.setParameters({
+            ...sender.getParameters(),
+            degradationPreference: 'maintain-resolution',
+          });
+        }
         await w.pc.setLocalDescription();
         return {
           offer: w.pc.localDescription!.toJSON() as Description,
           mids: transceivers.map((t) => t.mid!),
         };
       },
-      tracks.map((t) => t.kind),
+      {
+        wanted: tracks.map((t) => ({
+          kind: t.kind,
+          simulcast: t.simulcast === true,
+          // The fake camera is 640×480 unless asked for another size.
+          size: t.width && t.height ? { width: { exact: t.width }, height: { exact: t.height } } : undefined,
+        })),
+        encodings: SIMULCAST_ENCODINGS,
+      },
     );
     const response = await callsRequest<{ sessionDescription: Description }>(
       this.sfu,
@@ -122,7 +177,7 @@ export class BrowserPeer {
   }
 
   /** Pulls tracks: the SFU's offer, answered with `renegotiate`. Returns their mids. */
-  async pull(sources: { sessionId: string; trackName: string }[]): Promise<string[]> {
+  async pull(sources: { sessionId: string; trackName: string; simulcast?: Simulcast }[]): Promise<string[]> {
     const response = await callsRequest<{
       sessionDescription: Description;
       tracks: { mid?: string; errorCode?: string }[];
@@ -177,6 +232,89 @@ export class BrowserPeer {
       });
       return count;
     }, mid);
+  }
+
+  /** `tracks/update` of a pulled track's simulcast settings; returns the answer (items unchecked). */
+  update(mid: string, source: { sessionId: string; trackName: string }, simulcast: Simulcast) {
+    return callsRequest<{
+      requiresImmediateRenegotiation: boolean;
+      tracks: { mid?: string; errorCode?: string }[];
+    }>(this.sfu, 'PUT', `/sessions/${this.sessionId}/tracks/update`, {
+      tracks: [{ location: 'remote', mid, ...source, simulcast }],
+    });
+  }
+
+  /** The received video on this mid: frames decoded and their size (zeros before the first frame). */
+  inboundVideo(mid: string): Promise<InboundVideo> {
+    return this.page.evaluate(async (wanted) => {
+      const w = window as unknown as PeerWindow;
+      const found = { ssrc: 0, framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsLost: 0 };
+      (await w.pc.getStats()).forEach((report: { type: string; mid?: string; kind?: string }) => {
+        if (report.type !== 'inbound-rtp' || report.mid !== wanted || report.kind !== 'video') return;
+        const inbound = report as RTCInboundRtpStreamStats;
+        found.ssrc = inbound.ssrc;
+        found.framesDecoded = inbound.framesDecoded ?? 0;
+        found.frameWidth = inbound.frameWidth ?? 0;
+        found.frameHeight = inbound.frameHeight ?? 0;
+        found.packetsLost = inbound.packetsLost ?? 0;
+      });
+      return found;
+    }, mid);
+  }
+
+  /** Starts watching the video on this mid for stalls: framesDecoded read every 20 ms. */
+  async watchFrames(mid: string): Promise<void> {
+    await this.page.evaluate((wanted) => {
+      const w = window as unknown as PeerWindow;
+      const frames = {
+        timer: 0 as unknown as ReturnType<typeof setInterval>,
+        decoded: -1,
+        movedAt: 0,
+        longestStall: 0,
+      };
+      frames.timer = setInterval(() => {
+        void w.pc.getStats().then((stats) => {
+          const now = performance.now();
+          stats.forEach((report: { type: string; mid?: string; kind?: string }) => {
+            if (report.type !== 'inbound-rtp' || report.mid !== wanted || report.kind !== 'video') return;
+            const decoded = (report as RTCInboundRtpStreamStats).framesDecoded ?? 0;
+            if (decoded === frames.decoded) return;
+            if (frames.decoded >= 0)
+              frames.longestStall = Math.max(frames.longestStall, now - frames.movedAt);
+            frames.decoded = decoded;
+            frames.movedAt = now;
+          });
+        });
+      }, 20);
+      w.frames = frames;
+    }, mid);
+  }
+
+  /** Stops `watchFrames`: the longest time, in ms, between two reads that saw new frames decoded. */
+  longestStall(): Promise<number> {
+    return this.page.evaluate(() => {
+      const w = window as unknown as PeerWindow;
+      clearInterval(w.frames!.timer);
+      return w.frames!.longestStall;
+    });
+  }
+
+  /** Turns one simulcast layer of a published track on or off (`RTCRtpEncodingParameters.active`). */
+  async setLayerActive(trackName: string, rid: string, active: boolean): Promise<void> {
+    await this.page.evaluate(
+      async ({ mid, rid, active }) => {
+        const { sender } = (window as unknown as PeerWindow).pc.getTransceivers().find((t) => t.mid === mid)!;
+        const parameters = sender.getParameters();
+        for (const encoding of parameters.encodings) if (encoding.rid === rid) encoding.active = active;
+        await sender.setParameters(parameters);
+      },
+      { mid: this.published.get(trackName)!, rid, active },
+    );
+  }
+
+  /** The remote description the page has now (to show that nothing was renegotiated). */
+  remoteSdp(): Promise<string | undefined> {
+    return this.page.evaluate(() => (window as unknown as PeerWindow).pc.remoteDescription?.sdp);
   }
 
   /** The first mid of the BUNDLE group this page last negotiated: the m-line whose transport it uses. */

@@ -13,6 +13,7 @@ import {
 import { HttpError, parse } from './http-error.js';
 import { exclusive } from './negotiation-lock.js';
 import { NOT_PUBLISHED, type Kind, type PublishedTrack, type SfuSession } from './session.js';
+import { isRidPolicy, simulcastSettings, type SimulcastSettings } from './simulcast.js';
 
 export async function tracksNew(
   session: SfuSession,
@@ -83,18 +84,20 @@ async function offerLocalTracks(session: SfuSession, tracks: TrackObject[]) {
 async function pull(session: SfuSession, tracks: TrackObject[], sessions: ReadonlyMap<string, SfuSession>) {
   return exclusive(session, async () => {
     await connectedOr425(session);
-    const toPull: { index: number; source: PublishedTrack }[] = [];
+    const toPull: { index: number; source: PublishedTrack; simulcast: SimulcastSettings }[] = [];
     const items: TrackObject[] = tracks.map((t, index) => {
       const named = { sessionId: t.sessionId, trackName: t.trackName };
       const source =
         t.sessionId && t.trackName ? sessions.get(t.sessionId)?.published.get(t.trackName) : undefined;
       if (t.mid?.startsWith('#')) return { ...named, ...session.feed(t.mid.slice(1), source) };
+      const invalid = invalidSimulcast(t.simulcast);
+      if (invalid) return { ...named, ...invalid };
       if (!source?.active) return { ...named, ...NOT_PUBLISHED };
-      toPull.push({ index, source });
-      return named;
+      toPull.push({ index, source, simulcast: simulcastSettings(t.simulcast) });
+      return t.simulcast ? { ...named, simulcast: t.simulcast } : named;
     });
     if (toPull.length === 0) return { requiresImmediateRenegotiation: false, tracks: items };
-    const { offer, mids } = await session.pull(toPull.map((p) => p.source));
+    const { offer, mids } = await session.pull(toPull);
     toPull.forEach(({ index }, i) => (items[index] = { ...items[index], mid: mids[i] }));
     return { requiresImmediateRenegotiation: true, sessionDescription: offer, tracks: items };
   });
@@ -103,4 +106,14 @@ async function pull(session: SfuSession, tracks: TrackObject[], sessions: Readon
 async function connectedOr425(session: SfuSession): Promise<void> {
   if (!(await session.waitConnected()))
     throw new HttpError(425, 'session_error', 'the session did not connect in time');
+}
+
+/** An item error for `priorityOrdering` or `ridNotAvailable` other than Calls' `none` and `asciibetical`. */
+export function invalidSimulcast(simulcast: TrackObject['simulcast']) {
+  if (!simulcast || (isRidPolicy(simulcast.priorityOrdering) && isRidPolicy(simulcast.ridNotAvailable)))
+    return undefined;
+  return {
+    errorCode: 'invalid_params',
+    errorDescription: 'simulcast priorityOrdering and ridNotAvailable are "none" or "asciibetical"',
+  };
 }
