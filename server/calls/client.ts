@@ -130,7 +130,10 @@ export interface CallsClient {
     tracks: { mid: string; trackName: string }[],
   ): Promise<PublishResult>;
   /** `tracks/new` with remote tracks; Calls makes the offer. */
-  pull(sessionId: string, tracks: { sessionId: string; trackName: string }[]): Promise<PullResult>;
+  pull(
+    sessionId: string,
+    tracks: { sessionId: string; trackName: string; simulcast?: { preferredRid: string } }[],
+  ): Promise<PullResult>;
   /**
    * `tracks/new` with local tracks and no offer: Calls makes the offer (for a
    * `thirdparty` session, e.g. the AI model's); answer it with `renegotiate`.
@@ -576,7 +579,12 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
       const budget = newBudget();
       for (;;) {
         const answer = await send(budget, 'POST', `${sessionPath(sessionId)}/tracks/new`, tracksResponse, {
-          tracks: tracks.map((t) => ({ location: 'remote', sessionId: t.sessionId, trackName: t.trackName })),
+          tracks: tracks.map((t) => ({
+            location: 'remote',
+            sessionId: t.sessionId,
+            trackName: t.trackName,
+            ...(t.simulcast ? { simulcast: t.simulcast } : {}),
+          })),
         });
         if (answer.ok) {
           const sdp = answer.value.sessionDescription;

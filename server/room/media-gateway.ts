@@ -186,7 +186,8 @@ export async function handleMediaOperation(
             request.sessionId,
             allowed.map((ref) => {
               const [sessionId, trackName] = ref.split('/') as [string, string];
-              return { sessionId, trackName };
+              const layer = request.layers?.[ref];
+              return { sessionId, trackName, ...(layer ? { simulcast: { preferredRid: layer } } : {}) };
             }),
           )
         : { offer: null, tracks: [] };
@@ -204,6 +205,26 @@ export async function handleMediaOperation(
         };
       });
       return reply(200, { offer: result.offer, tracks } satisfies z.infer<typeof media.pullResponse>);
+    }
+    case 'layers': {
+      const request = parseBody(media.layersRequest, body);
+      const binding = ownSession(context, request.sessionId);
+      const mine = request.tracks.filter(({ mid }) => binding.pulled[mid]);
+      const result = mine.length
+        ? await calls.updateTracks(
+            request.sessionId,
+            mine.map(({ mid, layer }) => {
+              const [sessionId, trackName] = binding.pulled[mid]!.split('/') as [string, string];
+              return { location: 'remote', sessionId, trackName, mid, simulcast: { preferredRid: layer } };
+            }),
+          )
+        : { tracks: [] };
+      const failed = new Set(result.tracks.filter((t) => t.errorCode).map((t) => t.mid));
+      const tracks = request.tracks.map(({ mid }) => {
+        if (!binding.pulled[mid]) return { mid, error: 'not-pulled' as const };
+        return failed.has(mid) ? { mid, error: 'failed' as const } : { mid };
+      });
+      return reply(200, { tracks } satisfies z.infer<typeof media.layersResponse>);
     }
     case 'renegotiate': {
       const request = parseBody(media.renegotiateRequest, body);

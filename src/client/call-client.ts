@@ -23,6 +23,13 @@ import { readAudioLevels, type AudioLevels } from './media/audio-levels.js';
 import { createBackoff, type Backoff } from './media/backoff.js';
 import { MediaSession, defaultSessionTiming, type SessionTiming } from './media/media-session.js';
 import { createNegotiationQueue } from './media/negotiation-queue.js';
+import {
+  cameraEncodings,
+  DEFAULT_RECEIVE_SETTINGS,
+  layerForWidth,
+  type CameraCaps,
+  type ReceiveSettings,
+} from './media/layers.js';
 import { MEDIA_SLOTS, planPulls, wantedTracks } from './media/pull-plan.js';
 
 type DeviceKind = Exclude<MediaKind, 'screen'>;
@@ -41,6 +48,16 @@ export interface CallClientOptions {
   idleUnpublishMs?: number;
   timing?: Partial<SessionTiming>;
   backoff?: Backoff;
+  /** Limits on the camera sent (bitrate, frame rate). */
+  camera?: CameraCaps;
+  /** Data saver and audio-only at the start. */
+  receive?: ReceiveSettings;
+}
+
+/** A video on screen and how wide it is shown, in CSS pixels (for the simulcast layer it needs). */
+export interface VideoSize {
+  width: number;
+  height: number;
 }
 
 /** What the call needs to know about the room. */
@@ -71,8 +88,11 @@ export interface MeetCallClient extends CallClient {
   /**
    * Receive only these videos (`videoKey(id, 'camera' | 'screen')`: what is
    * on screen), every microphone still; null (the start) receives them all.
+   * With sizes, each camera comes in the simulcast layer its tile needs.
    */
-  showVideo(keys: ReadonlySet<string> | null): void;
+  showVideo(keys: ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null): void;
+  /** Data saver (lowest layers only, no full layer sent) and audio-only (no video received). */
+  setReceiveSettings(settings: ReceiveSettings): void;
   /** How loud each microphone is now, from the connection's statistics (see `audio-levels.ts`). */
   audioLevels(): Promise<AudioLevels>;
   /** Stops the devices and the connection and completes every observable. No request is sent. */
@@ -107,6 +127,10 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   const queue = createNegotiationQueue();
   let presence: RoomPresence = { selfId: null, participants: [], connected: false };
   let videoShown: ReadonlySet<string> | null = null;
+  /** How wide each video on screen is, in device pixels. */
+  let videoWidths: ReadonlyMap<string, number> = new Map();
+  let receive: ReceiveSettings = options.receive ?? DEFAULT_RECEIVE_SETTINGS;
+  const cameraCaps = options.camera ?? {};
   let session: MediaSession | null = null;
   /** The participant the session was made for: joining again as someone else needs a new one. */
   let sessionOwner: string | null = null;
@@ -118,6 +142,12 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   let verifySession = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** What to receive now: what is on screen (nothing in audio-only), cameras in the layer their tile needs. */
+  const wanted = () =>
+    wantedTracks(presence.participants, presence.selfId, receive.audioOnly ? new Set() : videoShown, (key) =>
+      layerForWidth(videoWidths.get(key), receive),
+    );
 
   const report = (code: CallErrorCode, message: string, kind?: MediaKind) =>
     errors.next(kind ? { code, message, kind } : { code, message });
@@ -217,7 +247,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
         if (verdict === 'gone') discardSession();
       }
       verifySession = false;
-      const wantsToPull = wantedTracks(presence.participants, presence.selfId, videoShown).size > 0;
+      const wantsToPull = wanted().size > 0;
       if (!session || session.broken || sessionOwner !== presence.selfId || (session.drained && wantsToPull))
         await openSession(presence.selfId);
       const s = session!;
@@ -295,7 +325,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   /** Replaces, publishes and unpublishes local tracks to match what is on. */
   async function sendLocal(s: MediaSession): Promise<void> {
     const now = Date.now();
-    const toPublish: { kind: MediaKind; track: MediaStreamTrack }[] = [];
+    const toPublish: Parameters<MediaSession['publish']>[0] = [];
     const toUnpublish: MediaKind[] = [];
     for (const kind of MEDIA_SLOTS) {
       const track = tracks[kind] ?? null;
@@ -306,7 +336,12 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
         const idle = kind === 'screen' || now - (offSince[kind] ?? now) >= idleUnpublishMs;
         if (!track && idle) toUnpublish.push(kind);
       } else if (track) {
-        toPublish.push({ kind, track });
+        // The camera in simulcast layers, for each viewer to take the one its tile needs.
+        toPublish.push(
+          kind === 'camera'
+            ? { kind, track, sendEncodings: cameraEncodings(cameraCaps, receive.dataSaver) }
+            : { kind, track },
+        );
       }
     }
     if (toUnpublish.length > 0) await s.unpublish(toUnpublish);
@@ -329,7 +364,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
 
   async function syncPulls(s: MediaSession): Promise<void> {
     const plan = planPulls({
-      wanted: wantedTracks(presence.participants, presence.selfId, videoShown),
+      wanted: wanted(),
       pulled: s.pulled,
       missing: s.missing,
       now: Date.now(),
@@ -340,9 +375,10 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       emitRemote();
     }
     if (plan.pull.length > 0) await s.pull(plan.pull);
+    if (plan.relayer.length > 0) await s.setLayers(plan.relayer);
     emitRemote();
     const retryAt = planPulls({
-      wanted: wantedTracks(presence.participants, presence.selfId, videoShown),
+      wanted: wanted(),
       pulled: s.pulled,
       missing: s.missing,
       now: Date.now(),
@@ -415,6 +451,21 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     await applyTrack('screen');
   }
 
+  /** Data saver turned on or off: the full layer of the camera sent stops or starts, no renegotiation. */
+  async function applySendLayers(): Promise<void> {
+    const sender = session?.senders.camera?.sender;
+    if (!sender) return;
+    const parameters = sender.getParameters();
+    const wantedLayers = cameraEncodings(cameraCaps, receive.dataSaver);
+    for (const encoding of parameters.encodings) {
+      const layer = wantedLayers.find((e) => e.rid === encoding.rid);
+      if (layer) encoding.active = layer.active ?? true;
+    }
+    await sender.setParameters(parameters).catch((error: unknown) => {
+      console.warn('Meetkit: cannot change the camera layers sent', error);
+    });
+  }
+
   /** Out of the meeting: the devices are released too. */
   function releaseDevices(): void {
     for (const kind of MEDIA_SLOTS) {
@@ -458,15 +509,31 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       if (left && !next.selfId) releaseDevices();
       reconcileSoon();
     },
-    showVideo(keys) {
+    showVideo(videos) {
+      const keys = videos && new Set(videos.keys());
+      const scale = globalThis.devicePixelRatio || 1;
+      const widths = new Map(
+        videos instanceof Map ? [...videos].map(([key, size]) => [key, size.width * scale] as const) : [],
+      );
       const same =
         keys === videoShown ||
         (keys &&
           videoShown &&
           keys.size === videoShown.size &&
           [...keys].every((key) => videoShown!.has(key)));
-      if (same) return;
+      const layersChanged = [...(keys ?? [])].some(
+        (key) => layerForWidth(widths.get(key), receive) !== layerForWidth(videoWidths.get(key), receive),
+      );
+      videoWidths = widths;
+      if (same && !layersChanged) return;
       videoShown = keys;
+      reconcileSoon();
+    },
+    setReceiveSettings(settings) {
+      if (settings.dataSaver === receive.dataSaver && settings.audioOnly === receive.audioOnly) return;
+      const sendChanged = settings.dataSaver !== receive.dataSaver;
+      receive = { ...settings };
+      if (sendChanged) void applySendLayers();
       reconcileSoon();
     },
     settled: () => queue.idle(),

@@ -48,6 +48,8 @@ export interface MediaApi {
   session(): Promise<z.infer<typeof media.sessionResponse>>;
   publish(body: z.infer<typeof media.publishRequest>): Promise<z.infer<typeof media.publishResponse>>;
   pull(body: z.infer<typeof media.pullRequest>): Promise<z.infer<typeof media.pullResponse>>;
+  /** Switches pulled simulcast tracks to other layers. */
+  layers(body: z.infer<typeof media.layersRequest>): Promise<z.infer<typeof media.layersResponse>>;
   renegotiate(body: z.infer<typeof media.renegotiateRequest>): Promise<void>;
   close(body: z.infer<typeof media.closeRequest>): Promise<z.infer<typeof media.closeResponse>>;
   /** Resolves when Calls still has the session; `media-session-gone` otherwise. */
@@ -103,6 +105,7 @@ export function createMediaApi(
     session: () => call('session', media.sessionResponse),
     publish: (body) => call('publish', media.publishResponse, body),
     pull: (body) => call('pull', media.pullResponse, body),
+    layers: (body) => call('layers', media.layersResponse, body),
     renegotiate: async (body) => void (await call('renegotiate', media.emptyResponse, body)),
     close: (body) => call('close', media.closeResponse, body),
     check: async (body) => void (await call('check', media.emptyResponse, body)),

@@ -30,7 +30,12 @@ import {
 } from 'rxjs';
 import type { LeaveReason, ModerationAction, Participant, ParticipantState } from '../protocol/index.js';
 import { createAiControl, type MeetingAi } from './ai-control.js';
-import { createCallClient, type CallClientOptions, type PublishedTracks } from './call-client.js';
+import {
+  createCallClient,
+  type CallClientOptions,
+  type PublishedTracks,
+  type VideoSize,
+} from './call-client.js';
 import type { CallError, LocalMedia, RemoteMedia } from './call-types.js';
 import { createDevices, type Devices } from './devices.js';
 import { createMediaApi } from './media-api.js';
@@ -40,6 +45,13 @@ import {
   type ParticipantChanges,
   type RoomError,
 } from './room-client.js';
+import type { CameraCaps, ReceiveSettings } from './media/layers.js';
+import {
+  defaultSettingsStorage,
+  loadReceiveSettings,
+  saveReceiveSettings,
+  type SettingsStorage,
+} from './receive-settings.js';
 import { selfOf, type RoomState } from './room-state.js';
 import { speakingFrom } from './speaking.js';
 
@@ -83,6 +95,10 @@ export interface MeetingOptions {
   media?: Pick<CallClientOptions, 'idleUnpublishMs' | 'timing' | 'backoff' | 'getDisplayMedia'>;
   /** See `RoomClientOptions.silenceTimeoutMs`. */
   silenceTimeoutMs?: number;
+  /** Limits on the camera this visitor sends: `maxBitrate` (bits/s), `maxFramerate`. */
+  camera?: CameraCaps;
+  /** Where data saver and audio-only are remembered; `localStorage` by default, null to not remember. */
+  storage?: SettingsStorage | null;
 }
 
 export interface Meeting {
@@ -106,6 +122,11 @@ export interface Meeting {
    * audio counts while it plays (in an `<audio>` element, as the tiles do).
    */
   readonly speaking$: Observable<readonly string[]>;
+  /**
+   * Data saver (receive only the lowest video layer, send no full one) and
+   * audio-only (receive no video at all), remembered for the next meeting.
+   */
+  readonly receiveSettings$: Observable<ReceiveSettings>;
   /** Whose camera this visitor pinned (null: none); a pin of someone who left goes away. */
   readonly pinned$: Observable<string | null>;
   readonly events$: Observable<MeetingEvent>;
@@ -149,14 +170,18 @@ export interface Meeting {
    * holder at a time, `ai-busy` otherwise), `false` lets go and the AI answers.
    */
   talkToAi(on: boolean): Promise<void>;
+  setDataSaver(on: boolean): void;
+  setAudioOnly(on: boolean): void;
   /** Pins someone's camera for this visitor only: first on the stage, large. */
   pin(participantId: string): void;
   unpin(): void;
   /**
    * Receive only these videos (`'<id> camera'`, `'<id> screen'`: what is on
    * screen); microphones always. Null receives every video (the default).
+   * With their sizes (CSS pixels), each camera comes in the simulcast layer
+   * that fits.
    */
-  showVideo(keys: ReadonlySet<string> | null): void;
+  showVideo(keys: ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null): void;
   /** Drops the connection and resumes at once (a "retry" button). */
   reconnect(): void;
   /** Resolves when no media work is queued or running (tests, benchmarks). */
@@ -181,8 +206,23 @@ export function createMeeting(options: MeetingOptions): Meeting {
       ? { participantId: roomState.selfId, key: roomState.mediaKey }
       : null,
   );
+  const storage = options.storage === undefined ? defaultSettingsStorage() : options.storage;
+  const receiveSettings = new BehaviorSubject<ReceiveSettings>(loadReceiveSettings(storage));
+  const setReceive = (change: Partial<ReceiveSettings>) => {
+    const next = { ...receiveSettings.value, ...change };
+    if (
+      next.dataSaver === receiveSettings.value.dataSaver &&
+      next.audioOnly === receiveSettings.value.audioOnly
+    )
+      return;
+    receiveSettings.next(next);
+    saveReceiveSettings(storage, next);
+    call.setReceiveSettings(next);
+  };
   const call = createCallClient({
     ...options.media,
+    ...(options.camera ? { camera: options.camera } : {}),
+    receive: receiveSettings.value,
     api,
     getStream: (request) => devices.getStream(request),
   });
@@ -335,6 +375,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
     local$: call.local$,
     remote$: call.remote$,
     speaking$,
+    receiveSettings$: receiveSettings.pipe(distinctUntilChanged()),
     pinned$,
     events$: events.asObservable(),
     errors$,
@@ -370,6 +411,8 @@ export function createMeeting(options: MeetingOptions): Meeting {
     inviteAi: () => ai.invite(),
     removeAi: () => ai.remove(),
     talkToAi: (on) => ai.talk(on),
+    setDataSaver: (on) => setReceive({ dataSaver: on }),
+    setAudioOnly: (on) => setReceive({ audioOnly: on }),
     pin: (id) => pin.next(id),
     unpin: () => pin.next(null),
     showVideo: (keys) => call.showVideo(keys),
@@ -385,6 +428,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
       wantsIn.complete();
       ended.complete();
       pin.complete();
+      receiveSettings.complete();
       events.complete();
     },
   };

@@ -8,7 +8,15 @@
 import * as z from 'zod/mini';
 import { trackRef } from './participant.js';
 
-export const MEDIA_OPERATIONS = ['session', 'publish', 'pull', 'renegotiate', 'close', 'check'] as const;
+export const MEDIA_OPERATIONS = [
+  'session',
+  'publish',
+  'pull',
+  'layers',
+  'renegotiate',
+  'close',
+  'check',
+] as const;
 export type MediaOperation = (typeof MEDIA_OPERATIONS)[number];
 
 /** Track names are ours to choose; Calls allows these characters. */
@@ -42,10 +50,20 @@ export const publishResponse = z.object({
   tracks: z.array(z.object({ mid, trackName })),
 });
 
+/**
+ * A camera's simulcast layers, as it publishes them (`sendEncodings` rids):
+ * full, half and quarter resolution. A subscriber receives one of them.
+ */
+export const SIMULCAST_LAYERS = ['f', 'h', 'q'] as const;
+export const simulcastLayer = z.enum(SIMULCAST_LAYERS);
+export type SimulcastLayer = z.infer<typeof simulcastLayer>;
+
 /** `pull`: other participants' tracks, as `sessionId/trackName` refs from the room. */
 export const pullRequest = z.object({
   sessionId,
   tracks: z.array(trackRef).check(z.minLength(1), z.maxLength(64)),
+  /** The layer to receive of a simulcast track, by ref (Calls' `simulcast.preferredRid`). */
+  layers: z.optional(z.record(trackRef, simulcastLayer)),
 });
 export const pullResponse = z.object({
   /** Answer it with `renegotiate`; null when no track could be added. */
@@ -58,6 +76,16 @@ export const pullResponse = z.object({
       error: z.optional(z.enum(['not-found', 'not-in-room', 'failed'])),
     }),
   ),
+});
+
+/** `layers`: switch pulled simulcast tracks to other layers; no renegotiation. */
+export const layersRequest = z.object({
+  sessionId,
+  tracks: z.array(z.object({ mid, layer: simulcastLayer })).check(z.minLength(1), z.maxLength(64)),
+});
+export const layersResponse = z.object({
+  /** Per track: `not-pulled` (this session pulls nothing on that mid) or `failed` (Calls refused). */
+  tracks: z.array(z.object({ mid, error: z.optional(z.enum(['not-pulled', 'failed'])) })),
 });
 
 export const renegotiateRequest = z.object({ sessionId, answer: sdp });

@@ -12,6 +12,7 @@ import { createAiControl } from '../client/ai-control.js';
 import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
 import type { Devices } from '../client/devices.js';
 import type { Meeting } from '../client/meeting.js';
+import type { VideoSize } from '../client/call-client.js';
 import type { RoomClient, RoomError, RoomEvent } from '../client/room-client.js';
 import { emptyRoomState, roomViews, type RoomState } from '../client/room-state.js';
 import { meetingContext } from '../elements/meeting-context.js';
@@ -86,8 +87,8 @@ export interface FakeCall extends CallClient {
   readonly speaking$: Observable<readonly string[]>;
   setSpeaking(ids: readonly string[]): void;
   /** What the meeting was asked to receive (`Meeting.showVideo`), in order. */
-  readonly videoShown: readonly (ReadonlySet<string> | null)[];
-  showVideo(keys: ReadonlySet<string> | null): void;
+  readonly videoShown: readonly (ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null)[];
+  showVideo(keys: ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null): void;
 }
 
 const noLocalMedia: LocalMedia = {
@@ -104,7 +105,7 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
   const remote = new BehaviorSubject<ReadonlyMap<string, RemoteMedia>>(options.remote ?? new Map());
   const errors = new Subject<CallError>();
   const speaking = new BehaviorSubject<readonly string[]>([]);
-  const videoShown: (ReadonlySet<string> | null)[] = [];
+  const videoShown: (ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null)[] = [];
   const calls: { kind: MediaKind; on: boolean }[] = [];
   let microphone: MediaStreamTrack | null = null;
   let camera: MediaStreamTrack | null = null;
@@ -270,6 +271,7 @@ export function meetingOf(
   const silent = () => Promise.resolve();
   const ai = createAiControl(room, (on) => call?.setMicrophone(on) ?? silent());
   const pinned = new BehaviorSubject<string | null>(null);
+  const receiveSettings = new BehaviorSubject({ dataSaver: false, audioOnly: false });
   return {
     phase$: room.self$.pipe(map((self) => (self ? 'joined' : 'lobby'))),
     connection$: room.connection$,
@@ -280,6 +282,9 @@ export function meetingOf(
     local$: call?.local$ ?? of(noLocalMedia),
     remote$: call?.remote$ ?? of(new Map<string, RemoteMedia>()),
     speaking$: call?.speaking$ ?? of([]),
+    receiveSettings$: receiveSettings.asObservable(),
+    setDataSaver: (on) => receiveSettings.next({ ...receiveSettings.value, dataSaver: on }),
+    setAudioOnly: (on) => receiveSettings.next({ ...receiveSettings.value, audioOnly: on }),
     pinned$: pinned.pipe(
       combineLatestWith(room.participants$),
       map(([id, people]) => (id && people.some((p) => p.id === id) ? id : null)),

@@ -7,6 +7,7 @@
  */
 import type { MediaApi } from '../media-api.js';
 import type { MediaKind } from '../call-types.js';
+import type { SimulcastLayer } from './layers.js';
 import { MISSING_RETRY_MS, type MissingTrack, type PulledTrack, type WantedTrack } from './pull-plan.js';
 
 export interface SessionTiming {
@@ -76,10 +77,15 @@ export class MediaSession {
   }
 
   /** Sends new local tracks: one offer for all of them, answered by Calls. */
-  async publish(items: { kind: MediaKind; track: MediaStreamTrack }[]): Promise<void> {
-    const added = items.map(({ kind, track }) => ({
+  async publish(
+    items: { kind: MediaKind; track: MediaStreamTrack; sendEncodings?: RTCRtpEncodingParameters[] }[],
+  ): Promise<void> {
+    const added = items.map(({ kind, track, sendEncodings }) => ({
       kind,
-      transceiver: this.pc.addTransceiver(track, { direction: 'sendonly' }),
+      transceiver: this.pc.addTransceiver(track, {
+        direction: 'sendonly',
+        ...(sendEncodings ? { sendEncodings } : {}),
+      }),
     }));
     for (const { kind, transceiver } of added) this.senders[kind] = transceiver;
     await this.pc.setLocalDescription(await this.pc.createOffer());
@@ -119,7 +125,12 @@ export class MediaSession {
 
   /** Asks Calls for others' tracks; the ones not flowing yet are remembered as missing. */
   async pull(tracks: WantedTrack[], now = Date.now()): Promise<void> {
-    const response = await this.api.pull({ sessionId: this.id, tracks: tracks.map((t) => t.ref) });
+    const layers = Object.fromEntries(tracks.flatMap((t) => (t.layer ? [[t.ref, t.layer]] : [])));
+    const response = await this.api.pull({
+      sessionId: this.id,
+      tracks: tracks.map((t) => t.ref),
+      ...(Object.keys(layers).length > 0 ? { layers } : {}),
+    });
     for (const item of response.tracks) {
       const wanted = tracks.find((t) => t.ref === item.ref);
       if (!wanted) continue;
@@ -142,6 +153,23 @@ export class MediaSession {
     // Transceivers that came with this offer are known now.
     for (const transceiver of this.pc.getTransceivers()) this.#attach(transceiver);
     this.#expectConnection();
+  }
+
+  /**
+   * Switches pulled cameras to other simulcast layers (no renegotiation).
+   * A track the room no longer knows as pulled keeps its layer: the next
+   * plan drops or pulls it anyway.
+   */
+  async setLayers(tracks: (PulledTrack & { layer: SimulcastLayer })[]): Promise<void> {
+    const response = await this.api.layers({
+      sessionId: this.id,
+      tracks: tracks.map(({ mid, layer }) => ({ mid, layer })),
+    });
+    for (const { mid, error } of response.tracks) {
+      const asked = tracks.find((t) => t.mid === mid);
+      const pulled = asked && this.pulled.get(asked.ref);
+      if (pulled && !error) pulled.layer = asked.layer;
+    }
   }
 
   /** Stops receiving tracks nobody announces any more. */

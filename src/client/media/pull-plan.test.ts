@@ -66,6 +66,21 @@ describe('wantedTracks with what is shown', () => {
     ]);
     expect(wantedTracks(people, 'me', null).size, 'null: everything').to.equal(5);
   });
+
+  it('asks for a layer of each camera only: screens and microphones are not simulcast', () => {
+    const people = [
+      person('ann', { microphone: 'bb/microphone', camera: 'bb/camera', screen: 'bb/screen' }),
+      person('bob', { camera: 'cc/camera' }),
+    ];
+    const layers = new Map([[videoKey('ann', 'camera'), 'q' as const]]);
+    const wanted = wantedTracks(people, 'me', null, (key) => layers.get(key) ?? 'f');
+    expect([...wanted.values()].map((t) => [t.ref, t.layer])).to.deep.equal([
+      ['bb/microphone', undefined],
+      ['bb/camera', 'q'],
+      ['bb/screen', undefined],
+      ['cc/camera', 'f'],
+    ]);
+  });
 });
 
 describe('planPulls', () => {
@@ -75,7 +90,13 @@ describe('planPulls', () => {
     wanted: WantedTrack[];
     pulled: PulledTrack[];
     missing: [string, MissingTrack][];
-    expected: { drop: string[]; pull: string[]; forget: string[]; nextRetryAt: number | null };
+    expected: {
+      drop: string[];
+      pull: string[];
+      forget: string[];
+      nextRetryAt: number | null;
+      relayer?: string[];
+    };
   }[] = [
     {
       name: 'nothing announced, nothing pulled: nothing to do',
@@ -130,6 +151,26 @@ describe('planPulls', () => {
       expected: { drop: [], pull: [], forget: [], nextRetryAt: null },
     },
     {
+      name: 'a pulled camera whose tile changed size switches layer, and is not pulled again',
+      wanted: [
+        { ...want('a/camera'), layer: 'q' },
+        { ...want('b/camera', 'bob'), layer: 'f' },
+      ],
+      pulled: [
+        { ...pulled('a/camera', '1'), layer: 'f' },
+        { ...pulled('b/camera', '2'), layer: 'f' },
+      ],
+      missing: [],
+      expected: { drop: [], pull: [], forget: [], nextRetryAt: null, relayer: ['a/camera → q'] },
+    },
+    {
+      name: 'a track with no layer asked (a screen) never switches',
+      wanted: [want('a/screen')],
+      pulled: [{ ...pulled('a/screen', '1'), layer: 'f' }],
+      missing: [],
+      expected: { drop: [], pull: [], forget: [], nextRetryAt: null },
+    },
+    {
       name: 'forgets a missing track nobody announces any more',
       wanted: [],
       pulled: [],
@@ -151,7 +192,8 @@ describe('planPulls', () => {
         pull: plan.pull.map((t) => t.ref),
         forget: plan.forget,
         nextRetryAt: plan.nextRetryAt,
-      }).to.deep.equal(expected);
+        relayer: plan.relayer.map((t) => `${t.ref} → ${t.layer}`),
+      }).to.deep.equal({ relayer: [], ...expected });
     });
   }
 });

@@ -4,6 +4,7 @@
  */
 import type { Participant } from '../../protocol/index.js';
 import type { MediaKind } from '../call-types.js';
+import type { SimulcastLayer } from './layers.js';
 
 export const MEDIA_SLOTS: readonly MediaKind[] = ['microphone', 'camera', 'screen'];
 
@@ -12,6 +13,8 @@ export interface WantedTrack {
   ref: string;
   participantId: string;
   slot: MediaKind;
+  /** Cameras only: the simulcast layer to receive. */
+  layer?: SimulcastLayer;
 }
 
 export interface PulledTrack extends WantedTrack {
@@ -34,12 +37,14 @@ export const videoKey = (participantId: string, slot: Exclude<MediaKind, 'microp
 /**
  * Every track the others announce, never our own; with `videoShown`, only
  * the videos in it (what is on screen: the rest is not received), and every
- * microphone whatever is shown.
+ * microphone whatever is shown. A camera comes in the layer `layerOf` its
+ * video key (cameras are published in simulcast layers; screens are not).
  */
 export function wantedTracks(
   participants: readonly Participant[],
   selfId: string | null,
   videoShown: ReadonlySet<string> | null = null,
+  layerOf?: (key: string) => SimulcastLayer,
 ): Map<string, WantedTrack> {
   const wanted = new Map<string, WantedTrack>();
   for (const participant of participants) {
@@ -48,7 +53,8 @@ export function wantedTracks(
       const ref = participant.tracks[slot];
       if (!ref) continue;
       if (slot !== 'microphone' && videoShown && !videoShown.has(videoKey(participant.id, slot))) continue;
-      wanted.set(ref, { ref, participantId: participant.id, slot });
+      const layer = slot === 'camera' ? layerOf?.(videoKey(participant.id, slot)) : undefined;
+      wanted.set(ref, { ref, participantId: participant.id, slot, ...(layer ? { layer } : {}) });
     }
   }
   return wanted;
@@ -59,6 +65,8 @@ export interface PullPlan {
   drop: PulledTrack[];
   /** Announced tracks to ask for now. */
   pull: WantedTrack[];
+  /** Pulled cameras to switch to another layer (the one in `layer`), with no renegotiation. */
+  relayer: (PulledTrack & { layer: SimulcastLayer })[];
   /** Missing tracks nobody announces any more: stop waiting for them. */
   forget: string[];
   /** When a missing track should be asked for again; null when none waits. */
@@ -79,9 +87,14 @@ export function planPulls({
   const drop = [...pulled.values()].filter((track) => !wanted.has(track.ref));
   const forget = [...missing.keys()].filter((ref) => !wanted.has(ref));
   const pull: WantedTrack[] = [];
+  const relayer: PullPlan['relayer'] = [];
   let nextRetryAt: number | null = null;
   for (const track of wanted.values()) {
-    if (pulled.has(track.ref)) continue;
+    const current = pulled.get(track.ref);
+    if (current) {
+      if (track.layer && current.layer !== track.layer) relayer.push({ ...current, layer: track.layer });
+      continue;
+    }
     const waiting = missing.get(track.ref);
     if (!waiting) {
       pull.push(track);
@@ -93,5 +106,5 @@ export function planPulls({
       nextRetryAt = Math.min(nextRetryAt ?? Infinity, waiting.retryAt);
     }
   }
-  return { drop, pull, forget, nextRetryAt };
+  return { drop, pull, relayer, forget, nextRetryAt };
 }

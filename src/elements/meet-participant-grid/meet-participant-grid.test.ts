@@ -342,7 +342,7 @@ describe('<meet-participant-grid>', () => {
         .find((t) => labelOf(t) === 'Dee')!
         .shadowRoot!.querySelector('audio'),
     ).to.not.be.null;
-    expect([...call.videoShown.at(-1)!]).to.deep.equal(['ann camera']);
+    expect([...call.videoShown.at(-1)!.keys()]).to.deep.equal(['ann camera']);
     await expect(el).to.be.accessible();
 
     const shown = oneEvent(el, 'meet-show-participants');
@@ -357,7 +357,7 @@ describe('<meet-participant-grid>', () => {
     call.setSpeaking(['dee']);
     await waitUntil(() => onStage().some((t) => labelOf(t) === 'Dee'), 'Dee on stage');
     expect(onStage().map(labelOf)).to.deep.equal(['You (you)', 'Dee']);
-    expect([...call.videoShown.at(-1)!]).to.deep.equal(['dee camera']);
+    expect([...call.videoShown.at(-1)!.keys()]).to.deep.equal(['dee camera']);
   });
 
   it('pins a tile for this viewer: large, first, with its video; unpins', async () => {
@@ -375,6 +375,12 @@ describe('<meet-participant-grid>', () => {
     expect(bobs.pinned).to.be.true;
     expect(pinOf('Bob').getAttribute('aria-pressed')).to.equal('true');
     await waitUntil(() => size(bobs).width > size(tiles(el)[1]!).width * 2, 'Bob large');
+    // The meeting hears how large each video is shown, for the simulcast layer it receives.
+    const asked = call.videoShown.at(-1);
+    expect(asked).to.be.instanceOf(Map);
+    const widths = asked as ReadonlyMap<string, { width: number }>;
+    expect(widths.get('bob camera')!.width).to.equal(Math.round(size(bobs).width));
+    expect(widths.get('bob camera')!.width).to.be.greaterThan(widths.get('ann camera')!.width * 2);
     await expect(el).to.be.accessible();
     pinOf('Bob').click();
     await waitUntil(() => labels(el)[0] === 'You (you)', 'unpinned');

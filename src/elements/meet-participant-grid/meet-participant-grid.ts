@@ -147,7 +147,7 @@ export class MeetParticipantGrid extends MeetElement {
       this.#domOrder,
       all.map((tile) => tile.key),
     );
-    if (width > 0) this.#receiveOnly(stage.shown);
+    if (width > 0) this.#receiveOnly(stage.shown, this.#layout(stage.shown, stage.hidden.length > 0));
   }
 
   override disconnectedCallback(): void {
@@ -158,13 +158,27 @@ export class MeetParticipantGrid extends MeetElement {
     this.#videoShown = '';
   }
 
-  /** Tells the meeting to receive the video of these tiles only (once the space is measured). */
-  #receiveOnly(shown: readonly GridTile[]): void {
-    const keys = shown.filter((tile) => !tile.local).map((tile) => tile.key);
-    const id = keys.sort().join('|');
+  /**
+   * Tells the meeting to receive the video of these tiles only (once the
+   * space is measured), each at the size it is shown: a small tile gets a
+   * small simulcast layer.
+   */
+  #receiveOnly(shown: readonly GridTile[], rects: ReadonlyMap<string, Rect>): void {
+    const videos = new Map(
+      shown
+        .filter((tile) => !tile.local)
+        .map((tile) => {
+          const { width = 0, height = 0 } = rects.get(tile.key) ?? {};
+          return [tile.key, { width, height }] as const;
+        }),
+    );
+    const id = [...videos]
+      .map(([key, { width, height }]) => `${key} ${width}×${height}`)
+      .sort()
+      .join('|');
     if (id === this.#videoShown) return;
     this.#videoShown = id;
-    this.meeting?.showVideo(new Set(keys));
+    this.meeting?.showVideo(videos);
   }
 
   get #tiles(): GridTile[] {
