@@ -151,6 +151,49 @@ describe('room media API', () => {
     await arrived;
   });
 
+  it('pulls a camera in the layer asked for and switches layers on its own pulled tracks only', async () => {
+    const room = freshRoom('media-layers');
+    const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
+    const published = await publishCamera(ann);
+    await bob.socket.next('participant-updated', (m) => m.id === ann.id);
+    const { body: session } = await bob.call('session');
+    const pulled = await bob.call('pull', {
+      sessionId: session.sessionId,
+      tracks: [published.ref],
+      layers: { [published.ref]: 'q' },
+    });
+    expect(pulled.status).toBe(200);
+    const mid = pulled.body.tracks[0].mid as string;
+    const pc = peers.create();
+    await pc.setRemoteDescription(pulled.body.offer);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await bob.call('renegotiate', { sessionId: session.sessionId, answer: local(pc) });
+    const layerAt = () =>
+      sfu.stats().pulledLayers.find((l) => l.subscriberSessionId === session.sessionId && l.mid === mid);
+    expect(layerAt()?.preferredRid).toBe('q');
+
+    const updatesBefore = sfu.requests(session.sessionId).tracksUpdate;
+    const switched = await bob.call('layers', {
+      sessionId: session.sessionId,
+      tracks: [
+        { mid, layer: 'f' },
+        { mid: '99', layer: 'q' },
+      ],
+    });
+    expect(switched.status).toBe(200);
+    expect(switched.body).toEqual({ tracks: [{ mid }, { mid: '99', error: 'not-pulled' }] });
+    expect(sfu.requests(session.sessionId).tracksUpdate - updatesBefore).toBe(1);
+    expect(layerAt()?.preferredRid).toBe('f');
+
+    // Only on its own session, and only real layers.
+    const foreign = await ann.call('layers', { sessionId: session.sessionId, tracks: [{ mid, layer: 'q' }] });
+    expect(foreign.status).toBe(403);
+    const bad = await bob.call('layers', { sessionId: session.sessionId, tracks: [{ mid, layer: 'x' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid-request');
+  });
+
   it('limits new Calls sessions per participant, closes a replaced one, and holds nothing after leaving', async () => {
     const room = freshRoom('media-sessions');
     const ann = await member(room, 'Ann');

@@ -146,6 +146,70 @@ describe('createMeeting', () => {
     }
   });
 
+  it("receives a small tile's camera in a low layer, and a larger one when the tile grows, without renegotiating", async () => {
+    const room = freshRoom('layers');
+    const ann = await visitor(room);
+    const bob = await visitor(room);
+    await ann.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const key = `${annId} camera`;
+    bob.showVideo(new Map([[key, { width: 150, height: 112 }]]));
+    const fromAnn = await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1);
+    const video = await framesDecoded(fromAnn.stream);
+    const scale = devicePixelRatio;
+    // A thumbnail 150 px wide: the quarter layer (160 px of Ann's 640) at a device pixel ratio of 1.
+    await waitUntil(() => video.videoWidth === (scale > 1.33 ? 320 : 160), 'a small layer', {
+      timeout: 10_000,
+    });
+    await bob.settled();
+    const bobSession = bob.mediaSessionId!;
+    const before = negotiations(await sfuSession(bobSession));
+
+    bob.showVideo(new Map([[key, { width: 700, height: 525 }]]));
+    await waitUntil(() => video.videoWidth === 640, 'the full layer for a large tile', { timeout: 10_000 });
+    await keepsPlaying(video);
+    await bob.settled();
+    expect(negotiations(await sfuSession(bobSession)), 'switched with no renegotiation').to.equal(before);
+    video.remove();
+  });
+
+  it('data saver receives the lowest layer, audio-only no video, both remembered for the next meeting', async () => {
+    const saved = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => saved.get(k) ?? null,
+      setItem: (k: string, v: string) => saved.set(k, v),
+    };
+    const room = freshRoom('saver');
+    const ann = await visitor(room);
+    const bob = await visitor(room, { storage });
+    await ann.setCamera(true);
+    await ann.setMicrophone(true);
+    const annId = await join(ann, 'Ann');
+    await join(bob, 'Bob');
+    const video = await framesDecoded(
+      (await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1)).stream,
+    );
+    expect(video.videoWidth).to.equal(640);
+
+    bob.setDataSaver(true);
+    await waitUntil(() => video.videoWidth === 160, 'the lowest layer', { timeout: 10_000 });
+    video.remove();
+
+    bob.setAudioOnly(true);
+    const audioOnly = await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 0);
+    expect(audioOnly.stream.getAudioTracks(), 'still hears Ann').to.have.length(1);
+
+    const next = await visitor(freshRoom('saver-next'), { storage });
+    expect(await firstValueFrom(next.receiveSettings$)).to.deep.equal({ dataSaver: true, audioOnly: true });
+
+    bob.setAudioOnly(false);
+    const back = await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1);
+    const again = await framesDecoded(back.stream);
+    expect(again.videoWidth, 'data saver still on').to.equal(160);
+    again.remove();
+  });
+
   it('mutes and unmutes without a new negotiation, and the room hears of it', async () => {
     const room = freshRoom('mute');
     const ann = await visitor(room);

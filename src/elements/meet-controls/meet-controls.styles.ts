@@ -20,6 +20,36 @@ export const meetControlsStyles = css`
   [part~='camera'][aria-pressed='false'] {
     color: var(--_danger);
   }
+  /* The options open above the toolbar, next to More. */
+  :host {
+    position: relative;
+  }
+  [part='options'] {
+    position: absolute;
+    bottom: calc(100% + var(--_space));
+    inset-inline-end: 0;
+    display: grid;
+    gap: var(--_space);
+    padding: var(--_space);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+    color: var(--_text);
+    box-shadow: 0 4px 16px rgb(0 0 0 / 0.25);
+    z-index: 1;
+  }
+  [part='options'][hidden] {
+    display: none;
+  }
+  [part='option'] {
+    display: flex;
+    align-items: flex-start;
+    gap: var(--_space);
+    cursor: pointer;
+  }
+  [part='option'] small {
+    display: block;
+    color: var(--_text-muted);
+  }
   [part~='leave'] {
     margin-inline-start: calc(var(--_space) * 2);
   }

@@ -20,9 +20,9 @@ const buttons = (el: MeetControls) => [...el.shadowRoot!.querySelectorAll('butto
 const button = (el: MeetControls, part: string) =>
   el.shadowRoot!.querySelector<HTMLButtonElement>(`button[part~="${part}"]`);
 const pressed = (el: MeetControls, part: string) => button(el, part)!.getAttribute('aria-pressed');
-/** All five buttons are there, and all disabled (or all enabled). */
+/** All six buttons are there, and all disabled (or all enabled). */
 const allDisabled = (el: MeetControls, disabled = true) =>
-  buttons(el).length === 5 && buttons(el).every((b) => b.disabled === disabled);
+  buttons(el).length === 6 && buttons(el).every((b) => b.disabled === disabled);
 
 async function controls(
   room: FakeRoom = createFakeRoom({ selfId: 'you', participants: [you] }),
@@ -52,6 +52,7 @@ describe('<meet-controls>', () => {
       'Camera',
       'Share screen',
       'Raise hand',
+      'More',
       'Leave',
     ]);
     expect(buttons(el).every((b) => b.type === 'button' && b.part.contains('button'))).to.be.true;
@@ -65,7 +66,7 @@ describe('<meet-controls>', () => {
   it('is disabled until you have joined', async () => {
     const room = createFakeRoom({ selfId: 'you', participants: [] });
     const { el } = await controls(room);
-    expect(buttons(el).map((b) => b.disabled)).to.deep.equal([true, true, true, true, true]);
+    expect(buttons(el).map((b) => b.disabled)).to.deep.equal([true, true, true, true, true, true]);
     await expect(el).to.be.accessible();
 
     room.setState({ participants: [you] });
@@ -174,7 +175,7 @@ describe('<meet-controls>', () => {
     const { el } = await controls(undefined, createFakeCall({ screenShareSupported: false }));
     expect(button(el, 'screen-share')).to.equal(null);
     await sendKeys({ press: 'Control+Alt+s' });
-    expect(buttons(el)).to.have.length(4);
+    expect(buttons(el)).to.have.length(5);
     await expect(el).to.be.accessible();
   });
 
@@ -194,6 +195,47 @@ describe('<meet-controls>', () => {
     expect(room.leaves).to.equal(1);
     await waitUntil(() => allDisabled(el), 'nothing to control after leaving');
   });
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`opens data saver and audio only under More, which the meeting remembers (${theme})`, async () => {
+      const { el, wrapper } = await controls();
+      wrapper.setAttribute('theme', theme);
+      el.setAttribute('theme', theme);
+      const more = button(el, 'more')!;
+      const options = el.shadowRoot!.querySelector<HTMLElement>('[part="options"]')!;
+      expect(more.getAttribute('aria-expanded')).to.equal('false');
+      expect(options.hidden).to.be.true;
+      more.click();
+      await el.updateComplete;
+      expect(more.getAttribute('aria-expanded')).to.equal('true');
+      expect(options.hidden).to.be.false;
+      expect(options.checkVisibility()).to.be.true;
+      await expect(el).to.be.accessible();
+
+      const box = (name: string) =>
+        [...options.querySelectorAll('label')]
+          .find((l) => l.textContent!.includes(name))!
+          .querySelector('input')!;
+      expect(box('Data saver').checked).to.be.false;
+      box('Data saver').click();
+      box('Audio only').click();
+      const meeting = el['meeting']!;
+      let settings = { dataSaver: false, audioOnly: false };
+      const subscription = meeting.receiveSettings$.subscribe((s) => (settings = s));
+      expect(settings).to.deep.equal({ dataSaver: true, audioOnly: true });
+      box('Audio only').click();
+      expect(settings).to.deep.equal({ dataSaver: true, audioOnly: false });
+      subscription.unsubscribe();
+      await el.updateComplete;
+      expect(box('Data saver').checked, 'reflects the setting').to.be.true;
+
+      box('Data saver').focus();
+      await sendKeys({ press: 'Escape' });
+      await el.updateComplete;
+      expect(options.hidden).to.be.true;
+      expect(el.shadowRoot!.activeElement).to.equal(more);
+    });
+  }
 
   it('uses only documented --meet-* tokens', () => {
     const styles = (MeetControls.styles as { cssText: string }[]).map((s) => s.cssText).join('\n');

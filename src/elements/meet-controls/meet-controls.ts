@@ -1,7 +1,8 @@
 import { consume } from '@lit/context';
 import { html, nothing, svg, type PropertyValues, type SVGTemplateResult, type TemplateResult } from 'lit';
-import { state } from 'lit/decorators.js';
+import { query, state } from 'lit/decorators.js';
 import type { LocalMedia } from '../../client/call-types.js';
+import type { ReceiveSettings } from '../../client/media/layers.js';
 import type { Meeting } from '../../client/meeting.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
 import type { Participant } from '../../protocol/index.js';
@@ -41,6 +42,8 @@ const shortcuts: Record<Action, Shortcut> = {
  * @csspart screen-share - The screen share button (absent where sharing is not supported).
  * @csspart raise-hand - The raise hand button.
  * @csspart leave - The leave button.
+ * @csspart more - The More button, which opens the options (data saver, audio only).
+ * @csspart options - The options under More.
  */
 export class MeetControls extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetControlsStyles];
@@ -51,6 +54,9 @@ export class MeetControls extends MeetElement {
 
   readonly #self = new ObserveController<Participant | null>(this);
   readonly #local = new ObserveController<LocalMedia>(this);
+  readonly #receive = new ObserveController<ReceiveSettings>(this);
+  @state() private optionsOpen = false;
+  @query('[part~="more"]') private moreButton!: HTMLButtonElement | null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -66,6 +72,7 @@ export class MeetControls extends MeetElement {
     if (changed.has('meeting')) {
       this.#self.observe(this.meeting?.self$);
       this.#local.observe(this.meeting?.local$);
+      this.#receive.observe(this.meeting?.receiveSettings$);
     }
   }
 
@@ -120,7 +127,7 @@ export class MeetControls extends MeetElement {
       ${this.meeting?.screenShareSupported === false
         ? nothing
         : this.#toggle('screen-share', 'Share screen', !!local?.screen, screenIcon)}
-      ${this.#toggle('raise-hand', 'Raise hand', !!self?.handRaised, handIcon)}
+      ${this.#toggle('raise-hand', 'Raise hand', !!self?.handRaised, handIcon)} ${this.#renderMore()}
       <button
         type="button"
         part="button leave"
@@ -131,6 +138,45 @@ export class MeetControls extends MeetElement {
         ${leaveIcon}<span>Leave</span>
       </button>
     </div>`;
+  }
+
+  /**
+   * More: a disclosure with the visitor's own options (data saver, audio
+   * only), which the meeting remembers. Escape closes it, back on More.
+   */
+  #renderMore() {
+    const receive = this.#receive.value;
+    const meeting = this.meeting;
+    return html`<button
+        type="button"
+        part="button more"
+        aria-expanded=${this.optionsOpen ? 'true' : 'false'}
+        aria-controls="options"
+        ?disabled=${!meeting || !this.#self.value}
+        @click=${() => (this.optionsOpen = !this.optionsOpen)}
+      >
+        ${moreIcon}<span>More</span>
+      </button>
+      <div
+        id="options"
+        part="options"
+        role="group"
+        aria-label="Options"
+        ?hidden=${!this.optionsOpen || !meeting || !this.#self.value}
+        @keydown=${(event: KeyboardEvent) => this.#closeOnEscape(event)}
+      >
+        ${option('Data saver', 'Lower video quality, less data', !!receive?.dataSaver, (on) =>
+          meeting?.setDataSaver(on),
+        )}
+        ${option('Audio only', 'Receive no video', !!receive?.audioOnly, (on) => meeting?.setAudioOnly(on))}
+      </div>`;
+  }
+
+  #closeOnEscape(event: KeyboardEvent): void {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    this.optionsOpen = false;
+    this.moreButton?.focus();
   }
 
   /** A button that turns something on and off; its name stays the same, `aria-pressed` tells which. */
@@ -165,6 +211,22 @@ const handIcon = icon(
     d="M8 13V6a1.5 1.5 0 0 1 3 0v5M11 11V4.5a1.5 1.5 0 0 1 3 0V11M14 11V6a1.5 1.5 0 0 1 3 0v7a7 7 0 0 1-7 7 6 6 0 0 1-5-2.7l-2.3-3.9a1.5 1.5 0 0 1 2.6-1.5L8 13"
   />`,
 );
+const moreIcon = icon(
+  svg`<circle cx="5" cy="12" r="1.5" /><circle cx="12" cy="12" r="1.5" /><circle cx="19" cy="12" r="1.5" />`,
+);
+
+/** One option under More: a checkbox with a line that says what it does. */
+function option(label: string, hint: string, checked: boolean, change: (on: boolean) => void) {
+  return html`<label part="option">
+    <input
+      type="checkbox"
+      .checked=${checked}
+      @change=${(event: Event) => change((event.target as HTMLInputElement).checked)}
+    />
+    <span>${label}<small>${hint}</small></span>
+  </label>`;
+}
+
 const leaveIcon = icon(svg`<path d="M10 4H5v16h5M14 8l4 4-4 4M18 12H9" />`);
 
 declare global {

@@ -12,6 +12,7 @@ import {
   type MeetingPhase,
 } from '../../client/meeting.js';
 import type { ConnectionStatus } from '../../client/room-client.js';
+import type { CameraCaps } from '../../client/media/layers.js';
 import { selfOf, type RoomState } from '../../client/room-state.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
 import {
@@ -126,6 +127,10 @@ export class MeetRoom extends MeetElement {
   @property() token = '';
   /** The most tiles its grid shows at once (`max-tiles` of `<meet-participant-grid>`); 0: as many as fit. */
   @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 0;
+  /** The most the camera sends, in kbit/s (the top layer; lower ones in proportion). Read at connect. */
+  @property({ type: Number, attribute: 'camera-max-bitrate' }) cameraMaxBitrate = 0;
+  /** The most frames per second the camera sends. Read at connect. */
+  @property({ type: Number, attribute: 'camera-max-framerate' }) cameraMaxFramerate = 0;
   /**
    * Where the visitor is: `lobby`, `joining`, `joined`, `reconnecting` or
    * `left`. Reflected for styling (`meet-room[phase='reconnecting']`); set by
@@ -277,6 +282,16 @@ export class MeetRoom extends MeetElement {
     this.meeting?.unpin();
   }
 
+  /** Data saver: receive only the lowest video quality and send no full one. Remembered. */
+  setDataSaver(on: boolean): void {
+    this.meeting?.setDataSaver(on);
+  }
+
+  /** Audio-only: receive no video at all (tiles show names). Remembered. */
+  setAudioOnly(on: boolean): void {
+    this.meeting?.setAudioOnly(on);
+  }
+
   #connect(): void {
     this.#disconnect();
     this.fatalError = null;
@@ -288,6 +303,7 @@ export class MeetRoom extends MeetElement {
       server: this.server || scriptOrigin,
       room: this.room,
       token: this.token || undefined,
+      camera: cameraCaps(this.cameraMaxBitrate, this.cameraMaxFramerate),
     });
     this.devices = this.meeting.devices;
     this.#state.observe(this.meeting.state$);
@@ -673,4 +689,11 @@ declare global {
   interface HTMLElementTagNameMap {
     'meet-room': MeetRoom;
   }
+}
+
+/** The attributes' caps; a value that is not a positive number counts as not given. */
+function cameraCaps(kbps: number, fps: number): CameraCaps {
+  const positive = (n: number) => (Number.isFinite(n) && n > 0 ? n : undefined);
+  const bitrate = positive(kbps);
+  return { maxBitrate: bitrate && bitrate * 1000, maxFramerate: positive(fps) };
 }
