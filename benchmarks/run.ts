@@ -9,6 +9,7 @@
  *   reconnect  path restored (network cut, Worker restart) → back in the meeting with media
  *   speaking  a tone starts on one page → that person's tile speaking on another
  *   ai      Invite AI → its voice pulled on the other page; Talk to AI released → first answer packet
+ *   downlink  one viewer among 12 camera publishers, grid of 6: video bytes/s with stage + simulcast vs all top layers
  *   npm run bench -- --suites fanout,media,cpu,bundle,flood,reconnect,speaking,ai --sizes 10,50,200 --runs 3
  *     --changes 100 --media-runs 10 --flooders 10,100 --reconnect-runs 5 --speaking-runs 10 --ai-runs 10
  */
@@ -23,6 +24,7 @@ import { localOpenAiVars, LOCAL_OPENAI_API_KEY } from '../server/local/realtime/
 import { startLocalRealtime } from '../server/local/realtime/server.js';
 import { measureAiAgent } from './ai-agent.js';
 import { BUDGET_KIB, measureBundle } from './bundle-size.js';
+import { measureDownlink } from './downlink.js';
 import { measureSpeaking } from './speaking.js';
 import { measureJoinToFrame } from './join-to-frame.js';
 import { measureReconnect, type ReconnectResult, type ReconnectScenario } from './reconnect.js';
@@ -35,7 +37,8 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10,50,200' },
     runs: { type: 'string', default: '3' },
     changes: { type: 'string', default: '100' },
-    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect,speaking,ai' },
+    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect,speaking,ai,downlink' },
+    publishers: { type: 'string', default: '12' },
     'media-runs': { type: 'string', default: '10' },
     streams: { type: 'string', default: '3' },
     flooders: { type: 'string', default: '10,100' },
@@ -303,6 +306,35 @@ async function speaking() {
   }
 }
 
+async function downlink() {
+  const publishers = Number(values.publishers);
+  const maxTiles = 6;
+  const windows = Math.max(3, runs);
+  console.log(
+    `\nDownlink: one viewer among ${publishers} camera publishers (fake 640×480 cameras at 15 fps in one page), its grid showing ${maxTiles} tiles, next to a viewer pulling every camera's top layer, at the same time; ${windows} windows of 5 s…`,
+  );
+  const stack = await startMediaStack();
+  const hostSite = await startStaticServer(join(projectRoot, 'demo/host'));
+  try {
+    const result = await measureDownlink(stack, hostSite, { publishers, maxTiles, windows, windowMs: 5_000 });
+    const stage = median(result.stageBytesPerSecond);
+    const baseline = median(result.baselineBytesPerSecond);
+    const kbps = (bytesPerSecond: number) => `${((bytesPerSecond * 8) / 1000).toFixed(0)} kbit/s`;
+    const share = stage / baseline;
+    console.log(
+      `  stage + simulcast: ${kbps(stage)} for ${result.stageVideos} videos (frame widths ${JSON.stringify(result.stageWidths)})`,
+    );
+    console.log(`  baseline, every top layer: ${kbps(baseline)} for ${result.baselineVideos} videos`);
+    console.log(
+      `  ${(share * 100).toFixed(0)}% of the baseline (windows: ${result.stageBytesPerSecond.map((v, i) => `${((v / result.baselineBytesPerSecond[i]!) * 100).toFixed(0)}%`).join(', ')}; target ≤ 35%: ${share <= 0.35 ? 'met' : 'NOT met'})`,
+    );
+    results.downlink = result;
+  } finally {
+    await hostSite.stop();
+    await stack.stop();
+  }
+}
+
 async function ai() {
   const aiRuns = Number(values['ai-runs']);
   console.log(
@@ -335,7 +367,7 @@ async function ai() {
 
 // What the pages load and the bundle suite weighs: the widget as the source is now.
 if (
-  ['bundle', 'media', 'cpu', 'reconnect', 'speaking', 'ai'].some((suite) => suites.has(suite)) &&
+  ['bundle', 'media', 'cpu', 'reconnect', 'speaking', 'ai', 'downlink'].some((suite) => suites.has(suite)) &&
   !buildWidget({ quiet: true })
 )
   throw new Error('vite build failed');
@@ -347,6 +379,7 @@ if (suites.has('flood')) await flood();
 if (suites.has('reconnect')) await reconnect();
 if (suites.has('speaking')) await speaking();
 if (suites.has('ai')) await ai();
+if (suites.has('downlink')) await downlink();
 
 const resultsDir = join(projectRoot, 'benchmarks/results');
 mkdirSync(resultsDir, { recursive: true });
