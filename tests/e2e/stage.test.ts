@@ -3,7 +3,8 @@
  * each grid limited to three places (two tiles and "+3"). Each visitor
  * receives video only for what it shows (checked at the SFU) and sound from
  * everyone; someone off stage who starts speaking comes on stage within a
- * second, with their video; pinning brings a tile and its video.
+ * second, with their video; pinning brings a tile and its video; a small
+ * tile receives a lower simulcast layer than a large one.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +104,34 @@ describe('a meeting bigger than the grid', () => {
 
     // Bob, who did nothing, still shows two tiles and receives one camera.
     expect(await onStage(pages.Bob!)).toHaveLength(2);
+
+    // A small tile gets a lower layer than a large one. Ann's pinned Eve fills her stage; Bob turns
+    // his phone-sized screen to show all five, small. At the SFU, Ann receives Eve's full layer and
+    // Bob her quarter one; on the pages, 640 and 160 pixels wide.
+    const bob = pages.Bob!;
+    await bob.setViewportSize({ width: 390, height: 844 });
+    await bob.evaluate(() => document.querySelector('meet-room')!.setAttribute('max-tiles', '6'));
+    await expect.poll(() => onStage(bob), { timeout: 10_000 }).toHaveLength(5);
+    const layerOf = async (viewer: Page, name: string) => {
+      const viewerSession = await sessionOf(viewer);
+      return e2e.stack.sfu
+        .stats()
+        .pulledLayers.find(
+          (l) =>
+            l.subscriberSessionId === viewerSession &&
+            l.source.endsWith('/camera') &&
+            sessions[l.source.split('/')[0]!] === name,
+        )?.rid;
+    };
+    await expect.poll(() => layerOf(ann, 'Eve'), { timeout: 10_000 }).toBe('f');
+    await expect.poll(() => layerOf(bob, 'Eve'), { timeout: 10_000 }).toBe('q');
+    const widthOf = (viewer: Page) =>
+      remoteTile(viewer, 'Eve')
+        .locator('video')
+        .evaluate((video: HTMLVideoElement) => video.videoWidth);
+    await expect.poll(() => widthOf(ann), { timeout: 10_000 }).toBe(640);
+    await expect.poll(() => widthOf(bob), { timeout: 10_000 }).toBe(160);
+    await expectVideoFlowing(bob, 'Eve');
 
     await Promise.all(Object.values(pages).map((page) => page.context().close()));
     expect(pageErrors).toEqual([]);
