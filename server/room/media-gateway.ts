@@ -114,6 +114,17 @@ export function mediaErrorReply(error: unknown): MediaReply {
   return reply(500, { error: { code: 'internal', message: 'Something went wrong with video' } });
 }
 
+/**
+ * A camera's layer as Calls takes it. A layer the publisher does not send
+ * (Chrome sends only two from a 640×480 camera, and drops layers when short
+ * of bandwidth or CPU) is replaced by the next one that arrives, rather than
+ * nothing.
+ */
+const simulcastOf = (layer: media.SimulcastLayer) => ({
+  preferredRid: layer,
+  ridNotAvailable: 'asciibetical',
+});
+
 export interface MediaContext {
   env: Env;
   calls: CallsClient;
@@ -187,7 +198,7 @@ export async function handleMediaOperation(
             allowed.map((ref) => {
               const [sessionId, trackName] = ref.split('/') as [string, string];
               const layer = request.layers?.[ref];
-              return { sessionId, trackName, ...(layer ? { simulcast: { preferredRid: layer } } : {}) };
+              return { sessionId, trackName, ...(layer ? { simulcast: simulcastOf(layer) } : {}) };
             }),
           )
         : { offer: null, tracks: [] };
@@ -215,7 +226,7 @@ export async function handleMediaOperation(
             request.sessionId,
             mine.map(({ mid, layer }) => {
               const [sessionId, trackName] = binding.pulled[mid]!.split('/') as [string, string];
-              return { location: 'remote', sessionId, trackName, mid, simulcast: { preferredRid: layer } };
+              return { location: 'remote', sessionId, trackName, mid, simulcast: simulcastOf(layer) };
             }),
           )
         : { tracks: [] };

@@ -53,14 +53,16 @@ export function layerForWidth(width: number | undefined, settings: Pick<ReceiveS
 }
 
 /**
- * The camera's `sendEncodings`, lowest first. Data saver sends no full layer
- * (nobody needs it from someone saving data); the caps lower every layer's
- * bitrate to at most the cap and limit the frame rate.
+ * The camera's `sendEncodings`, highest first: Chrome sends fewer layers
+ * from a small camera (two from 640×480, three from 960×540 up) and drops
+ * the last ones listed, so the full layer must come first. Data saver sends
+ * no full layer (nobody needs it from someone saving data); the caps lower
+ * every layer's bitrate to at most the cap and limit the frame rate.
  */
 export function cameraEncodings(caps: CameraCaps = {}, dataSaver = false): RTCRtpEncodingParameters[] {
   const cap = caps.maxBitrate && caps.maxBitrate > 0 ? caps.maxBitrate : Infinity;
   const fps = caps.maxFramerate && caps.maxFramerate > 0 ? caps.maxFramerate : undefined;
-  return LAYERS.map(({ rid, scale, bitrate }) => ({
+  return [...LAYERS].reverse().map(({ rid, scale, bitrate }) => ({
     rid,
     active: !(dataSaver && rid === 'f'),
     scaleResolutionDownBy: scale,
