@@ -105,12 +105,11 @@ describe('a meeting bigger than the grid', () => {
     // Bob, who did nothing, still shows two tiles and receives one camera.
     expect(await onStage(pages.Bob!)).toHaveLength(2);
 
-    // A small tile gets a lower layer than a large one. Ann's pinned Eve fills her stage; Bob turns
-    // his phone-sized screen to show all five, small. At the SFU, Ann receives Eve's full layer and
+    // A small tile gets a lower layer than a large one. Ann's pinned Eve fills her stage; Bob lets
+    // his grid show all five, small. At the SFU, Ann receives Eve's full layer and
     // Bob her half one (he asks for a quarter, which Chrome does not send from a 640×480 camera);
     // on the pages, 640 and 320 pixels wide.
     const bob = pages.Bob!;
-    await bob.setViewportSize({ width: 390, height: 844 });
     await bob.evaluate(() => document.querySelector('meet-room')!.setAttribute('max-tiles', '6'));
     await expect.poll(() => onStage(bob), { timeout: 10_000 }).toHaveLength(5);
     const layerOf = async (viewer: Page, name: string) => {
