@@ -8,6 +8,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumArgs, findChromium } from '../server/local/dev/chromium.js';
 import type { StaticServer } from '../server/local/dev/static-server.js';
+import { joinSteps, readTrace, TRACE_SCRIPT, type JoinSteps } from './join-trace.js';
 
 /** Resolves with the wall-clock time of the first frame presented by a remote tile's video. */
 const FIRST_REMOTE_FRAME = () =>
@@ -59,6 +60,8 @@ const P2P_FIRST_FRAME = async () => {
 export interface JoinToFrameResult {
   sfuMs: number[];
   p2pMs: number[];
+  /** Where the time of each run went (join-trace.ts). */
+  steps: JoinSteps[];
 }
 
 export async function measureJoinToFrame(
@@ -70,7 +73,7 @@ export async function measureJoinToFrame(
   const own =
     browser ??
     (await chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) }));
-  const result: JoinToFrameResult = { sfuMs: [], p2pMs: [] };
+  const result: JoinToFrameResult = { sfuMs: [], p2pMs: [], steps: [] };
   try {
     for (let run = 0; run < runs; run++) {
       const room = `bench-${Date.now()}-${run}`;
@@ -78,6 +81,7 @@ export async function measureJoinToFrame(
         const context = await own.newContext({ permissions: ['camera', 'microphone'] });
         // tsx keeps function names with a `__name` helper that the page does not have.
         await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
+        await context.addInitScript({ content: TRACE_SCRIPT });
         const page = await context.newPage();
         await page.goto(`${hostSite.url}/?${new URLSearchParams({ room, server: workerUrl }).toString()}`);
         return page;
@@ -100,7 +104,11 @@ export async function measureJoinToFrame(
         join.click();
         return at;
       });
-      result.sfuMs.push((await frame) - joinedAt);
+      const frameAt = await frame;
+      result.sfuMs.push(frameAt - joinedAt);
+      result.steps.push(
+        joinSteps(joinedAt, frameAt, await ann.evaluate(readTrace), await bob.evaluate(readTrace)),
+      );
       result.p2pMs.push(await bob.evaluate(P2P_FIRST_FRAME));
       await Promise.all([ann.context().close(), bob.context().close()]);
     }

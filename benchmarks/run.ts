@@ -135,7 +135,7 @@ async function media() {
   const stack = await startMediaStack();
   const hostSite = await startStaticServer(join(projectRoot, 'demo/host'));
   try {
-    const { sfuMs, p2pMs } = await measureJoinToFrame(stack.worker.url, hostSite, mediaRuns);
+    const { sfuMs, p2pMs, steps } = await measureJoinToFrame(stack.worker.url, hostSite, mediaRuns);
     const sfu = median2(sfuMs);
     const p2p = median2(p2pMs);
     console.log(
@@ -147,7 +147,14 @@ async function media() {
     console.log(
       `  ratio ${(sfu / p2p).toFixed(2)}× the floor (target ≤ 3×: ${sfu <= 3 * p2p ? 'met' : 'NOT met'})`,
     );
-    results.media = { runs: mediaRuns, sfuMs, p2pMs, sfuMedian: sfu, p2pMedian: p2p };
+    console.log('  where the time goes (ms after the click, medians; the joiner is Ann, the viewer Bob):');
+    for (const step of Object.keys(steps[0] ?? {})) {
+      const seen = steps.map((run) => run[step]).filter((ms): ms is number => typeof ms === 'number');
+      console.log(
+        `    ${step.padEnd(28)} ${seen.length ? String(median(seen)).padStart(5) : '    –'}${seen.length < steps.length ? `  (in ${seen.length} of ${steps.length} runs)` : ''}`,
+      );
+    }
+    results.media = { runs: mediaRuns, sfuMs, p2pMs, sfuMedian: sfu, p2pMedian: p2p, steps };
   } finally {
     await hostSite.stop();
     await stack.stop();
