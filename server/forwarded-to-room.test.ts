@@ -3,28 +3,17 @@
  * the client's address and the token's digest count towards the room's
  * connection limits, and a visitor who never joins leaves nothing stored.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, parseServerMessage, type ServerMessage } from '../src/protocol/index.js';
 import { signJoinToken } from './auth/join-token.js';
 import { RoomSocket } from './local/dev/room-socket.js';
 import { startLocalWorker, type LocalWorker } from './local/dev/worker.js';
+import { storedRooms } from './test-support.js';
 
 const SECRET = 'forwarded-test-secret-long-enough-for-hs256';
 const randomRoom = () => `r-${crypto.randomUUID()}`;
 
-/** Rooms whose SQLite holds more than the empty page workerd opens for every object (see stored-rooms.test.ts). */
-function storedRooms(worker: LocalWorker): number {
-  const dir = join(worker.persistDir, 'v3/do/meetkit-Room');
-  if (!existsSync(dir)) return 0;
-  const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.sqlite') && name !== 'metadata.sqlite')
-    .map((name) => join(dir, name))
-    .filter((file) => size(file) > 4096 || size(`${file}-wal`) > 0).length;
-}
 const workers: LocalWorker[] = [];
 const sockets: WebSocket[] = [];
 afterAll(async () => {

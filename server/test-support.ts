@@ -1,4 +1,6 @@
 /** Shared set-up for the room server tests. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startLocalWorker, type LocalWorker, type LocalWorkerOptions } from './local/dev/worker.js';
 import { RoomSocket, type RoomSocketOptions } from './local/dev/room-socket.js';
@@ -61,4 +63,18 @@ export async function roomSummary(worker: () => LocalWorker, room: string, token
     lastMeeting: { id: string; startedAt: number; endedAt: number | null; peakParticipants: number } | null;
     awakeSince: number;
   };
+}
+
+/**
+ * Rooms whose SQLite holds more than the empty page workerd opens for every
+ * object: a table, a row or an alarm (see stored-rooms.test.ts).
+ */
+export function storedRooms(worker: LocalWorker): number {
+  const dir = join(worker.persistDir, 'v3/do/meetkit-Room');
+  if (!existsSync(dir)) return 0;
+  const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.sqlite') && name !== 'metadata.sqlite')
+    .map((name) => join(dir, name))
+    .filter((file) => size(file) > 4096 || size(`${file}-wal`) > 0).length;
 }

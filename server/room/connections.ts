@@ -4,6 +4,7 @@
  * abuse counters (in memory), and the counts the connection caps need.
  */
 import type { PersonRole } from '../../src/protocol/index.js';
+import type { CallsBinding } from './media-gateway.js';
 import { TokenBucket } from './rate-limit.js';
 
 export interface ConnectionState {
@@ -26,6 +27,13 @@ export interface ConnectionState {
   resumeDigest: string;
   /** In the meeting (a member of the roster) rather than in the lobby. */
   joined: boolean;
+  /**
+   * The Calls session a lobby visitor prepared before joining (`media-gate.ts`):
+   * it moves to their member when they join, and is closed when they go
+   * without joining. Kept here, never in storage: a room with only a lobby
+   * stores nothing. Absent in lobby connections of older attachments.
+   */
+  lobbyCalls?: CallsBinding | null;
   /** The room is done with this socket (it left, was replaced or closed); only its close remains. */
   gone: boolean;
 }

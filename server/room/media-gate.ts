@@ -1,12 +1,16 @@
 /**
- * Who may use the room's media API, and how much: only a joined participant
- * holding its connection's media key, only on its own Calls session, and at
- * most a few new Calls sessions (each paid for with the app secret) at a
- * time. A replaced session is closed on Calls with everything it held.
+ * Who may use the room's media API, and how much: a connection holding its
+ * media key, only on its own Calls session, and at most a few new Calls
+ * sessions (each paid for with the app secret) at a time per participant.
+ * A joined participant may do everything; a visitor still in the lobby may
+ * prepare a session and publish what they turned on (so that joining only
+ * announces it), but receives nobody's media before joining. A replaced
+ * session is closed on Calls with everything it held, and so is a lobby
+ * visitor's when they go without joining.
  */
 import type { media, Participant } from '../../src/protocol/index.js';
 import type { Env } from '../env.js';
-import { constantTimeEqual, type Connections } from './connections.js';
+import { constantTimeEqual, type Connection, type ConnectionState, type Connections } from './connections.js';
 import type { RoomLimits } from './limits.js';
 import {
   callsClientFor,
@@ -18,11 +22,34 @@ import {
   type MediaReply,
 } from './media-gateway.js';
 import { TokenBucket } from './rate-limit.js';
-import type { Roster } from './roster.js';
+import type { Member, Roster } from './roster.js';
 
 interface SessionQuota {
   bucket: TokenBucket;
   creating: boolean;
+}
+
+/** Where a Calls binding is kept: with a member (in the roster) or a lobby visitor's connection. */
+interface CallsHolder {
+  readonly calls: CallsBinding | null;
+  keep(binding: CallsBinding | null): void;
+}
+
+/**
+ * What a binding holds that `before` did not: all of it in another session,
+ * else the tracks added since. Null when nothing was added.
+ */
+function madeSince(before: CallsBinding | null, after: CallsBinding | null): CallsBinding | null {
+  if (!after) return null;
+  if (before?.sessionId !== after.sessionId) return after;
+  const added = (now: Record<string, string>, then: Record<string, string>) =>
+    Object.fromEntries(Object.entries(now).filter(([mid]) => !(mid in then)));
+  const made = {
+    sessionId: after.sessionId,
+    published: added(after.published, before.published),
+    pulled: added(after.pulled, before.pulled),
+  };
+  return Object.keys(made.published).length + Object.keys(made.pulled).length > 0 ? made : null;
 }
 
 export class MediaGate {
@@ -62,7 +89,13 @@ export class MediaGate {
       );
     }
     const member = connection.state.joined ? this.roster.get(participantId) : undefined;
-    if (!member) return mediaErrorReply(new MediaApiError(403, 'not-joined', 'Join the meeting first'));
+    if (connection.state.joined && !member)
+      return mediaErrorReply(new MediaApiError(403, 'not-joined', 'Join the meeting first'));
+    // Nobody's media goes to someone who has not joined (and may never).
+    if (!member && operation === 'pull')
+      return mediaErrorReply(
+        new MediaApiError(403, 'not-joined', 'Join the meeting first: nobody’s media is sent to the lobby'),
+      );
 
     const quota = operation === 'session' ? this.#quotaOf(participantId) : null;
     if (quota) {
@@ -80,22 +113,24 @@ export class MediaGate {
       }
       quota.creating = true;
     }
+    const start = member ? member.calls : (connection.state.lobbyCalls ?? null);
     try {
       return await handleMediaOperation(operation, body, {
         env: this.env,
         calls,
-        self: member.participant,
-        binding: member.calls,
-        participants: [...this.roster.participants(), ...this.others()],
+        selfId: participantId,
+        binding: start,
+        participants: member ? [...this.roster.participants(), ...this.others()] : [],
         bind: (binding) => {
-          const old = member.calls;
-          // Left (or was replaced) while Calls answered: what was just made goes too.
-          if (this.roster.get(participantId) !== member) {
-            if (binding && binding.sessionId !== old?.sessionId) this.background(closeAll(calls, binding));
+          const holder = member ? this.#stillMember(member) : this.#stillHolding(connection);
+          if (!holder) {
+            // Left (or was replaced) while Calls answered: what was just made goes too.
+            const made = madeSince(start, binding);
+            if (made) this.background(closeAll(calls, made));
             return;
           }
-          member.calls = binding;
-          this.roster.save(member);
+          const old = holder.calls;
+          holder.keep(binding);
           if (old && old.sessionId !== binding?.sessionId) this.background(closeAll(calls, old));
         },
       });
@@ -108,6 +143,24 @@ export class MediaGate {
     }
   }
 
+  /** A lobby visitor joins: the session they prepared (if any) is now their member's. */
+  carryOver(state: ConnectionState): CallsBinding | null {
+    const binding = state.lobbyCalls ?? null;
+    state.lobbyCalls = null;
+    return binding;
+  }
+
+  /**
+   * A connection is gone. A lobby visitor's session goes with it: nobody
+   * can use it any more. (A member's stays theirs while they may come back.)
+   */
+  connectionGone(state: ConnectionState): void {
+    if (state.joined) return;
+    this.release(state.lobbyCalls ?? null);
+    state.lobbyCalls = null;
+    this.forget(state.id);
+  }
+
   /** Closes everything a participant's Calls session holds (they left for good). */
   release(binding: CallsBinding | null): void {
     const calls = binding && callsClientFor(this.env);
@@ -116,6 +169,39 @@ export class MediaGate {
 
   forget(participantId: string): void {
     this.#quotas.delete(participantId);
+  }
+
+  /** The member, while still in the meeting as the same member. */
+  #stillMember(member: Member): CallsHolder | null {
+    if (this.roster.get(member.participant.id) !== member) return null;
+    return {
+      calls: member.calls,
+      keep: (binding) => {
+        member.calls = binding;
+        this.roster.save(member);
+      },
+    };
+  }
+
+  /**
+   * Who holds a lobby visitor's session now: their connection while they are
+   * still in the lobby, or the member they became by joining meanwhile (the
+   * session carries over); nobody once the connection is gone.
+   */
+  #stillHolding(connection: Connection): CallsHolder | null {
+    const { state } = connection;
+    if (this.connections.get(state.id) !== connection) return null;
+    if (state.joined) {
+      const member = this.roster.get(state.id);
+      return member ? this.#stillMember(member) : null;
+    }
+    return {
+      calls: state.lobbyCalls ?? null,
+      keep: (binding) => {
+        state.lobbyCalls = binding;
+        this.connections.save(connection);
+      },
+    };
   }
 
   #quotaOf(id: string): SessionQuota {

@@ -128,11 +128,12 @@ const simulcastOf = (layer: media.SimulcastLayer) => ({
 export interface MediaContext {
   env: Env;
   calls: CallsClient;
-  self: Participant;
+  /** The participant (or the lobby visitor, who will be that participant) making the request. */
+  selfId: string;
   binding: CallsBinding | null;
-  /** Everyone joined in this room now. */
+  /** Everyone joined in this room now (nobody for a lobby visitor, who may not pull). */
   participants: readonly Participant[];
-  /** Stores the participant's new binding (in the socket attachment). */
+  /** Keeps the new binding (with the member, or with a lobby visitor's connection). */
   bind(binding: CallsBinding | null): void;
 }
 
@@ -156,7 +157,7 @@ export async function handleMediaOperation(
   switch (operation) {
     case 'session': {
       const [sessionId, iceServers] = await Promise.all([
-        calls.newSession({ correlationId: context.self.id }),
+        calls.newSession({ correlationId: context.selfId }),
         iceServersFor({
           callsApiUrl: context.env.CALLS_API_URL,
           turnKeyId: context.env.TURN_KEY_ID,
@@ -189,7 +190,7 @@ export async function handleMediaOperation(
       const request = parseBody(media.pullRequest, body);
       const binding = ownSession(context, request.sessionId);
       const inRoom = new Set(
-        context.participants.filter((p) => p.id !== context.self.id).flatMap((p) => Object.values(p.tracks)),
+        context.participants.filter((p) => p.id !== context.selfId).flatMap((p) => Object.values(p.tracks)),
       );
       const allowed = request.tracks.filter((ref) => inRoom.has(ref));
       const result = allowed.length

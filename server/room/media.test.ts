@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSfu, type LocalSfu } from '../local/sfu/calls-server.js';
 import { localCallsVars, LOCAL_CALLS_APP_ID, LOCAL_CALLS_APP_SECRET } from '../local/sfu/local-app.js';
 import { startLocalWorker, type LocalWorker } from '../local/dev/worker.js';
-import { connect, freshRoom } from '../test-support.js';
+import { freshRoom } from '../test-support.js';
 import * as support from './test-support.js';
 import { usePeers, type Member } from './test-support.js';
 
@@ -74,7 +74,7 @@ describe('room media API', () => {
     expect(body).toEqual({ sessionId: expect.stringMatching(/^[0-9a-f]{32}$/), iceServers: [] });
   });
 
-  it('refuses a wrong key, the lobby, and a browser acting on someone else’s session', async () => {
+  it('refuses a wrong key, a pull from the lobby, and a browser acting on someone else’s session', async () => {
     const room = freshRoom('media-auth');
     const ann = await member(room, 'Ann');
     const bob = await member(room, 'Bob');
@@ -86,15 +86,14 @@ describe('room media API', () => {
     });
     expect(forged.status).toBe(401);
 
-    const lobby = await connect(() => worker, room);
-    await lobby.next('snapshot');
-    const snapshot = lobby.received.find((m) => m.type === 'snapshot');
-    const key = snapshot?.type === 'snapshot' ? snapshot.mediaKey : '';
-    const fromLobby = await fetch(`${worker.url}/api/rooms/${room}/media/session`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${snapshot?.type === 'snapshot' ? snapshot.selfId : ''}.${key}` },
+    // A visitor in the lobby may prepare a session (lobby-media.test.ts), but receive nothing.
+    const lobby = await support.lobbyVisitor(() => worker, room);
+    const { body: lobbySession } = await lobby.call('session');
+    const fromLobby = await lobby.call('pull', {
+      sessionId: lobbySession.sessionId,
+      tracks: [`${annSession.sessionId}/camera`],
     });
-    expect(fromLobby.status).toBe(403);
+    expect([fromLobby.status, fromLobby.body.error.code]).toEqual([403, 'not-joined']);
 
     await bob.call('session');
     const hijack = await bob.call('renegotiate', {

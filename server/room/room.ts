@@ -171,7 +171,7 @@ export class Room extends DurableObject<Env> {
     const replaced = member ? this.#connections.get(id) : undefined;
     if (replaced) {
       // The same participant on a new connection: the old one (often half-open) is done.
-      this.#connections.remove(replaced);
+      this.#forgetConnection(replaced);
       closeQuietly(replaced.ws, CLOSE_REPLACED, 'Resumed on another connection');
     }
 
@@ -370,6 +370,11 @@ export class Room extends DurableObject<Env> {
     // Every join and leave goes to everyone: joining over and over is a flood of its own.
     if (!this.#connections.abuseOf(state.id, now, this.#limits.messages).joins.take(now))
       return sendError(ws, 'rate-limited', 'Joining again so soon is not allowed: wait a moment', 'join');
+    // The session prepared in the lobby is theirs now, and so is what it publishes: announced
+    // with the join, others can pull it at once. Tracks of another session are left out (the
+    // page announces its own once it has them).
+    const calls = this.#media.carryOver(state);
+    const tracks = message.state?.tracks ?? {};
     const member: Member = {
       participant: {
         id: state.id,
@@ -379,10 +384,9 @@ export class Room extends DurableObject<Env> {
         microphone: message.state?.microphone ?? false,
         camera: message.state?.camera ?? false,
         handRaised: message.state?.handRaised ?? false,
-        // Nobody has a Calls session before joining, so nothing can be announced yet.
-        tracks: {},
+        tracks: inSession(tracks, calls) ? tracks : {},
       },
-      calls: null,
+      calls,
       resumeDigest: state.resumeDigest,
       disconnectedAt: null,
       dropReason: null,
@@ -470,7 +474,7 @@ export class Room extends DurableObject<Env> {
     for (const connection of [...this.#connections.all()]) {
       if (ids.has(connection.state.id)) {
         // Told by the leave it just got; anything more would race its page closing the socket.
-        this.#connections.remove(connection);
+        this.#forgetConnection(connection);
         closeQuietly(connection.ws, CLOSE_POLICY, 'Removed from the meeting');
       } else if (token && connection.state.tokenDigest === token.digest) {
         this.#shutOut(connection, removedMessage(by.name, true));
@@ -479,10 +483,16 @@ export class Room extends DurableObject<Env> {
     this.#broadcast.lobbyChanged();
   }
 
+  /** The room is done with a connection: a lobby visitor's media session goes with it. */
+  #forgetConnection(connection: Connection): void {
+    this.#media.connectionGone(connection.state);
+    this.#connections.remove(connection);
+  }
+
   /** Tells a lobby connection that its holder was removed (fatal for its page), and closes it. */
   #shutOut(connection: Connection, message: string): void {
     sendError(connection.ws, 'removed', message);
-    this.#connections.remove(connection);
+    this.#forgetConnection(connection);
     closeQuietly(connection.ws, CLOSE_POLICY, 'Removed from the meeting');
     this.#broadcast.lobbyChanged();
   }
@@ -506,7 +516,7 @@ export class Room extends DurableObject<Env> {
    * whose connection dropped keeps their place for the grace period.
    */
   #lost(connection: Connection, how: 'goodbye' | 'dropped' | 'timed-out'): void {
-    this.#connections.remove(connection);
+    this.#forgetConnection(connection);
     const member = connection.state.joined ? this.#roster.get(connection.state.id) : undefined;
     if (!member) return this.#broadcast.lobbyChanged();
     if (how === 'goodbye') return this.#depart(member, 'disconnected', Date.now());
@@ -572,7 +582,7 @@ export class Room extends DurableObject<Env> {
     for (const member of this.#roster.members()) this.#media.release(member.calls);
     this.#roster.clear();
     for (const connection of [...this.#connections.all()]) {
-      this.#connections.remove(connection);
+      this.#forgetConnection(connection);
       closeQuietly(connection.ws, 1000, 'Meeting ended');
     }
   }
@@ -675,10 +685,13 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
 }
 
 /** True when every announced track is in this participant's own Calls session. */
-function ownTracks(tracks: ParticipantState['tracks'], member: Member): boolean {
+const ownTracks = (tracks: ParticipantState['tracks'], member: Member): boolean =>
+  inSession(tracks, member.calls);
+
+function inSession(tracks: ParticipantState['tracks'], calls: Member['calls']): boolean {
   const refs = Object.values(tracks);
   if (refs.length === 0) return true;
-  const own = member.calls ? `${member.calls.sessionId}/` : null;
+  const own = calls ? `${calls.sessionId}/` : null;
   return own !== null && refs.every((ref) => ref.startsWith(own));
 }
 

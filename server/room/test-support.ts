@@ -35,9 +35,29 @@ export interface Member {
 }
 
 /** Joins `room` as `name` on `worker` (a getter: the Worker may be restarted). */
-export async function member(worker: () => LocalWorker, room: string, name: string): Promise<Member> {
-  const { socket, participant } = await joined(worker, room, name);
+export async function member(
+  worker: () => LocalWorker,
+  room: string,
+  name: string,
+  options?: RoomSocketOptions,
+): Promise<Member> {
+  const { socket, participant } = await joined(worker, room, name, options);
   return withMedia(worker, room, socket, participant.id);
+}
+
+/**
+ * A visitor in the lobby of `room`, not joined, with what its page holds: the
+ * socket and the connection's media key (`id` is the participant id it will
+ * have once it joins).
+ */
+export async function lobbyVisitor(
+  worker: () => LocalWorker,
+  room: string,
+  options?: RoomSocketOptions,
+): Promise<Member> {
+  const socket = await connect(worker, room, options);
+  const snapshot = await socket.next('snapshot');
+  return withMedia(worker, room, socket, snapshot.selfId);
 }
 
 /** Comes back as the participant of an earlier connection (its `socket.resume`), as a browser does. */
@@ -100,6 +120,20 @@ export function usePeers(): Peers {
 
 /** Publishes an Opus-like microphone through the media API and announces it, as a browser does. */
 export async function publishMicrophone(peers: Peers, m: Member): Promise<string> {
+  const { ref } = await sendMicrophone(peers, m);
+  m.socket.send({ type: 'update', changes: { tracks: { microphone: ref } } });
+  await m.socket.next('participant-updated', (u) => u.id === m.id && !!u.changes.tracks);
+  return ref;
+}
+
+/**
+ * A new Calls session for `m` that publishes an Opus-like microphone, as a
+ * browser does (in the lobby too); announcing it is the caller's.
+ */
+export async function sendMicrophone(
+  peers: Peers,
+  m: Member,
+): Promise<{ sessionId: string; ref: string; mid: string; pc: RTCPeerConnection }> {
   const { body: session } = await m.call('session');
   const pc = peers.create();
   const track = new MediaStreamTrack({ kind: 'audio' });
@@ -118,10 +152,7 @@ export async function publishMicrophone(peers: Peers, m: Member): Promise<string
     const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: seq * 480, ssrc: 7 });
     track.writeRtp(new RtpPacket(header, Buffer.from([0xa1, 0xfc, 0xff, 0xfe])));
   });
-  const ref = `${session.sessionId}/microphone`;
-  m.socket.send({ type: 'update', changes: { tracks: { microphone: ref } } });
-  await m.socket.next('participant-updated', (u) => u.id === m.id && !!u.changes.tracks);
-  return ref;
+  return { sessionId: session.sessionId, ref: `${session.sessionId}/microphone`, mid: transceiver.mid!, pc };
 }
 
 /** The local SFU and OpenAI stand-in, and the Worker variables that point a Worker at them. */
