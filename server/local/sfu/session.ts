@@ -327,7 +327,7 @@ export class SfuSession {
           void sender.sendRtp(withoutExtensions(rtp)).catch(() => undefined);
         }
       });
-      if (published.subscribers.size > 0) requestKeyframe(published, true);
+      if (hasConnectedSubscriber(published)) requestKeyframe(published, true);
     };
     // From a browser offer, werift has registered the track by its SSRC already; from an SFU
     // offer, it does when the answer is set (until then `receiver.track` is a stand-in that
@@ -575,7 +575,7 @@ export class SfuSession {
     for (const pulled of [...this.pulled.values(), ...this.feeds.values()])
       if (pulled.active) requestKeyframeFor(pulled, true);
     for (const published of this.published.values())
-      if (published.subscribers.size > 0) requestKeyframe(published, true);
+      if (hasConnectedSubscriber(published)) requestKeyframe(published, true);
   }
 
   #localDescription(): SessionDescription {
@@ -606,6 +606,15 @@ function continueSequence(sender: RTCRtpTransceiver['sender'], first: RtpPacket)
     timestamp: (timestamp - step) >>> 0,
   });
 }
+
+/**
+ * Whether a keyframe now would reach someone. Chrome makes at most one per
+ * 300 ms: one asked for a subscriber still connecting is lost, and the
+ * request made when it connects is then ignored (its first frame came 250 ms
+ * later, with the next retry).
+ */
+const hasConnectedSubscriber = (published: PublishedTrack) =>
+  [...published.subscribers].some((subscriber) => subscriber.session.connected);
 
 /** A copy for one subscriber: werift's sender rewrites headers in place, and the publisher's header
  * extensions (its mid and rids, under its ids) mean nothing to the subscriber. */
