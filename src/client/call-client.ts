@@ -64,6 +64,12 @@ export interface VideoSize {
 export interface RoomPresence {
   /** This participant's id while in the meeting; null in the lobby or after leaving. */
   selfId: string | null;
+  /**
+   * The room connection's id (the participant id it has once joined). With
+   * it, a visitor in the lobby who turned something on gets a session that
+   * publishes it before joining, so that joining only announces and pulls.
+   */
+  connectionId?: string | null;
   participants: readonly Participant[];
   /** The room connection is up, so media requests can be made. */
   connected: boolean;
@@ -132,7 +138,10 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   let receive: ReceiveSettings = options.receive ?? DEFAULT_RECEIVE_SETTINGS;
   const cameraCaps = options.camera ?? {};
   let session: MediaSession | null = null;
-  /** The participant the session was made for: joining again as someone else needs a new one. */
+  /**
+   * The connection (or participant) the session was made for: the room closes
+   * it when that one goes or leaves the meeting, so anyone else needs a new one.
+   */
   let sessionOwner: string | null = null;
   let closed = false;
   /** Media is not set up on this server: do not ask again. */
@@ -227,32 +236,46 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     emitPublished();
   };
 
-  /** Brings the session in line with what is wanted; on failure, plans the next try. */
+  /**
+   * Brings the session in line with what is wanted; on failure, plans the
+   * next try. In the lobby that is publishing what is on (nothing is pulled
+   * there), so that joining only announces and pulls. A visitor with nothing
+   * on gets no session before joining: a connection with no media line has
+   * no transport to warm, and a session left unused is ended (the local SFU
+   * after 30 s; Calls does not say).
+   */
   async function reconcile(): Promise<void> {
     if (closed) return;
-    if (!presence.selfId) {
-      // Not in the meeting: the room closes what we published and pulled; nothing to ask.
-      if (session) {
-        discardSession();
-        emitRemote();
-      }
+    const { selfId } = presence;
+    const owner = presence.connectionId ?? selfId;
+    // Made for a connection that is gone, or a meeting left: the room closes what it held.
+    if (session && sessionOwner !== owner) {
+      discardSession();
+      emitRemote();
+    }
+    if (!owner || !presence.connected || unavailable) return;
+    // In the lobby only what is on is worth a session: one left with nothing negotiated goes.
+    if (
+      !selfId &&
+      !MEDIA_SLOTS.some((kind) => tracks[kind]) &&
+      (!session?.pc.remoteDescription || session.broken)
+    ) {
+      if (session) discardSession();
       return;
     }
-    if (!presence.connected || unavailable) return;
     try {
-      if (verifySession && session && !session.broken && sessionOwner === presence.selfId) {
+      if (verifySession && session && !session.broken) {
         const verdict = await onCalls(session);
         // Not back in the room yet (a key from before the reconnect): its snapshot runs this again.
         if (verdict === 'ask-later') return;
         if (verdict === 'gone') discardSession();
       }
       verifySession = false;
-      const wantsToPull = wanted().size > 0;
-      if (!session || session.broken || sessionOwner !== presence.selfId || (session.drained && wantsToPull))
-        await openSession(presence.selfId);
+      const wantsToPull = !!selfId && wanted().size > 0;
+      if (!session || session.broken || (session.drained && wantsToPull)) await openSession(owner);
       const s = session!;
       await sendLocal(s);
-      await syncPulls(s);
+      if (selfId) await syncPulls(s);
       backoff.reset();
       emitPublished();
     } catch (error) {
@@ -506,6 +529,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       if (next.connected && !presence.connected && next.selfId && next.selfId === presence.selfId && session)
         verifySession = true;
       presence = next;
+      // The room closed what the session published and pulled in the meeting: the lobby starts afresh.
+      if (left) sessionOwner = null;
       if (left && !next.selfId) releaseDevices();
       reconcileSoon();
     },

@@ -38,6 +38,8 @@ async function visitor(room: string, options: Partial<MeetingOptions> = {}): Pro
   meetings.push(meeting);
   await first(meeting.phase$, (phase) => phase === 'lobby');
   await first(meeting.connection$, (status) => status === 'open');
+  // The room's snapshot: this connection's id and media key.
+  await first(meeting.state$, (state) => state.mediaKey !== null);
   return meeting;
 }
 
@@ -592,5 +594,157 @@ describe('createMeeting', () => {
     // Found by asking Calls on resuming, not by waiting for the browser's connection to fail.
     expect(connectionErrors).to.not.include('connection-failed');
     errors.unsubscribe();
+  });
+});
+
+describe('createMeeting: media prepared in the lobby', () => {
+  /** The participant-joined event `m` gets for `name`. */
+  const joinedAs = (m: Meeting, name: string) =>
+    first(m.events$, (e) => e.type === 'participant-joined' && e.participant.name === name).then((e) =>
+      e.type === 'participant-joined' ? e.participant : null,
+    );
+
+  it('publishes the camera before joining; joining announces it and the session carries over', async () => {
+    const room = freshRoom('warm');
+    const bob = await visitor(room);
+    await bob.setCamera(true);
+    const bobId = await join(bob, 'Bob');
+    const ann = await visitor(room);
+    await ann.setCamera(true);
+    await ann.settled();
+    const warmed = ann.mediaSessionId!;
+    await waitUntil(
+      async () => (await sfuSession(warmed)).published.join() === 'camera',
+      'camera published from the lobby',
+    );
+    const before = (await sfuSession(warmed)).requests;
+
+    const seen = joinedAs(bob, 'Ann');
+    const annId = await join(ann, 'Ann');
+    // Announced with the join: nothing to wait for before pulling it.
+    expect((await seen)!.tracks).to.deep.equal({ camera: `${warmed}/camera` });
+    (
+      await framesDecoded((await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1)).stream)
+    ).remove();
+    (
+      await framesDecoded((await remoteOf(ann, bobId, (m) => m.stream.getVideoTracks().length === 1)).stream)
+    ).remove();
+    // The same session; joining only pulled Bob's camera (one offer, one answer).
+    await ann.settled();
+    expect(ann.mediaSessionId).to.equal(warmed);
+    const after = (await sfuSession(warmed)).requests;
+    expect([after.tracksNew - before.tracksNew, after.renegotiate - before.renegotiate]).to.deep.equal([
+      1, 1,
+    ]);
+  });
+
+  it('makes no session for a visitor with nothing on until they join', async () => {
+    const ann = await visitor(freshRoom('cold'));
+    await ann.settled();
+    expect(ann.mediaSessionId).to.equal(null);
+    await join(ann, 'Ann');
+    await ann.settled();
+    expect(ann.mediaSessionId).to.not.equal(null);
+  });
+
+  it('joins while the lobby is still preparing: announced once published, in the same session', async () => {
+    const room = freshRoom('warming');
+    const bob = await visitor(room);
+    await join(bob, 'Bob');
+    const ann = await visitor(room);
+    const seen = joinedAs(bob, 'Ann');
+    await ann.setCamera(true);
+    // At once: the session is still being made.
+    const annId = await join(ann, 'Ann');
+    expect((await seen)!.tracks).to.deep.equal({});
+    const ref = await announced(bob, annId, 'camera');
+    (
+      await framesDecoded((await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1)).stream)
+    ).remove();
+    expect(ref).to.equal(`${ann.mediaSessionId}/camera`);
+    expect((await sfuSession(ann.mediaSessionId!)).requests.tracksNew).to.equal(1);
+  });
+
+  it('joins after the lobby failed to prepare, and the camera arrives', async () => {
+    const room = freshRoom('warm-failed');
+    const bob = await visitor(room);
+    await join(bob, 'Bob');
+    const ann = await visitor(room);
+    const annConnection = (await firstValueFrom(ann.state$)).selfId!;
+    // Ann's first publish never reaches the server (her network drops it).
+    const realFetch = window.fetch;
+    let dropped = 0;
+    window.fetch = (input, init) => {
+      const auth = new Headers(init?.headers).get('authorization') ?? '';
+      const url = input instanceof Request ? input.url : input.toString();
+      if (url.endsWith('/media/publish') && auth.includes(`${annConnection}.`) && dropped++ === 0)
+        return Promise.reject(new TypeError('Failed to fetch'));
+      return realFetch(input, init);
+    };
+    try {
+      const failed = first(ann.errors$, (e) => e.code === 'connection-failed');
+      await ann.setCamera(true);
+      await failed;
+      const annId = await join(ann, 'Ann');
+      const media = await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1);
+      (await framesDecoded(media.stream)).remove();
+      expect(dropped).to.be.greaterThan(0);
+    } finally {
+      window.fetch = realFetch;
+    }
+  });
+
+  it('prepares a new session when the room connection comes back as a new visitor, and the old one is closed', async function () {
+    this.timeout(20_000);
+    const proxy = await proxyToOpenWorker();
+    const room = freshRoom('lobby-reconnect');
+    const ann = await visitor(room, { server: proxy.url });
+    await ann.setCamera(true);
+    await ann.settled();
+    const before = ann.mediaSessionId!;
+    await waitUntil(
+      async () => (await sfuSession(before)).published.length === 1,
+      'published from the lobby',
+    );
+    const firstConnection = (await firstValueFrom(ann.state$)).selfId;
+
+    await proxy.cut();
+    await first(ann.connection$, (status) => status === 'reconnecting');
+    // The room let the lobby visitor go, and with it what it published.
+    await waitUntil(async () => (await sfuSession(before)).published.length === 0, 'closed by the room');
+    await proxy.restore();
+    await first(ann.state$, (state) => state.selfId !== firstConnection && state.mediaKey !== null);
+    await waitUntil(
+      () => !!ann.mediaSessionId && ann.mediaSessionId !== before,
+      'a new session for the new connection',
+    );
+    await waitUntil(
+      async () => (await sfuSession(ann.mediaSessionId!)).published.join() === 'camera',
+      'published again',
+    );
+  });
+
+  it('after leaving, prepares again in the lobby and joins with a new session', async () => {
+    const room = freshRoom('rejoin');
+    const bob = await visitor(room);
+    await join(bob, 'Bob');
+    const ann = await visitor(room);
+    await ann.setCamera(true);
+    const annId = await join(ann, 'Ann');
+    const firstRef = await announced(bob, annId, 'camera');
+    ann.leave();
+    await first(ann.phase$, (phase) => phase === 'left');
+    await first(bob.participants$, (ps) => !ps.some((p) => p.id === annId));
+
+    await ann.setCamera(true);
+    await ann.settled();
+    const warmed = ann.mediaSessionId!;
+    expect(warmed).to.not.equal(sessionOfRef(firstRef));
+    const seen = joinedAs(bob, 'Ann');
+    await join(ann, 'Ann');
+    expect((await seen)!.tracks).to.deep.equal({ camera: `${warmed}/camera` });
+    (
+      await framesDecoded((await remoteOf(bob, annId, (m) => m.stream.getVideoTracks().length === 1)).stream)
+    ).remove();
   });
 });

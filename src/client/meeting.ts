@@ -254,6 +254,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
       roomState = state;
       call.follow({
         selfId: selfOf(state)?.id ?? null,
+        connectionId: state.selfId,
         participants: state.participants,
         connected: connection === 'open' && state.mediaKey !== null,
       });
@@ -387,7 +388,12 @@ export function createMeeting(options: MeetingOptions): Meeting {
     },
     join(name) {
       const media = call.snapshot;
-      const started = room.join(name, { microphone: media.microphone, camera: media.camera });
+      // What the lobby already publishes is announced with the join: the others pull it at once.
+      const started = room.join(name, {
+        microphone: media.microphone,
+        camera: media.camera,
+        tracks: publishedTracks,
+      });
       if (started) {
         ended.next(false);
         wantsIn.next(true);
