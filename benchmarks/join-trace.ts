@@ -63,6 +63,12 @@ export const TRACE_SCRIPT = `(() => {
 export const readTrace = (): TraceMark[] =>
   ((globalThis as { __meetTrace?: TraceMark[] }).__meetTrace ?? []).slice();
 
+/** In the page: whether a peer connection has connected (`page.waitForFunction(mediaConnected)`). */
+export const mediaConnected = (): boolean =>
+  ((globalThis as { __meetTrace?: TraceMark[] }).__meetTrace ?? []).some(
+    (mark) => mark.what === 'pc:connected',
+  );
+
 /** The steps of one join, each as ms after the click (null: not seen). */
 export type JoinSteps = Record<string, number | null>;
 
