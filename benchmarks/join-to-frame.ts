@@ -2,23 +2,37 @@
  * Join → first remote video frame: Ann, camera on in the lobby, clicks Join
  * on the third-party demo page once her media connection is up (or after
  * `LOBBY_MS`); we time until Bob's page (already in the meeting, nothing on)
- * presents her first decoded frame. Next to it, in the same
- * browser, the peer-to-peer floor: two RTCPeerConnections in one page, from
- * createOffer to the first frame presented.
+ * presents her first decoded frame. Then Cy, who turned nothing on, clicks
+ * Join; we time until her own page presents Ann's first frame (she had no
+ * session before joining: what a lobby warm-up could still save shows in
+ * her steps). Next to it, in the same browser, the peer-to-peer floor: two
+ * RTCPeerConnections in one page, from createOffer to the first frame
+ * presented.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumArgs, findChromium } from '../server/local/dev/chromium.js';
 import type { StaticServer } from '../server/local/dev/static-server.js';
-import { joinSteps, mediaConnected, readTrace, TRACE_SCRIPT, type JoinSteps } from './join-trace.js';
+import {
+  coldJoinSteps,
+  joinSteps,
+  mediaConnected,
+  readTrace,
+  TRACE_SCRIPT,
+  type JoinSteps,
+} from './join-trace.js';
 
 /** Resolves with the wall-clock time of the first frame presented by a remote tile's video. */
 const FIRST_REMOTE_FRAME = () =>
   new Promise<number>((resolve) => {
     const find = (): HTMLVideoElement | null => {
       const grid = document.querySelector('meet-room')?.shadowRoot?.querySelector('meet-participant-grid');
-      const tile = grid?.shadowRoot?.querySelector('meet-participant-tile:not([local])');
-      const video = tile?.shadowRoot?.querySelector('video');
-      return video?.srcObject ? video : null;
+      const tiles = grid?.shadowRoot?.querySelectorAll('meet-participant-tile:not([local])');
+      // The first with video: a tile of someone with nothing on has none.
+      for (let i = 0; i < (tiles?.length ?? 0); i++) {
+        const video = tiles!.item(i).shadowRoot?.querySelector('video');
+        if ((video?.srcObject as MediaStream | null | undefined)?.getVideoTracks().length) return video!;
+      }
+      return null;
     };
     const poll = () => {
       const video = find();
@@ -27,6 +41,16 @@ const FIRST_REMOTE_FRAME = () =>
     };
     poll();
   });
+
+/** Clicks the lobby's Join button; resolves with the wall-clock time of the click. */
+const CLICK_JOIN = () => {
+  const join = document
+    .querySelector('meet-room')!
+    .shadowRoot!.querySelector<HTMLButtonElement>('button.primary')!;
+  const at = performance.timeOrigin + performance.now();
+  join.click();
+  return at;
+};
 
 const P2P_FIRST_FRAME = async () => {
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
@@ -63,6 +87,9 @@ export interface JoinToFrameResult {
   p2pMs: number[];
   /** Where the time of each run went (join-trace.ts). */
   steps: JoinSteps[];
+  /** Cy, nothing on, clicks Join → Ann's first frame on Cy's page. */
+  coldMs: number[];
+  coldSteps: JoinSteps[];
   /** How long Ann waited in the lobby, name typed, before clicking Join. */
   lobbyMs: number[];
 }
@@ -79,7 +106,14 @@ export async function measureJoinToFrame(
   const own =
     browser ??
     (await chromium.launch({ executablePath: findChromium(), args: chromiumArgs({ media: true }) }));
-  const result: JoinToFrameResult = { sfuMs: [], p2pMs: [], steps: [], lobbyMs: [] };
+  const result: JoinToFrameResult = {
+    sfuMs: [],
+    p2pMs: [],
+    steps: [],
+    coldMs: [],
+    coldSteps: [],
+    lobbyMs: [],
+  };
   try {
     for (let run = 0; run < runs; run++) {
       const room = `bench-${Date.now()}-${run}`;
@@ -92,7 +126,7 @@ export async function measureJoinToFrame(
         await page.goto(`${hostSite.url}/?${new URLSearchParams({ room, server: workerUrl }).toString()}`);
         return page;
       };
-      const [ann, bob] = await Promise.all([open(), open()]);
+      const [ann, bob, cy] = await Promise.all([open(), open(), open()]);
       await bob.getByLabel('Your name').fill('Bob');
       await bob.getByRole('button', { name: 'Join' }).click();
       await bob.locator('meet-participant-grid meet-participant-tile[local]').waitFor();
@@ -103,25 +137,28 @@ export async function measureJoinToFrame(
       // Ann takes a moment in the lobby, as a person typing a name does: until her camera's media
       // connection is up (the lobby warm-up), at most LOBBY_MS (a widget with no warm-up waits that long).
       const lobbyFrom = Date.now();
-      await ann.waitForFunction(mediaConnected, undefined, { timeout: LOBBY_MS }).catch(() => undefined); // Not connected by then: Ann clicks anyway.
+      const connected = ann.waitForFunction(mediaConnected, undefined, { timeout: LOBBY_MS });
+      // Not connected by then: Ann clicks anyway.
+      await connected.catch(() => undefined);
       result.lobbyMs.push(Date.now() - lobbyFrom);
 
       const frame = bob.evaluate(FIRST_REMOTE_FRAME);
-      const joinedAt = await ann.evaluate(() => {
-        const join = document
-          .querySelector('meet-room')!
-          .shadowRoot!.querySelector<HTMLButtonElement>('button.primary')!;
-        const at = performance.timeOrigin + performance.now();
-        join.click();
-        return at;
-      });
+      const joinedAt = await ann.evaluate(CLICK_JOIN);
       const frameAt = await frame;
       result.sfuMs.push(frameAt - joinedAt);
       result.steps.push(
         joinSteps(joinedAt, frameAt, await ann.evaluate(readTrace), await bob.evaluate(readTrace)),
       );
+
+      await cy.getByLabel('Your name').fill('Cy');
+      const cyFrame = cy.evaluate(FIRST_REMOTE_FRAME);
+      const cyJoinedAt = await cy.evaluate(CLICK_JOIN);
+      const cyFrameAt = await cyFrame;
+      result.coldMs.push(cyFrameAt - cyJoinedAt);
+      result.coldSteps.push(coldJoinSteps(cyJoinedAt, cyFrameAt, await cy.evaluate(readTrace)));
+
       result.p2pMs.push(await bob.evaluate(P2P_FIRST_FRAME));
-      await Promise.all([ann.context().close(), bob.context().close()]);
+      await Promise.all([ann, bob, cy].map((page) => page.context().close()));
     }
   } finally {
     if (!browser) await own.close();

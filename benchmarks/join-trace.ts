@@ -82,10 +82,7 @@ export function joinSteps(
   joiner: TraceMark[],
   viewer: TraceMark[],
 ): JoinSteps {
-  const firstOf = (marks: TraceMark[], what: string) => {
-    const mark = marks.find((m) => m.what === what && m.at >= joinedAt);
-    return mark ? Math.round(mark.at - joinedAt) : null;
-  };
+  const firstOf = firstAfter(joinedAt);
   return {
     'joiner sends join': firstOf(joiner, 'send:join'),
     'joiner media session': firstOf(joiner, 'media:session:end'),
@@ -101,3 +98,23 @@ export function joinSteps(
     'viewer first frame': Math.round(frameAt - joinedAt),
   };
 }
+
+/** The steps of a joiner who had nothing on, until the first frame on their own page. */
+export function coldJoinSteps(joinedAt: number, frameAt: number, joiner: TraceMark[]): JoinSteps {
+  const firstOf = firstAfter(joinedAt);
+  return {
+    'sends join': firstOf(joiner, 'send:join'),
+    'media session': firstOf(joiner, 'media:session:end'),
+    'asks to pull': firstOf(joiner, 'media:pull:start'),
+    'has the offer': firstOf(joiner, 'media:pull:end'),
+    renegotiated: firstOf(joiner, 'media:renegotiate:end'),
+    connected: firstOf(joiner, 'pc:connected'),
+    'first frame': Math.round(frameAt - joinedAt),
+  };
+}
+
+/** When each thing was first noted at or after `joinedAt` (ms after it; null: never). */
+const firstAfter = (joinedAt: number) => (marks: TraceMark[], what: string) => {
+  const mark = marks.find((m) => m.what === what && m.at >= joinedAt);
+  return mark ? Math.round(mark.at - joinedAt) : null;
+};

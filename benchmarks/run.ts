@@ -27,6 +27,7 @@ import { BUDGET_KIB, measureBundle } from './bundle-size.js';
 import { measureDownlink } from './downlink.js';
 import { measureSpeaking } from './speaking.js';
 import { LOBBY_MS, measureJoinToFrame } from './join-to-frame.js';
+import type { JoinSteps } from './join-trace.js';
 import { measureReconnect, type ReconnectResult, type ReconnectScenario } from './reconnect.js';
 import { runFanout, type FanoutResult } from './room-fanout.js';
 import { reusedToken, runFlood, type FloodResult } from './room-flood.js';
@@ -135,7 +136,11 @@ async function media() {
   const stack = await startMediaStack();
   const hostSite = await startStaticServer(join(projectRoot, 'demo/host'));
   try {
-    const { sfuMs, p2pMs, steps, lobbyMs } = await measureJoinToFrame(stack.worker.url, hostSite, mediaRuns);
+    const { sfuMs, p2pMs, steps, coldMs, coldSteps, lobbyMs } = await measureJoinToFrame(
+      stack.worker.url,
+      hostSite,
+      mediaRuns,
+    );
     const sfu = median2(sfuMs);
     const p2p = median2(p2pMs);
     console.log(
@@ -150,14 +155,33 @@ async function media() {
     console.log(
       `  Ann waited in the lobby, name typed, for her media connection: median ${median(lobbyMs)} ms (at most ${LOBBY_MS})`,
     );
+    const showSteps = (runs: JoinSteps[]) => {
+      for (const step of Object.keys(runs[0] ?? {})) {
+        const seen = runs.map((run) => run[step]).filter((ms): ms is number => typeof ms === 'number');
+        console.log(
+          `    ${step.padEnd(28)} ${seen.length ? String(median(seen)).padStart(5) : '    –'}${seen.length < runs.length ? `  (in ${seen.length} of ${runs.length} runs)` : ''}`,
+        );
+      }
+    };
     console.log('  where the time goes (ms after the click, medians; the joiner is Ann, the viewer Bob):');
-    for (const step of Object.keys(steps[0] ?? {})) {
-      const seen = steps.map((run) => run[step]).filter((ms): ms is number => typeof ms === 'number');
-      console.log(
-        `    ${step.padEnd(28)} ${seen.length ? String(median(seen)).padStart(5) : '    –'}${seen.length < steps.length ? `  (in ${seen.length} of ${steps.length} runs)` : ''}`,
-      );
-    }
-    results.media = { runs: mediaRuns, sfuMs, p2pMs, sfuMedian: sfu, p2pMedian: p2p, steps, lobbyMs };
+    showSteps(steps);
+    const cold = median(coldMs);
+    console.log(
+      `  Cy, nothing on, joins → Ann's first frame on Cy's page: median ${cold.toFixed(0)} ms, ${(cold / p2p).toFixed(2)}× the floor (runs: ${coldMs.map((x) => x.toFixed(0)).join(', ')})`,
+    );
+    showSteps(coldSteps);
+    results.media = {
+      runs: mediaRuns,
+      sfuMs,
+      p2pMs,
+      sfuMedian: sfu,
+      p2pMedian: p2p,
+      steps,
+      coldMs,
+      coldMedian: cold,
+      coldSteps,
+      lobbyMs,
+    };
   } finally {
     await hostSite.stop();
     await stack.stop();
