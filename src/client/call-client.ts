@@ -537,9 +537,9 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     showVideo(videos) {
       const keys = videos && new Set(videos.keys());
       const scale = globalThis.devicePixelRatio || 1;
-      const widths = new Map(
-        videos instanceof Map ? [...videos].map(([key, size]) => [key, size.width * scale] as const) : [],
-      );
+      const sizes =
+        videos instanceof Map ? (videos as ReadonlyMap<string, VideoSize>) : new Map<string, VideoSize>();
+      const widths = new Map([...sizes].map(([key, size]) => [key, size.width * scale] as const));
       const same =
         keys === videoShown ||
         (keys &&

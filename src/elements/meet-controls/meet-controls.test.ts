@@ -214,7 +214,7 @@ describe('<meet-controls>', () => {
 
       const box = (name: string) =>
         [...options.querySelectorAll('label')]
-          .find((l) => l.textContent!.includes(name))!
+          .find((l) => l.textContent.includes(name))!
           .querySelector('input')!;
       expect(box('Data saver').checked).to.be.false;
       box('Data saver').click();
