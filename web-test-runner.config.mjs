@@ -75,9 +75,19 @@ function localWorkersPlugin() {
       if (session) {
         const found = sfu.sessions.get(session[1]);
         const requests = sfu.requests(session[1]);
+        // When each published track last got a packet: whether a muted microphone sends anything.
+        const lastPacketAt = Object.fromEntries(
+          [...(found?.published ?? [])].map(([name, t]) => [name, t.lastPacketAt]),
+        );
         const body = found
-          ? { open: true, published: [...found.published.keys()].sort(), pulled: found.pulled.size, requests }
-          : { open: false, published: [], pulled: 0, requests };
+          ? {
+              open: true,
+              published: [...found.published.keys()].sort(),
+              pulled: found.pulled.size,
+              requests,
+              lastPacketAt,
+            }
+          : { open: false, published: [], pulled: 0, requests, lastPacketAt };
         return { body: JSON.stringify(body), type: 'json' };
       }
       if (context.path === '/__meetkit__/sfu/faults') {

@@ -210,6 +210,80 @@ describe('createMeeting', () => {
     again.remove();
   });
 
+  it('hears a muted visitor talk in their own page only: nothing reaches the call until they unmute', async function () {
+    this.timeout(20_000);
+    const room = freshRoom('muted-speech');
+    const tone = createToneMicrophone();
+    try {
+      const ann = await visitor(room, {
+        devices: createDevices({ storage: null, mediaDevices: tone.mediaDevices }),
+      });
+      // Bob joins muted and never turns his microphone on: it is never opened (he is counted).
+      const real = navigator.mediaDevices;
+      let bobOpened = 0;
+      const bobsDevices = {
+        enumerateDevices: () => real.enumerateDevices(),
+        addEventListener: real.addEventListener.bind(real),
+        removeEventListener: real.removeEventListener.bind(real),
+        getUserMedia: (constraints: MediaStreamConstraints) => (bobOpened++, real.getUserMedia(constraints)),
+      } as unknown as MediaDevices;
+      const bob = await visitor(room, {
+        devices: createDevices({ storage: null, mediaDevices: bobsDevices }),
+      });
+      await ann.setMicrophone(true);
+      const annId = await join(ann, 'Ann');
+      await join(bob, 'Bob');
+      const fromAnn = await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
+      const speaker = document.createElement('audio');
+      speaker.srcObject = fromAnn.stream;
+      document.body.append(speaker);
+      await speaker.play();
+      const [annSession, trackName] = (await announced(bob, annId, 'microphone')).split('/') as [
+        string,
+        string,
+      ];
+      const lastPacketAt = async () => (await sfuSession(annSession)).lastPacketAt[trackName]!;
+      const mutedSpeech = (on: boolean) => first(ann.mutedSpeech$, (talking) => talking === on);
+      // Whether anyone hears Ann as speaking, from the mute on; and followed throughout, as a UI does.
+      const heardAnn: string[] = [];
+      const watching = [
+        ann.mutedSpeech$.subscribe(),
+        bob.mutedSpeech$.subscribe(),
+        bob.speaking$.subscribe((ids) => ids.includes(annId) && heardAnn.push('Bob')),
+        ann.speaking$.subscribe((ids) => ids.includes(annId) && heardAnn.push('Ann herself')),
+      ];
+
+      await ann.setMicrophone(false);
+      await first(bob.participants$, (ps) => ps.some((p) => p.id === annId && !p.microphone));
+      await ann.settled();
+      const mutedAt = await lastPacketAt();
+      expect(await firstValueFrom(ann.mutedSpeech$), 'quiet, muted').to.be.false;
+
+      tone.play(true);
+      await mutedSpeech(true);
+      tone.play(false);
+      await mutedSpeech(false);
+      // Over a second of tone and quiet (the hold): a live track would have sent 50 packets a second.
+      expect(await lastPacketAt(), 'no packet reached the SFU while muted').to.equal(mutedAt);
+      expect(heardAnn, 'nobody heard her speaking').to.deep.equal([]);
+
+      tone.play(true);
+      await mutedSpeech(true);
+      const after: boolean[] = [];
+      const unmuted = ann.mutedSpeech$.subscribe((talking) => after.push(talking));
+      await ann.setMicrophone(true);
+      await first(bob.speaking$, (ids) => ids.includes(annId));
+      expect(after.at(-1), 'unmuted: no hint, while she talks on').to.be.false;
+      expect(after.slice(1), 'it never came back').to.not.include(true);
+      expect(await lastPacketAt()).to.be.greaterThan(mutedAt);
+      expect(bobOpened, "Bob's microphone, never on in the meeting, was never opened").to.equal(0);
+      for (const subscription of [...watching, unmuted]) subscription.unsubscribe();
+      speaker.remove();
+    } finally {
+      await tone.close();
+    }
+  });
+
   it('mutes and unmutes without a new negotiation, and the room hears of it', async () => {
     const room = freshRoom('mute');
     const ann = await visitor(room);

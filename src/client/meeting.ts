@@ -17,12 +17,15 @@
 import {
   BehaviorSubject,
   combineLatest,
+  defer,
   distinctUntilChanged,
   map,
   merge,
   of,
+  scan,
   shareReplay,
   skip,
+  startWith,
   switchMap,
   Subject,
   type Observable,
@@ -99,6 +102,11 @@ export interface MeetingOptions {
   camera?: CameraCaps;
   /** Where data saver and audio-only are remembered; `localStorage` by default, null to not remember. */
   storage?: SettingsStorage | null;
+  /**
+   * False: never listen to a muted microphone, so `mutedSpeech$` stays false
+   * (see `muted-speech.ts` for when it listens). Default true.
+   */
+  listenWhileMuted?: boolean;
 }
 
 export interface Meeting {
@@ -127,6 +135,13 @@ export interface Meeting {
    * audio-only (receive no video at all), remembered for the next meeting.
    */
   readonly receiveSettings$: Observable<ReceiveSettings>;
+  /**
+   * True while this visitor talks with the microphone off, for a "You are
+   * muted" hint. Heard in this page only, never sent: after the microphone
+   * was on in this meeting, and where the browser grants it (see
+   * `muted-speech.ts`).
+   */
+  readonly mutedSpeech$: Observable<boolean>;
   /** Whose camera this visitor pinned (null: none); a pin of someone who left goes away. */
   readonly pinned$: Observable<string | null>;
   readonly events$: Observable<MeetingEvent>;
@@ -353,13 +368,41 @@ export function createMeeting(options: MeetingOptions): Meeting {
       .subscribe(() => void call.switchDevice('camera')),
   );
 
-  // Sampled only while in the meeting, once for every subscriber.
-  const speaking$ = phase$.pipe(
+  const inMeeting$ = phase$.pipe(
     map((phase) => phase === 'joined' || phase === 'reconnecting'),
     distinctUntilChanged(),
+  );
+  // Sampled only while in the meeting, once for every subscriber.
+  const speaking$ = inMeeting$.pipe(
     switchMap((inMeeting) => (inMeeting ? speakingFrom(() => call.audioLevels()) : of([]))),
     shareReplay({ bufferSize: 1, refCount: true }),
   );
+  // Whether the microphone was on in this stay in the meeting (the muted hint listens only then), from the start.
+  const microphoneUsed = new BehaviorSubject(false);
+  subscriptions.push(
+    combineLatest([inMeeting$, call.local$])
+      .pipe(scan((used, [inMeeting, media]) => inMeeting && (used || media.microphone), false))
+      .subscribe((used) => used !== microphoneUsed.value && microphoneUsed.next(used)),
+  );
+  // Listens only when muted in the meeting, once for every subscriber. Loaded apart: the lobby does without.
+  const mutedSpeech$ =
+    options.listenWhileMuted === false
+      ? of(false)
+      : defer(() => import('./muted-speech.js')).pipe(
+          switchMap(({ mutedSpeech }) =>
+            mutedSpeech({
+              inMeeting$,
+              microphone$: call.local$.pipe(map((media) => media.microphone)),
+              usedInMeeting$: microphoneUsed,
+              permission$: devices.permission$('microphone'),
+              device$: devices.selected$('audioinput'),
+              open: () => devices.getStream({ audio: true, video: false }),
+            }),
+          ),
+          startWith(false),
+          distinctUntilChanged(),
+          shareReplay({ bufferSize: 1, refCount: true }),
+        );
 
   const errors$: Observable<MeetingError> = merge(
     room.errors$,
@@ -377,6 +420,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
     remote$: call.remote$,
     speaking$,
     receiveSettings$: receiveSettings.pipe(distinctUntilChanged()),
+    mutedSpeech$,
     pinned$,
     events$: events.asObservable(),
     errors$,
@@ -435,6 +479,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
       ended.complete();
       pin.complete();
       receiveSettings.complete();
+      microphoneUsed.complete();
       events.complete();
     },
   };

@@ -53,6 +53,12 @@ export interface MeetEventDetails {
    */
   'meet-active-speaker': { participant: Participant };
   /**
+   * This visitor started (`talking: true`) or stopped talking with the
+   * microphone off in the meeting: heard in this page only, never sent
+   * (`meeting.mutedSpeech$`). `<meet-controls>` shows "You are muted".
+   */
+  'meet-muted-speech': { talking: boolean };
+  /**
    * The AI agent's state changed (`<meet-ai-toggle>`): `off` (not in the
    * meeting), `connecting`, `listening`, `thinking`, `speaking` or `error`.
    */

@@ -86,6 +86,9 @@ export interface FakeCall extends CallClient {
   /** Who the meeting hears speaking (`Meeting.speaking$`). */
   readonly speaking$: Observable<readonly string[]>;
   setSpeaking(ids: readonly string[]): void;
+  /** Whether the meeting hears you talk while muted (`Meeting.mutedSpeech$`). */
+  readonly mutedSpeech$: Observable<boolean>;
+  setMutedSpeech(talking: boolean): void;
   /** What the meeting was asked to receive (`Meeting.showVideo`), in order. */
   readonly videoShown: readonly (ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null)[];
   showVideo(keys: ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null): void;
@@ -105,6 +108,7 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
   const remote = new BehaviorSubject<ReadonlyMap<string, RemoteMedia>>(options.remote ?? new Map());
   const errors = new Subject<CallError>();
   const speaking = new BehaviorSubject<readonly string[]>([]);
+  const mutedSpeech = new BehaviorSubject(false);
   const videoShown: (ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null)[] = [];
   const calls: { kind: MediaKind; on: boolean }[] = [];
   let microphone: MediaStreamTrack | null = null;
@@ -156,6 +160,8 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
     fail: (error) => errors.next(error),
     speaking$: speaking.asObservable(),
     setSpeaking: (ids) => speaking.next(ids),
+    mutedSpeech$: mutedSpeech.asObservable(),
+    setMutedSpeech: (talking) => mutedSpeech.next(talking),
     videoShown,
     showVideo: (keys) => videoShown.push(keys),
   };
@@ -265,7 +271,7 @@ export interface ContextProviders {
  */
 export function meetingOf(
   room: RoomClient | undefined,
-  call: (CallClient & Partial<Pick<FakeCall, 'speaking$' | 'showVideo'>>) | undefined,
+  call: (CallClient & Partial<Pick<FakeCall, 'speaking$' | 'mutedSpeech$' | 'showVideo'>>) | undefined,
 ): Meeting | undefined {
   if (!room) return undefined;
   const silent = () => Promise.resolve();
@@ -285,6 +291,7 @@ export function meetingOf(
     receiveSettings$: receiveSettings.asObservable(),
     setDataSaver: (on) => receiveSettings.next({ ...receiveSettings.value, dataSaver: on }),
     setAudioOnly: (on) => receiveSettings.next({ ...receiveSettings.value, audioOnly: on }),
+    mutedSpeech$: call?.mutedSpeech$ ?? of(false),
     pinned$: pinned.pipe(
       combineLatestWith(room.participants$),
       map(([id, people]) => (id && people.some((p) => p.id === id) ? id : null)),

@@ -50,6 +50,8 @@ export async function injectCallsFaults(faults: {
 export interface SfuSessionInfo {
   open: boolean;
   published: string[];
+  /** When each published track (by name) last brought a packet to the SFU (ms since the epoch). */
+  lastPacketAt: Record<string, number>;
   pulled: number;
   requests: {
     tracksNew: number;

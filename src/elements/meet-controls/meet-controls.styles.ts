@@ -50,6 +50,24 @@ export const meetControlsStyles = css`
     display: block;
     color: var(--_text-muted);
   }
+  /* The hint is placed above the microphone button, over whatever is there (the grid). */
+  .microphone {
+    position: relative;
+    display: inline-flex;
+  }
+  [part='muted-hint'] {
+    position: absolute;
+    z-index: 1;
+    inset-inline-start: 0;
+    bottom: calc(100% + var(--_space));
+    width: max-content;
+    max-width: min(18em, 80vw);
+    padding: var(--_space) calc(var(--_space) * 1.5);
+    border-radius: calc(var(--_radius) / 1.5);
+    background: var(--_text);
+    color: var(--_background);
+    box-shadow: 0 2px 8px rgb(0 0 0 / 0.3);
+  }
   [part~='leave'] {
     margin-inline-start: calc(var(--_space) * 2);
   }

@@ -237,6 +237,79 @@ describe('<meet-controls>', () => {
     });
   }
 
+  describe('"You are muted"', () => {
+    const hint = (el: MeetControls) => el.shadowRoot!.querySelector<HTMLElement>('[part="muted-hint"]');
+    const region = (el: MeetControls) => el.shadowRoot!.querySelector('.microphone [role="status"]');
+
+    for (const theme of ['light', 'dark'] as const)
+      it(`tells a muted visitor who talks how to unmute, politely, readable in ${theme}`, async () => {
+        const call = createFakeCall();
+        // Room above it for the hint, so axe sees it on screen and checks its contrast.
+        const { el } = await contextFixture<MeetControls>(
+          html`<meet-controls theme=${theme}></meet-controls>`,
+          { room: createFakeRoom({ selfId: 'you', participants: [you] }), call },
+          'padding-top: 8em',
+        );
+        expect(hint(el)).to.equal(null);
+        expect(region(el), 'the live region is there before the hint').to.not.equal(null);
+        call.setMutedSpeech(true);
+        await el.updateComplete;
+        expect(hint(el)!.parentElement, 'in the live region').to.equal(region(el));
+        expect(hint(el)!.textContent.replace(/\s+/g, ' ').trim()).to.match(
+          /^You are muted\. To talk, turn the microphone on \((Ctrl\+D|⌘D)\)\.$/,
+        );
+        // Above the microphone button.
+        const box = hint(el)!.getBoundingClientRect();
+        const button = el.shadowRoot!.querySelector('button[part~="microphone"]')!.getBoundingClientRect();
+        expect(box.top, 'on screen').to.be.at.least(0);
+        expect(box.bottom).to.be.at.most(button.top);
+        expect(box.left).to.equal(button.left);
+        await expect(el).to.be.accessible();
+      });
+
+    it('goes a while after the talking stops, and at once on unmuting', async () => {
+      const { el, call } = await controls();
+      call.setMutedSpeech(true);
+      await el.updateComplete;
+      expect(hint(el)).to.not.equal(null);
+      call.setMutedSpeech(false);
+      await el.updateComplete;
+      expect(hint(el), 'stays a moment after the talking').to.not.equal(null);
+      await waitUntil(() => hint(el) === null, 'gone', { timeout: 4_000 });
+
+      await call.setMicrophone(true);
+      await call.setMicrophone(false);
+      call.setMutedSpeech(true);
+      await el.updateComplete;
+      expect(hint(el), 'a new mute: shown again').to.not.equal(null);
+      await call.setMicrophone(true);
+      await el.updateComplete;
+      expect(hint(el), 'unmuted').to.equal(null);
+    });
+
+    it('is not repeated each time the talking starts again', async () => {
+      const { el, call } = await controls();
+      call.setMutedSpeech(true);
+      call.setMutedSpeech(false);
+      await el.updateComplete;
+      await waitUntil(() => hint(el) === null, 'gone', { timeout: 4_000 });
+      call.setMutedSpeech(true);
+      await el.updateComplete;
+      expect(hint(el), 'not again so soon').to.equal(null);
+    });
+
+    it('is not shown outside the meeting', async () => {
+      const room = createFakeRoom({ selfId: 'you', participants: [you] });
+      const { el, call } = await controls(room);
+      call.setMutedSpeech(true);
+      await el.updateComplete;
+      expect(hint(el)).to.not.equal(null);
+      room.leave();
+      await waitUntil(() => allDisabled(el), 'left');
+      expect(hint(el)).to.equal(null);
+    });
+  });
+
   it('uses only documented --meet-* tokens', () => {
     const styles = (MeetControls.styles as { cssText: string }[]).map((s) => s.cssText).join('\n');
     const used = new Set(styles.match(/--meet-[a-z0-9-]+/g));

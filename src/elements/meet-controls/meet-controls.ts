@@ -12,6 +12,13 @@ import { ObserveController } from '../observe-controller.js';
 import { meetingContext } from '../meeting-context.js';
 import { meetControlsStyles } from './meet-controls.styles.js';
 import { ariaShortcut, isTyping, matchesShortcut, shownShortcut, type Shortcut } from '../shortcuts.js';
+import {
+  mutedHintWakeAt,
+  nextMutedHint,
+  noMutedHint,
+  type MutedHint,
+  type MutedHintInput,
+} from './muted-hint.js';
 
 type Action = 'microphone' | 'camera' | 'screen-share' | 'raise-hand';
 
@@ -31,6 +38,11 @@ const shortcuts: Record<Action, Shortcut> = {
  * Keyboard shortcuts, with Ctrl (⌘ on a Mac) anywhere on the page except in
  * a text field: D microphone, E camera, Alt+S share screen, Alt+H raise hand.
  *
+ * "You are muted", and how to unmute, shows above the microphone button when
+ * a muted visitor is heard talking (`meeting.mutedSpeech$`), and is said once
+ * by screen readers (politely); it goes a couple of seconds after they stop,
+ * at once when they unmute, and does not come back for a while.
+ *
  * @tagname meet-controls
  *
  * @event meet-leave - The user pressed Leave. Cancelable: `preventDefault()` keeps them in the meeting.
@@ -38,6 +50,7 @@ const shortcuts: Record<Action, Shortcut> = {
  * @csspart toolbar - The toolbar around the buttons.
  * @csspart button - Every button (each also has its own part, below).
  * @csspart microphone - The microphone button.
+ * @csspart muted-hint - "You are muted" and how to unmute, above the microphone button while a muted visitor talks.
  * @csspart camera - The camera button.
  * @csspart screen-share - The screen share button (absent where sharing is not supported).
  * @csspart raise-hand - The raise hand button.
@@ -53,7 +66,14 @@ export class MeetControls extends MeetElement {
   private meeting: Meeting | undefined;
 
   readonly #self = new ObserveController<Participant | null>(this);
-  readonly #local = new ObserveController<LocalMedia>(this);
+  readonly #local = new ObserveController<LocalMedia>(this, (local) => {
+    if (local.microphone) this.#hintOn('unmuted');
+  });
+  readonly #mutedSpeech = new ObserveController<boolean>(this, (talking) =>
+    this.#hintOn(talking ? 'talking' : 'quiet'),
+  );
+  #mutedHint: MutedHint = noMutedHint;
+  #mutedHintTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #receive = new ObserveController<ReceiveSettings>(this);
   @state() private optionsOpen = false;
   @query('[part~="more"]') private moreButton!: HTMLButtonElement | null;
@@ -66,14 +86,30 @@ export class MeetControls extends MeetElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('keydown', this.#onKeydown);
+    this.#hintOn('unmuted');
   }
 
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('meeting')) {
+      this.#hintOn('unmuted');
       this.#self.observe(this.meeting?.self$);
       this.#local.observe(this.meeting?.local$);
       this.#receive.observe(this.meeting?.receiveSettings$);
+      this.#mutedSpeech.observe(this.meeting?.mutedSpeech$);
     }
+    if (!this.#self.value) this.#hintOn('unmuted');
+  }
+
+  /** Moves the "You are muted" hint on, and wakes up when it changes by itself. */
+  #hintOn(input: MutedHintInput): void {
+    const next = nextMutedHint(this.#mutedHint, input, Date.now());
+    if (next === this.#mutedHint) return;
+    if (next.shown !== this.#mutedHint.shown) this.requestUpdate();
+    this.#mutedHint = next;
+    clearTimeout(this.#mutedHintTimer);
+    const wakeAt = mutedHintWakeAt(next);
+    if (wakeAt !== null)
+      this.#mutedHintTimer = setTimeout(() => this.#hintOn('tick'), Math.max(0, wakeAt - Date.now()));
   }
 
   /** What each button does, or null while it cannot. */
@@ -117,12 +153,15 @@ export class MeetControls extends MeetElement {
     const local = this.#local.value;
     const joined = !!this.meeting && !!self;
     return html`<div part="toolbar" role="toolbar" aria-label="Meeting controls">
-      ${this.#toggle(
-        'microphone',
-        'Microphone',
-        !!local?.microphone,
-        local?.microphone ? micIcon : micOffIcon,
-      )}
+      <span class="microphone">
+        ${this.#toggle(
+          'microphone',
+          'Microphone',
+          !!local?.microphone,
+          local?.microphone ? micIcon : micOffIcon,
+        )}
+        <span class="hint" role="status">${this.#mutedHint.shown ? this.#renderMutedHint() : nothing}</span>
+      </span>
       ${this.#toggle('camera', 'Camera', !!local?.camera, local?.camera ? cameraIcon : cameraOffIcon)}
       ${this.meeting?.screenShareSupported === false
         ? nothing
@@ -177,6 +216,14 @@ export class MeetControls extends MeetElement {
     event.preventDefault();
     this.optionsOpen = false;
     this.moreButton?.focus();
+  }
+
+  /** What the hint says, how to unmute included; its status region is always there, so it is announced. */
+  #renderMutedHint() {
+    return html`<span part="muted-hint"
+      ><strong>You are muted.</strong> To talk, turn the microphone on
+      (${shownShortcut(shortcuts.microphone)}).</span
+    >`;
   }
 
   /** A button that turns something on and off; its name stays the same, `aria-pressed` tells which. */

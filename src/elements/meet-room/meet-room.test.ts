@@ -164,6 +164,28 @@ describe('<meet-room>', () => {
     await left;
   });
 
+  it('says "You are muted" to a visitor who talks muted, and fires meet-muted-speech', async () => {
+    const el = await lobby(freshRoom('muted-speech'), 'Ann');
+    await el.setMicrophone(true);
+    const joined = oneEvent(el, 'meet-joined');
+    el.join();
+    await joined;
+    await customElements.whenDefined('meet-controls');
+    const hint = () =>
+      shadow(el).querySelector('meet-controls')?.shadowRoot?.querySelector('[part="muted-hint"]') ?? null;
+    // Chromium's fake microphone beeps every second: talking, as far as anyone can tell.
+    const talking = oneEvent(el, 'meet-muted-speech');
+    await el.setMicrophone(false);
+    expect((await talking).detail).to.deep.equal({ talking: true });
+    await waitUntil(() => hint() !== null, 'the hint in the controls');
+    expect(hint()!.textContent).to.contain('You are muted.');
+
+    const unmuted = oneEvent(el, 'meet-muted-speech');
+    await el.setMicrophone(true);
+    expect((await unmuted).detail).to.deep.equal({ talking: false });
+    await waitUntil(() => hint() === null, 'gone once unmuted');
+  });
+
   it('lets a host end the meeting for everyone', async () => {
     const room = freshRoom('end');
     const host = await lobby(room, 'Host');

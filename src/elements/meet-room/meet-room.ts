@@ -74,6 +74,7 @@ const NOTICES: Record<ModerationAction, (host: string) => string> = {
  * @event meet-participant-left - Someone else left (or a host removed them). `detail.participant`, `detail.reason`, `detail.by`.
  * @event meet-moderated - A host muted this visitor, turned their camera off, lowered their hand or made them host. `detail.action`, `detail.by`.
  * @event meet-active-speaker - Someone else than before is the latest to speak (you included). `detail.participant`.
+ * @event meet-muted-speech - This visitor started (`detail.talking` true) or stopped talking with the microphone off; heard in the page only. `<meet-controls>` then says "You are muted".
  * @event meet-ai-state - The AI agent's state changed (from the default `<meet-ai-toggle>`). `detail.state`.
  * @event meet-ai-caption - What the AI says (from the default `<meet-ai-toggle>`). `detail.text`, `detail.final`.
  * @event meet-error - A problem to show or log: the room, a device or the media connection.
@@ -167,6 +168,9 @@ export class MeetRoom extends MeetElement {
   readonly #ai = new ObserveController<MeetingAi>(this);
   readonly #speaking = new ObserveController<readonly string[]>(this, (ids) => this.#onSpeaking(ids));
   readonly #pinned = new ObserveController<string | null>(this);
+  readonly #mutedSpeech = new ObserveController<boolean>(this, (talking) => this.#onMutedSpeech(talking));
+  /** What `meet-muted-speech` said last. */
+  #talkingMuted = false;
   /** Who spoke last, for `meet-active-speaker`: stays through a pause, until someone else speaks. */
   #activeSpeaker: string | null = null;
   readonly #phase = new ObserveController<MeetingPhase>(this, (phase) => (this.phase = phase));
@@ -312,6 +316,7 @@ export class MeetRoom extends MeetElement {
     this.#ai.observe(this.meeting.ai$);
     this.#speaking.observe(this.meeting.speaking$);
     this.#pinned.observe(this.meeting.pinned$);
+    this.#mutedSpeech.observe(this.meeting.mutedSpeech$);
     this.#phase.observe(this.meeting.phase$);
     this.#errors.observe(this.meeting.errors$);
     this.#events.observe(this.meeting.events$);
@@ -351,6 +356,7 @@ export class MeetRoom extends MeetElement {
       this.#ai,
       this.#speaking,
       this.#pinned,
+      this.#mutedSpeech,
       this.#phase,
       this.#errors,
       this.#events,
@@ -361,6 +367,7 @@ export class MeetRoom extends MeetElement {
     this.devices = undefined;
     this.mediaError = null;
     this.#activeSpeaker = null;
+    this.#talkingMuted = false;
   }
 
   /** The page goes away (tab closed, navigation): leave now, so the others see it at once. */
@@ -388,6 +395,12 @@ export class MeetRoom extends MeetElement {
     this.#activeSpeaker = latest;
     const participant = this.#state.value?.participants.find((p) => p.id === latest);
     if (participant) dispatchMeetEvent(this, 'meet-active-speaker', { participant });
+  }
+
+  #onMutedSpeech(talking: boolean): void {
+    if (talking === this.#talkingMuted) return;
+    this.#talkingMuted = talking;
+    dispatchMeetEvent(this, 'meet-muted-speech', { talking });
   }
 
   #onEvent(event: MeetingEvent): void {
