@@ -10,6 +10,8 @@
  *   speaking  a tone starts on one page → that person's tile speaking on another
  *   ai      Invite AI → its voice pulled on the other page; Talk to AI released → first answer packet
  *   downlink  one viewer among 12 camera publishers, grid of 6: video bytes/s with stage + simulcast vs all top layers
+ *   grid    49 tiles, one person changes: tiles re-rendered and script time per change, next to renewing everyone
+ *     (npm run bench -- --suites grid --runs 3 --grid-updates 200)
  *   npm run bench -- --suites fanout,media,cpu,bundle,flood,reconnect,speaking,ai --sizes 10,50,200 --runs 3
  *     --changes 100 --media-runs 10 --flooders 10,100 --reconnect-runs 5 --speaking-runs 10 --ai-runs 10
  */
@@ -26,6 +28,7 @@ import { measureAiAgent } from './ai-agent.js';
 import { BUDGET_KIB, measureBundle } from './bundle-size.js';
 import { measureDownlink } from './downlink.js';
 import { measureSpeaking } from './speaking.js';
+import { measureGridRender, printGridRender } from './grid-render.js';
 import { LOBBY_MS, measureJoinToFrame } from './join-to-frame.js';
 import type { JoinSteps } from './join-trace.js';
 import { measureReconnect, type ReconnectResult, type ReconnectScenario } from './reconnect.js';
@@ -38,7 +41,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10,50,200' },
     runs: { type: 'string', default: '3' },
     changes: { type: 'string', default: '100' },
-    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect,speaking,ai,downlink' },
+    suites: { type: 'string', default: 'fanout,media,cpu,bundle,flood,reconnect,speaking,ai,downlink,grid' },
     publishers: { type: 'string', default: '12' },
     'media-runs': { type: 'string', default: '10' },
     streams: { type: 'string', default: '3' },
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     'reconnect-runs': { type: 'string', default: '5' },
     'ai-runs': { type: 'string', default: '10' },
     'speaking-runs': { type: 'string', default: '10' },
+    'grid-updates': { type: 'string', default: '200' },
   },
 });
 const suites = new Set(values.suites.split(','));
@@ -414,6 +418,13 @@ if (suites.has('reconnect')) await reconnect();
 if (suites.has('speaking')) await speaking();
 if (suites.has('ai')) await ai();
 if (suites.has('downlink')) await downlink();
+if (suites.has('grid')) {
+  const updates = Number(values['grid-updates']);
+  console.log(
+    `\nGrid of 49, one participant changes: ${runs} runs of ${updates} changes each way (headless Chromium)…`,
+  );
+  printGridRender((results.grid = await measureGridRender({ updates, runs })));
+}
 
 const resultsDir = join(projectRoot, 'benchmarks/results');
 mkdirSync(resultsDir, { recursive: true });

@@ -3,6 +3,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { render } from 'lit';
 import type { RemoteMedia } from '../../client/call-types.js';
 import { createDevices } from '../../client/devices.js';
+import { applyServerMessage } from '../../client/room-state.js';
 import { defineElement } from '../../define.js';
 import type { Participant } from '../../protocol/index.js';
 import {
@@ -311,6 +312,54 @@ describe('<meet-participant-grid>', () => {
     await expect(el).to.be.accessible();
     call.setSpeaking([]);
     await waitUntil(() => speaking().length === 0, 'quiet again');
+  });
+
+  it('re-renders only the tile of the one who changed: a microphone, speaking', async () => {
+    const people = ['you', 'ann', 'bob', 'cy', 'dee', 'eve'].map((id, i) =>
+      fakeParticipant({ id, name: id, joinedAt: i, microphone: true }),
+    );
+    const room = joined(people);
+    const call = createFakeCall();
+    const { el } = await grid(room, call);
+    const settled = async () => {
+      await el.updateComplete;
+      await Promise.all(tilesInDom(el).map((tile) => tile.updateComplete));
+    };
+    await settled();
+    type Updated = { updated: (this: unknown, changed: unknown) => void };
+    const prototype = MeetParticipantTile.prototype as unknown as Updated;
+    const original = prototype.updated;
+    const updated: string[] = [];
+    prototype.updated = function (this: unknown, changed) {
+      updated.push((this as MeetParticipantTile).participant!.id);
+      original.call(this, changed);
+    };
+    const after = async (change: () => void) => {
+      updated.length = 0;
+      change();
+      await settled();
+      return [...updated].sort();
+    };
+    try {
+      // As the room client applies a delta: everyone else stays the same object.
+      const muteCy = () =>
+        room.setState(
+          applyServerMessage(room.state, {
+            type: 'participant-updated',
+            id: 'cy',
+            changes: { microphone: false },
+          }),
+        );
+      expect(await after(muteCy)).to.deep.equal(['cy']);
+      expect(await after(() => call.setSpeaking(['bob']))).to.deep.equal(['bob']);
+      expect(await after(() => call.setSpeaking(['bob', 'eve']))).to.deep.equal(['eve']);
+      expect(await after(() => call.setSpeaking([]))).to.deep.equal(['bob', 'eve']);
+      // Every participant a new object (a client that rebuilt the room): every tile, as counted.
+      const renewAll = () => room.setState({ participants: room.state.participants.map((p) => ({ ...p })) });
+      expect(await after(renewAll)).to.deep.equal(people.map((p) => p.id).sort());
+    } finally {
+      prototype.updated = original;
+    }
   });
 
   it('shows as many as it may, the rest behind "+N", and receives the video of the shown ones only', async () => {
