@@ -1,6 +1,7 @@
 import { consume } from '@lit/context';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
+import { guard } from 'lit/directives/guard.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import type { MeetingAi } from '../../client/ai-control.js';
@@ -264,12 +265,7 @@ export class MeetParticipantGrid extends MeetElement {
             ?speaking=${!tile.screenShare && !!this.#speaking.value?.includes(tile.participant.id)}
             sink-id=${this.#speaker.value ?? ''}
             caption=${tile.participant.role === 'agent' ? (this.#ai.value?.caption?.text ?? '') : ''}
-            style=${styleMap({
-              left: `${rect?.x ?? 0}px`,
-              top: `${rect?.y ?? 0}px`,
-              width: `${rect?.width ?? 0}px`,
-              height: `${rect?.height ?? 0}px`,
-            })}
+            style=${placed(rect)}
             >${tile.screenShare
               ? nothing
               : html`<button
@@ -314,6 +310,17 @@ export class MeetParticipantGrid extends MeetElement {
     </div>`;
   }
 }
+
+/**
+ * A tile's place: its style is set again only when the place changes, so a
+ * render for one changed tile does not write 4 × N style properties.
+ */
+const placed = (rect: Rect | undefined) => {
+  const [x, y, width, height] = [rect?.x ?? 0, rect?.y ?? 0, rect?.width ?? 0, rect?.height ?? 0];
+  return guard([x, y, width, height], () =>
+    styleMap({ left: `${x}px`, top: `${y}px`, width: `${width}px`, height: `${height}px` }),
+  );
+};
 
 /** The layout key of the "+N" tile. */
 const MORE = 'more';

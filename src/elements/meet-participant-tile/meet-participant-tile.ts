@@ -231,11 +231,14 @@ function watchStream(stream: MediaStream, onChange: () => void): () => void {
   };
 }
 
+/** Made once: making one costs more than the rest of a tile's render. */
+let segmenter: Intl.Segmenter | undefined;
+
 /** The first character a reader would see (a whole emoji or accented letter), upper-cased. */
 function initial(name: string): string {
   const first =
     typeof Intl.Segmenter === 'function'
-      ? new Intl.Segmenter().segment(name)[Symbol.iterator]().next().value?.segment
+      ? (segmenter ??= new Intl.Segmenter()).segment(name)[Symbol.iterator]().next().value?.segment
       : [...name][0];
   return (first ?? '').toUpperCase();
 }
