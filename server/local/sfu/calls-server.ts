@@ -11,7 +11,8 @@ import { Faults, faultSettings } from './faults.js';
 import { HttpError, parse } from './http-error.js';
 import { exclusive } from './negotiation-lock.js';
 import { arrivingRids, CALLS_WINDOWS, SfuSession, type SessionOrigin } from './session.js';
-import { invalidSimulcast, tracksNew } from './tracks-new.js';
+import { invalidSimulcast } from './simulcast.js';
+import { tracksNew } from './tracks-new.js';
 
 const MAX_BODY_BYTES = 1 << 20;
 const SESSION_ROUTE =

@@ -36,9 +36,10 @@ import {
   DEFAULT_SIMULCAST,
   LayerForwarder,
   simulcastSettings,
+  type SimulcastRequest,
   type SimulcastSettings,
 } from './simulcast.js';
-import type { SessionDescription, TrackObject } from '../../calls/schema.js';
+import type { SessionDescription } from '../../calls/schema.js';
 
 /** How long a session that negotiated waits for its connection before an operation gives up (425). */
 export const CONNECT_WAIT_MS = 5_000;
@@ -399,7 +400,7 @@ export class SfuSession {
    * out stays): a simulcast source changes layers at the new layer's next
    * keyframe, with no negotiation.
    */
-  updateSimulcast(mid: string, requested: NonNullable<TrackObject['simulcast']>): void {
+  updateSimulcast(mid: string, requested: SimulcastRequest): void {
     const pulled = this.pulled.get(mid);
     if (!pulled) return;
     pulled.simulcast = simulcastSettings(requested, pulled.simulcast);

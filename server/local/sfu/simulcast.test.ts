@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   chooseLayer,
   DEFAULT_SIMULCAST,
+  invalidSimulcast,
   LayerForwarder,
   shiftVp8,
   simulcastSettings,
@@ -61,6 +62,16 @@ describe('the layer a subscriber gets', () => {
     ],
   ])('settings from a request: %s', (_, requested, previous, settings) => {
     expect(simulcastSettings(requested, previous)).toEqual(settings);
+  });
+
+  it.each([
+    ['none given', undefined, false],
+    ['only a rid', { preferredRid: 'h' }, false],
+    ['both policies Calls knows', { priorityOrdering: 'none', ridNotAvailable: 'asciibetical' }, false],
+    ['an unknown fallback', { ridNotAvailable: 'lowest' }, true],
+    ['an unknown ordering', { priorityOrdering: 'bandwidth' }, true],
+  ])('policies Calls does not know are an item error: %s', (_, requested, invalid) => {
+    expect(invalidSimulcast(requested)?.errorCode).toBe(invalid ? 'invalid_params' : undefined);
   });
 });
 

@@ -25,9 +25,16 @@ export const DEFAULT_SIMULCAST: SimulcastSettings = {
   ridNotAvailable: 'none',
 };
 
+/** A `simulcast` object as a request gives it (CALLS-API.md's TrackObject). */
+export interface SimulcastRequest {
+  preferredRid?: string;
+  priorityOrdering?: string;
+  ridNotAvailable?: string;
+}
+
 /** The request's `simulcast` object (any field may be left out) with Calls' defaults. */
 export function simulcastSettings(
-  requested: { preferredRid?: string; priorityOrdering?: string; ridNotAvailable?: string } | undefined,
+  requested: SimulcastRequest | undefined,
   previous: SimulcastSettings = DEFAULT_SIMULCAST,
 ): SimulcastSettings {
   if (!requested) return previous;
@@ -40,9 +47,17 @@ export function simulcastSettings(
   };
 }
 
-/** Is this a `priorityOrdering`/`ridNotAvailable` value Calls knows (absent counts)? */
-export function isRidPolicy(value: string | undefined): boolean {
-  return value === undefined || value === 'none' || value === 'asciibetical';
+/** The item error for a `priorityOrdering` or `ridNotAvailable` Calls does not know; undefined when fine. */
+export function invalidSimulcast(
+  requested: SimulcastRequest | undefined,
+): { errorCode: string; errorDescription: string } | undefined {
+  const known = (value: string | undefined) =>
+    value === undefined || value === 'none' || value === 'asciibetical';
+  if (!requested || (known(requested.priorityOrdering) && known(requested.ridNotAvailable))) return undefined;
+  return {
+    errorCode: 'invalid_params',
+    errorDescription: 'simulcast priorityOrdering and ridNotAvailable are "none" or "asciibetical"',
+  };
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 import { HttpError, parse } from './http-error.js';
 import { exclusive } from './negotiation-lock.js';
 import { NOT_PUBLISHED, type Kind, type PublishedTrack, type SfuSession } from './session.js';
-import { isRidPolicy, simulcastSettings, type SimulcastSettings } from './simulcast.js';
+import { invalidSimulcast, simulcastSettings, type SimulcastSettings } from './simulcast.js';
 
 export async function tracksNew(
   session: SfuSession,
@@ -106,14 +106,4 @@ async function pull(session: SfuSession, tracks: TrackObject[], sessions: Readon
 async function connectedOr425(session: SfuSession): Promise<void> {
   if (!(await session.waitConnected()))
     throw new HttpError(425, 'session_error', 'the session did not connect in time');
-}
-
-/** An item error for `priorityOrdering` or `ridNotAvailable` other than Calls' `none` and `asciibetical`. */
-export function invalidSimulcast(simulcast: TrackObject['simulcast']) {
-  if (!simulcast || (isRidPolicy(simulcast.priorityOrdering) && isRidPolicy(simulcast.ridNotAvailable)))
-    return undefined;
-  return {
-    errorCode: 'invalid_params',
-    errorDescription: 'simulcast priorityOrdering and ridNotAvailable are "none" or "asciibetical"',
-  };
 }
