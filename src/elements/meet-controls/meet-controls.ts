@@ -57,6 +57,7 @@ const shortcuts: Record<Action, Shortcut> = {
  * @csspart leave - The leave button.
  * @csspart more - The More button, which opens the options (data saver, audio only).
  * @csspart options - The options under More.
+ * @csspart option - Each option under More: a checkbox and what it does.
  */
 export class MeetControls extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetControlsStyles];
