@@ -20,7 +20,7 @@ const JOIN_SECRET = 'element-tests-secret-long-enough-for-hs256';
 /**
  * Starts the local SFU, an open Worker and a token-protected one (both with
  * media through the SFU); tests ask the dev server for their URLs, for the
- * SFU's counters and to inject Calls faults.
+ * SFU's counters, to inject Calls faults and to impair a session's media.
  */
 function localWorkersPlugin() {
   let sfu;
@@ -89,6 +89,20 @@ function localWorkersPlugin() {
             }
           : { open: false, published: [], pulled: 0, requests, lastPacketAt };
         return { body: JSON.stringify(body), type: 'json' };
+      }
+      // Packet loss and delay on one Calls session's media (server/local/sfu/impairment.ts).
+      if (context.path === '/__meetkit__/sfu/impairments') {
+        const query = Object.fromEntries(new URLSearchParams(context.querystring));
+        const settings = { sessionId: query.sessionId };
+        for (const key of ['loss', 'delayMs'])
+          if (query[key] !== undefined) settings[key] = Number(query[key]);
+        for (const key of ['direction', 'mid']) if (query[key] !== undefined) settings[key] = query[key];
+        try {
+          return { body: JSON.stringify(sfu.impair(settings)), type: 'json' };
+        } catch (error) {
+          // The dev server answers 200 whatever a plugin serves: the error is in the body.
+          return { body: JSON.stringify({ error: error.message }), type: 'json' };
+        }
       }
       if (context.path === '/__meetkit__/sfu/faults') {
         const query = Object.fromEntries(new URLSearchParams(context.querystring));

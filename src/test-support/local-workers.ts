@@ -46,6 +46,25 @@ export async function injectCallsFaults(faults: {
   await fetch(`/__meetkit__/sfu/faults?${query.toString()}`);
 }
 
+/**
+ * Packet loss (0–1) and delay (ms) on one Calls session's media at the local
+ * SFU, `direction` `both` (default), `to-browser` or `from-browser`, only the
+ * RTP of one m-line with `mid`; no loss and no delay clears it.
+ */
+export async function impairMedia(settings: {
+  sessionId: string;
+  loss?: number;
+  delayMs?: number;
+  direction?: 'both' | 'to-browser' | 'from-browser';
+  mid?: string;
+}): Promise<void> {
+  const query = new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]));
+  const answer = (await (await fetch(`/__meetkit__/sfu/impairments?${query.toString()}`)).json()) as {
+    error?: string;
+  };
+  if (answer.error) throw new Error(`impairMedia: ${answer.error}`);
+}
+
 /** What the local SFU holds for one Calls session (a track ref's `sessionId`), and the requests it got. */
 export interface SfuSessionInfo {
   open: boolean;

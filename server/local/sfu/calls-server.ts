@@ -1,14 +1,15 @@
 /**
  * The local SFU's HTTP face: the part of the Cloudflare Calls API the Worker
- * uses (CALLS-API.md), on 127.0.0.1 only, plus two local-only routes:
- * `GET /__local/stats` (with request counters per session) and
- * `PUT /__local/faults`.
+ * uses (CALLS-API.md), on 127.0.0.1 only, plus local-only routes:
+ * `GET /__local/stats` (with request counters per session),
+ * `PUT /__local/faults` and `PUT /__local/impairments`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeTracksRequest, renegotiateRequest, updateTracksRequest } from '../../calls/schema.js';
 import { Faults, faultSettings } from './faults.js';
 import { HttpError, parse } from './http-error.js';
+import { Impairments, type ImpairmentInput, type ImpairmentSettings } from './impairment.js';
 import { exclusive } from './negotiation-lock.js';
 import { arrivingRids, CALLS_WINDOWS, SfuSession, type SessionOrigin } from './session.js';
 import { invalidSimulcast } from './simulcast.js';
@@ -37,6 +38,10 @@ export interface LocalSfu {
   /** The value for `CALLS_API_URL`. */
   callsApiUrl: string;
   faults: Faults;
+  /** Packet loss and delay per session (see impairment.ts). */
+  impairments: Impairments;
+  /** Sets one session's packet loss and delay, like `PUT /__local/impairments`; no loss and no delay clears it. */
+  impair(settings: ImpairmentInput): ImpairmentSettings;
   sessions: ReadonlyMap<string, SfuSession>;
   stats(): LocalSfuStats;
   /** The Calls API requests that reached this session so far (closed sessions included). */
@@ -52,6 +57,9 @@ export interface LocalSfuStats {
   pulledTracks: number;
   forwardedPackets: number;
   faultsInjected: number;
+  /** SRTP/SRTCP datagrams the impairments dropped and delayed (open sessions). */
+  datagramsDropped: number;
+  datagramsDelayed: number;
   /** Every Calls API request received, failed and refused ones included. */
   callsApiRequests: number;
   /** `sessions/new` requests received. */
@@ -108,6 +116,7 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
   const sessions = new Map<string, SfuSession>();
   const closedSessions = new Set<string>();
   const faults = new Faults();
+  const impairments = new Impairments();
   const silentTrackMs = options.silentTrackMs ?? 30_000;
   const collector = setInterval(
     () => {
@@ -144,6 +153,8 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
       ),
       forwardedPackets: forwardedByClosed + all.reduce((n, s) => n + s.forwarded, 0),
       faultsInjected: faults.injected,
+      datagramsDropped: impairments.totals.dropped,
+      datagramsDelayed: impairments.totals.delayed,
       callsApiRequests,
       newSessionRequests,
       sessionRequests: Object.fromEntries([...sessionRequests].map(([id, counts]) => [id, { ...counts }])),
@@ -180,10 +191,12 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
         sessions.delete(closed.id);
         closedSessions.add(closed.id);
         forwardedByClosed += closed.forwarded;
+        impairments.forget(closed.id);
       },
       windows,
       origin,
     );
+    impairments.attach(session.id, session.pc);
     sessions.set(session.id, session);
     return session;
   };
@@ -206,6 +219,7 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
       faults.set(parse(faultSettings, body));
       return [200, faults.settings];
     }
+    if (path === '/__local/impairments' && method === 'PUT') return [200, impairments.set(body)];
 
     const newRoute = NEW_SESSION_ROUTE.exec(path);
     const sessionRoute = SESSION_ROUTE.exec(path);
@@ -348,6 +362,8 @@ export async function startLocalSfu(options: LocalSfuOptions): Promise<LocalSfu>
     url,
     callsApiUrl: `${url}/v1`,
     faults,
+    impairments,
+    impair: (settings) => impairments.set(settings),
     sessions,
     stats,
     requests: (sessionId) => ({ ...(sessionRequests.get(sessionId) ?? noRequests()) }),
