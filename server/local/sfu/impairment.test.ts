@@ -128,12 +128,30 @@ describe('PUT /__local/impairments', () => {
   });
 });
 
+/** The counters read from one RTP statistics report (0 where the report has none). */
+interface RtpCounters {
+  packetsReceived: number;
+  packetsLost: number;
+  fractionLost: number;
+  roundTripTime: number;
+  framesDecoded: number;
+  /** Keyframe requests (PLI) a sender received. */
+  pliCount: number;
+  /** Receiver reports that arrived (`roundTripTimeMeasurements`: one per report). */
+  reportsReceived: number;
+}
+
 /** What one kind's RTP statistics of a page say now: the first report of that type and kind. */
-async function rtpStats(peer: BrowserPeer, type: string, kind: 'audio' | 'video', mid?: string) {
+async function rtpStats(
+  peer: BrowserPeer,
+  type: string,
+  kind: 'audio' | 'video',
+  mid?: string,
+): Promise<RtpCounters | null> {
   return peer.page.evaluate(
     async ({ type, kind, mid }) => {
       const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-      let found: Record<string, number> | null = null;
+      let found: RtpCounters | null = null;
       (await pc.getStats()).forEach((report: Record<string, unknown>) => {
         if (found || report.type !== type || report.kind !== kind) return;
         if (mid !== undefined && report.mid !== mid) return;
@@ -143,10 +161,11 @@ async function rtpStats(peer: BrowserPeer, type: string, kind: 'audio' | 'video'
           fractionLost: Number(report.fractionLost ?? 0),
           roundTripTime: Number(report.roundTripTime ?? 0),
           framesDecoded: Number(report.framesDecoded ?? 0),
+          pliCount: Number(report.pliCount ?? 0),
           reportsReceived: Number(report.roundTripTimeMeasurements ?? 0),
-        };
+        } satisfies RtpCounters;
       });
-      return found as Record<string, number> | null;
+      return found as RtpCounters | null;
     },
     { type, kind, mid },
   );
@@ -282,6 +301,40 @@ describe('an impaired session, as real browsers see it', () => {
         .toBe(0);
       const packets = await viewer.received(microphone);
       await expect.poll(() => viewer.received(microphone), POLL).toBeGreaterThan(packets + 40);
+    },
+  );
+
+  it(
+    'a subscriber that publishes too gets the keyframe it asks for after its video broke off',
+    { timeout: 60_000 },
+    async () => {
+      const publisher = await open();
+      await publisher.publish([{ trackName: 'camera', kind: 'video' }]);
+      // Chrome sends a viewer's feedback (PLI) from the SSRC of what it publishes itself.
+      const viewer = await open();
+      await viewer.publish([{ trackName: 'camera', kind: 'video' }]);
+      const [camera] = await viewer.pull([{ sessionId: publisher.sessionId, trackName: 'camera' }]);
+      await expect.poll(() => viewer.received(camera!), POLL).toBeGreaterThan(10);
+      const keyframeRequests = async () =>
+        (await rtpStats(publisher, 'outbound-rtp', 'video'))?.pliCount ?? 0;
+      const requestsBefore = await keyframeRequests();
+
+      // Three seconds of the publisher's camera never reach the SFU: too old to be sent again.
+      sfu.impair({ sessionId: publisher.sessionId, loss: 1, direction: 'from-browser', mid: '0' });
+      const frozenAt = await viewer.received(camera!);
+      await expect
+        .poll(async () => {
+          const before = await viewer.received(camera!);
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          return (await viewer.received(camera!)) - before;
+        }, POLL)
+        .toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      sfu.impair({ sessionId: publisher.sessionId, loss: 0 });
+
+      // What comes next cannot be decoded without a keyframe: the viewer asks, the publisher hears it.
+      await expect.poll(() => viewer.received(camera!), POLL).toBeGreaterThan(frozenAt + 20);
+      expect(await keyframeRequests()).toBeGreaterThan(requestsBefore);
     },
   );
 });

@@ -4,8 +4,11 @@
  * only, and the SDP edits that keep Chrome at full resolution.
  */
 import {
+  ReceiverEstimatedMaxBitrate,
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  RTCRtpSender,
+  RtcpPayloadSpecificFeedback,
   type RTCDtlsTransport,
   type RTCPeerConnectionConfig,
   type RTCRtpReceiver,
@@ -59,7 +62,32 @@ const config: RTCPeerConnectionConfig = {
 };
 
 export function createPeer(): RTCPeerConnection {
-  return new RTCPeerConnection(config);
+  const pc = new RTCPeerConnection(config);
+  routeKeyframeRequestsToSenders(pc);
+  return pc;
+}
+
+/**
+ * werift hands a keyframe request (PLI) to whoever owns the SSRC it comes
+ * from before the one it is about. A browser that also publishes sends its
+ * feedback from the SSRC of a track it publishes, so a subscriber's request
+ * reached that track's receiver, which ignores it: after packet loss, a
+ * subscriber that needed a keyframe never got one and its video stayed
+ * frozen. A request about one of this peer's senders goes to that sender.
+ */
+function routeKeyframeRequestsToSenders(pc: RTCPeerConnection): void {
+  const { router } = pc as unknown as WeriftInternals;
+  const route = router.routeRtcp.bind(router);
+  router.routeRtcp = (packet) => {
+    if (
+      packet instanceof RtcpPayloadSpecificFeedback &&
+      !(packet.feedback instanceof ReceiverEstimatedMaxBitrate)
+    ) {
+      const about = router.ssrcTable[packet.feedback.mediaSsrc];
+      if (about instanceof RTCRtpSender) return about.handleRtcpPacket(packet);
+    }
+    route(packet);
+  };
 }
 
 /** Drops every ICE candidate that is not on 127.0.0.1: nothing leaves the machine. */
@@ -147,7 +175,11 @@ export function bundleOpenMLines(offer: string): string {
  */
 interface WeriftInternals {
   secureManager: { createTransport(): RTCDtlsTransport };
-  router: { routeRtp(rtp: RtpPacket): void; routeRtcp(rtcp: RtcpPacket): void };
+  router: {
+    routeRtp(rtp: RtpPacket): void;
+    routeRtcp(rtcp: RtcpPacket): void;
+    ssrcTable: Record<number, { handleRtcpPacket(rtcp: RtcpPacket): void } | undefined>;
+  };
 }
 
 /**
