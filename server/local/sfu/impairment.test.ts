@@ -5,11 +5,9 @@
  * receiver reports) and the viewer's `inbound-rtp`, with ICE and DTLS up all
  * along.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSfu, type LocalSfu } from './calls-server.js';
+import { describe, expect, it } from 'vitest';
 import { fateOf, type Direction, type ImpairmentSettings } from './impairment.js';
-import { BrowserPeer, launchChromium, TEST_APP } from './test-browser.js';
+import { BrowserPeer, useSfuAndBrowser } from './test-browser.js';
 
 const SESSION = '0123456789abcdef0123456789abcdef';
 const settings = (fields: Partial<ImpairmentSettings>): ImpairmentSettings => ({
@@ -65,29 +63,11 @@ describe('which datagrams an impairment touches', () => {
   });
 });
 
-let sfu: LocalSfu;
-let browser: Browser;
-const peers: BrowserPeer[] = [];
-
-beforeAll(async () => {
-  [sfu, browser] = await Promise.all([startLocalSfu(TEST_APP), launchChromium()]);
-});
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((peer) => peer.page.context().close()));
-});
-afterAll(async () => {
-  await browser?.close();
-  await sfu?.close();
-});
-
-async function open(): Promise<BrowserPeer> {
-  const peer = await BrowserPeer.open(browser, sfu);
-  peers.push(peer);
-  return peer;
-}
+const stack = useSfuAndBrowser();
+const open = () => stack.open();
 
 const putImpairment = (body: unknown) =>
-  fetch(`${sfu.url}/__local/impairments`, {
+  fetch(`${stack.sfu.url}/__local/impairments`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -99,7 +79,7 @@ describe('PUT /__local/impairments', () => {
     const set = await putImpairment({ sessionId: peer.sessionId, loss: 0.3 });
     expect(set.status).toBe(200);
     expect(await set.json()).toEqual({ sessionId: peer.sessionId, loss: 0.3, delayMs: 0, direction: 'both' });
-    expect(sfu.impairments.get(peer.sessionId)?.loss).toBe(0.3);
+    expect(stack.sfu.impairments.get(peer.sessionId)?.loss).toBe(0.3);
 
     for (const bad of [
       { sessionId: peer.sessionId, loss: 1.5 },
@@ -115,14 +95,14 @@ describe('PUT /__local/impairments', () => {
       expect(response.status, JSON.stringify(bad)).toBe(400);
       expect(await response.json()).toMatchObject({ errorCode: 'invalid_params' });
     }
-    expect(sfu.impairments.get(peer.sessionId)?.loss, 'a refused change changes nothing').toBe(0.3);
+    expect(stack.sfu.impairments.get(peer.sessionId)?.loss, 'a refused change changes nothing').toBe(0.3);
 
     const unknown = await putImpairment({ sessionId: 'f'.repeat(32), loss: 0.1 });
     expect(unknown.status).toBe(404);
 
     const cleared = await putImpairment({ sessionId: peer.sessionId, loss: 0, delayMs: 0 });
     expect(cleared.status).toBe(200);
-    expect(sfu.impairments.get(peer.sessionId)).toBeUndefined();
+    expect(stack.sfu.impairments.get(peer.sessionId)).toBeUndefined();
     // Clearing a session that is gone is not an error: a test's cleanup may come late.
     expect((await putImpairment({ sessionId: 'f'.repeat(32), loss: 0 })).status).toBe(200);
   });
@@ -209,7 +189,7 @@ describe('an impaired session, as real browsers see it', () => {
     { timeout: 60_000 },
     async () => {
       const { publisher, viewer } = await meeting();
-      sfu.impair({ sessionId: publisher.sessionId, loss: 0.2, direction: 'from-browser' });
+      stack.sfu.impair({ sessionId: publisher.sessionId, loss: 0.2, direction: 'from-browser' });
 
       // werift's receiver reports reach the publisher as its audio's remote-inbound-rtp fractionLost:
       // one value per report, the first one after the change (partly from before) left out.
@@ -236,10 +216,10 @@ describe('an impaired session, as real browsers see it', () => {
       const loss = await audioLossOver(viewer);
       expect(loss).toBeGreaterThan(0.12);
       expect(loss).toBeLessThan(0.3);
-      expect(sfu.impairments.counts(publisher.sessionId).dropped).toBeGreaterThan(20);
-      expect(sfu.impairments.counts(viewer.sessionId).dropped, 'the viewer is not impaired').toBe(0);
+      expect(stack.sfu.impairments.counts(publisher.sessionId).dropped).toBeGreaterThan(20);
+      expect(stack.sfu.impairments.counts(viewer.sessionId).dropped, 'the viewer is not impaired').toBe(0);
 
-      sfu.impair({ sessionId: publisher.sessionId, loss: 0 });
+      stack.sfu.impair({ sessionId: publisher.sessionId, loss: 0 });
       expect(await audioLossOver(viewer), 'cleared: nothing lost any more').toBeLessThan(0.02);
       expect(await publisher.connectionState()).toBe('connected');
     },
@@ -251,7 +231,7 @@ describe('an impaired session, as real browsers see it', () => {
     async () => {
       const { viewer, camera } = await meeting();
       const states = (await viewer.states()).length;
-      sfu.impair({ sessionId: viewer.sessionId, loss: 1 });
+      stack.sfu.impair({ sessionId: viewer.sessionId, loss: 1 });
       // Give what was in flight time to arrive, then nothing more does.
       await expect
         .poll(async () => {
@@ -265,7 +245,7 @@ describe('an impaired session, as real browsers see it', () => {
       expect(await viewer.connectionState()).toBe('connected');
       expect((await viewer.states()).slice(states)).toEqual([]);
 
-      sfu.impair({ sessionId: viewer.sessionId, loss: 0 });
+      stack.sfu.impair({ sessionId: viewer.sessionId, loss: 0 });
       const frames = await viewer.received(camera);
       await expect.poll(() => viewer.received(camera), POLL).toBeGreaterThan(frames + 10);
     },
@@ -278,11 +258,11 @@ describe('an impaired session, as real browsers see it', () => {
       const { publisher } = await meeting();
       const rtt = async () => (await rtpStats(publisher, 'remote-inbound-rtp', 'audio'))?.roundTripTime ?? 0;
       expect(await rtt()).toBeLessThan(0.1);
-      sfu.impair({ sessionId: publisher.sessionId, delayMs: 200 });
+      stack.sfu.impair({ sessionId: publisher.sessionId, delayMs: 200 });
       await expect.poll(rtt, { timeout: 15_000, interval: 250 }).toBeGreaterThan(0.38);
       expect(await rtt()).toBeLessThan(0.6);
-      expect(sfu.impairments.counts(publisher.sessionId)).toMatchObject({ dropped: 0 });
-      expect(sfu.impairments.counts(publisher.sessionId).delayed).toBeGreaterThan(50);
+      expect(stack.sfu.impairments.counts(publisher.sessionId)).toMatchObject({ dropped: 0 });
+      expect(stack.sfu.impairments.counts(publisher.sessionId).delayed).toBeGreaterThan(50);
     },
   );
 
@@ -291,7 +271,7 @@ describe('an impaired session, as real browsers see it', () => {
     { timeout: 60_000 },
     async () => {
       const { viewer, microphone, camera } = await meeting();
-      sfu.impair({ sessionId: viewer.sessionId, loss: 1, direction: 'to-browser', mid: camera });
+      stack.sfu.impair({ sessionId: viewer.sessionId, loss: 1, direction: 'to-browser', mid: camera });
       await expect
         .poll(async () => {
           const before = await viewer.received(camera);
@@ -320,7 +300,7 @@ describe('an impaired session, as real browsers see it', () => {
       const requestsBefore = await keyframeRequests();
 
       // Three seconds of the publisher's camera never reach the SFU: too old to be sent again.
-      sfu.impair({ sessionId: publisher.sessionId, loss: 1, direction: 'from-browser', mid: '0' });
+      stack.sfu.impair({ sessionId: publisher.sessionId, loss: 1, direction: 'from-browser', mid: '0' });
       const frozenAt = await viewer.received(camera!);
       await expect
         .poll(async () => {
@@ -330,7 +310,7 @@ describe('an impaired session, as real browsers see it', () => {
         }, POLL)
         .toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      sfu.impair({ sessionId: publisher.sessionId, loss: 0 });
+      stack.sfu.impair({ sessionId: publisher.sessionId, loss: 0 });
 
       // What comes next cannot be decoded without a keyframe: the viewer asks, the publisher hears it.
       await expect.poll(() => viewer.received(camera!), POLL).toBeGreaterThan(frozenAt + 20);

@@ -5,10 +5,8 @@
  * back as Calls does when a layer stops. Real Chromium with the fake camera,
  * straight to the SFU's Calls API.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSfu, type LocalSfu } from './calls-server.js';
-import { BrowserPeer, launchChromium, TEST_APP, type Simulcast } from './test-browser.js';
+import { describe, expect, it } from 'vitest';
+import { BrowserPeer, type Simulcast, useSfuAndBrowser } from './test-browser.js';
 
 const POLL = { timeout: 10_000, interval: 100 };
 /** One second of the fake camera (20 fps). */
@@ -16,33 +14,17 @@ const A_SECOND_OF_FRAMES = 20;
 /** The longest a subscriber may go without a new frame while its layer changes. */
 const MAX_STALL_MS = 400;
 
-let sfu: LocalSfu;
-let browser: Browser;
-const peers: BrowserPeer[] = [];
-
-beforeAll(async () => {
-  [sfu, browser] = await Promise.all([startLocalSfu(TEST_APP), launchChromium()]);
-});
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((peer) => peer.page.context().close()));
-});
-afterAll(async () => {
-  await browser?.close();
-  await sfu?.close();
-});
-
-async function open(): Promise<BrowserPeer> {
-  const peer = await BrowserPeer.open(browser, sfu);
-  peers.push(peer);
-  return peer;
-}
+const stack = useSfuAndBrowser();
+const open = () => stack.open();
 
 /** A page publishing its camera with the f/h/q layers, once the SFU sees `rids` arrive. */
 async function simulcastCamera(rids: string[], size?: { width: number; height: number }) {
   const publisher = await open();
   await publisher.publish([{ trackName: 'camera', kind: 'video', simulcast: true, ...size }]);
   const source = { sessionId: publisher.sessionId, trackName: 'camera' };
-  await expect.poll(() => sfu.stats().publishedLayers[`${publisher.sessionId}/camera`], POLL).toEqual(rids);
+  await expect
+    .poll(() => stack.sfu.stats().publishedLayers[`${publisher.sessionId}/camera`], POLL)
+    .toEqual(rids);
   return { publisher, source };
 }
 
@@ -65,7 +47,9 @@ async function receivesWidth({ peer, mid }: { peer: BrowserPeer; mid: string }, 
 
 /** The SFU's `pulledLayers` entry of this viewer. */
 function pulledLayer({ peer, mid }: { peer: BrowserPeer; mid: string }) {
-  return sfu.stats().pulledLayers.find((l) => l.subscriberSessionId === peer.sessionId && l.mid === mid);
+  return stack.sfu
+    .stats()
+    .pulledLayers.find((l) => l.subscriberSessionId === peer.sessionId && l.mid === mid);
 }
 
 describe('a simulcast camera', () => {
@@ -109,7 +93,7 @@ describe('a simulcast camera', () => {
       await receivesWidth(watcher, 960);
       const before = await peer.inboundVideo(mid);
       const sdp = await peer.remoteSdp();
-      const renegotiations = sfu.requests(peer.sessionId).renegotiate;
+      const renegotiations = stack.sfu.requests(peer.sessionId).renegotiate;
 
       await peer.watchFrames(mid);
       for (const [rid, width] of [
@@ -133,7 +117,7 @@ describe('a simulcast camera', () => {
       expect(after.ssrc).toBe(before.ssrc);
       expect(after.packetsLost).toBe(before.packetsLost);
       expect(await peer.remoteSdp()).toBe(sdp);
-      expect(sfu.requests(peer.sessionId).renegotiate).toBe(renegotiations);
+      expect(stack.sfu.requests(peer.sessionId).renegotiate).toBe(renegotiations);
     },
   );
 
@@ -150,7 +134,7 @@ describe('a simulcast camera', () => {
       await publisher.setLayerActive('camera', 'f', false);
       // Gone once no packet came for a second: whatever was on its way has been decoded.
       await expect
-        .poll(() => sfu.stats().publishedLayers[`${source.sessionId}/camera`], POLL)
+        .poll(() => stack.sfu.stats().publishedLayers[`${source.sessionId}/camera`], POLL)
         .toEqual(['h', 'q']);
       const stopped = (await waiting.peer.inboundVideo(waiting.mid)).framesDecoded;
       await receivesWidth(following, 480);
@@ -181,7 +165,7 @@ describe('a camera without simulcast, and a microphone', () => {
     ]);
     await receivesWidth({ peer: watcher, mid: camera! }, 640);
     await expect.poll(() => watcher.received(microphone!), POLL).toBeGreaterThan(50);
-    expect(sfu.stats().publishedLayers).toMatchObject({
+    expect(stack.sfu.stats().publishedLayers).toMatchObject({
       [`${publisher.sessionId}/microphone`]: [],
       [`${publisher.sessionId}/camera`]: [],
     });

@@ -5,8 +5,10 @@
  * SFU offers to pull), with no Worker in between.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { cameraEncodings } from '../../../src/client/media/layers.js';
 import { chromiumArgs, findChromium } from '../dev/chromium.js';
-import type { LocalSfu } from './calls-server.js';
+import { startLocalSfu, type LocalSfu } from './calls-server.js';
 
 export const TEST_APP = { appId: 'sfu-test', appSecret: 'sfu-test-secret' };
 
@@ -18,12 +20,10 @@ interface Description {
   sdp: string;
 }
 
-/** The camera layers Meetkit publishes: full, half and quarter resolution (Cloudflare's example too). */
-export const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
-  { rid: 'f' },
-  { rid: 'h', scaleResolutionDownBy: 2 },
-  { rid: 'q', scaleResolutionDownBy: 4 },
-];
+/** The camera layers Meetkit publishes (`cameraEncodings`), without its bitrate ceilings. */
+export const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = cameraEncodings().map(
+  ({ rid, scaleResolutionDownBy }) => ({ rid, scaleResolutionDownBy }),
+);
 
 /** A pull's or an update's `simulcast` object (CALLS-API.md). */
 export interface Simulcast {
@@ -48,6 +48,36 @@ interface PeerWindow {
   states: RTCPeerConnectionState[];
   /** While `watchFrames` runs: when framesDecoded last moved, and the longest wait for it. */
   frames?: { timer: ReturnType<typeof setInterval>; decoded: number; movedAt: number; longestStall: number };
+}
+
+/**
+ * For a test file: one local SFU and one Chromium shared by its tests, and
+ * the pages each test opened (`open()`) closed after it.
+ */
+export function useSfuAndBrowser() {
+  let sfu: LocalSfu | undefined;
+  let browser: Browser | undefined;
+  const peers: BrowserPeer[] = [];
+  beforeAll(async () => {
+    [sfu, browser] = await Promise.all([startLocalSfu(TEST_APP), launchChromium()]);
+  });
+  afterEach(async () => {
+    await Promise.all(peers.splice(0).map((peer) => peer.page.context().close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await sfu?.close();
+  });
+  return {
+    get sfu(): LocalSfu {
+      return sfu!;
+    },
+    async open(): Promise<BrowserPeer> {
+      const peer = await BrowserPeer.open(browser!, sfu!);
+      peers.push(peer);
+      return peer;
+    },
+  };
 }
 
 export function launchChromium(): Promise<Browser> {

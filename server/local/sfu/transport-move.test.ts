@@ -4,35 +4,15 @@
  * handshake). The local SFU must follow, or every other track stops. Real
  * Chromium with fake devices, straight to the SFU's Calls API.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSfu, type LocalSfu } from './calls-server.js';
-import { BrowserPeer, launchChromium, TEST_APP } from './test-browser.js';
+import { describe, expect, it } from 'vitest';
+import { BrowserPeer, useSfuAndBrowser } from './test-browser.js';
 
 /** One second of the fake camera (20 fps), or less than half a second of Opus packets (50/s). */
 const MORE = 20;
 const TIMEOUT = { timeout: 8_000, interval: 100 };
 
-let sfu: LocalSfu;
-let browser: Browser;
-const peers: BrowserPeer[] = [];
-
-beforeAll(async () => {
-  [sfu, browser] = await Promise.all([startLocalSfu(TEST_APP), launchChromium()]);
-});
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((peer) => peer.page.context().close()));
-});
-afterAll(async () => {
-  await browser?.close();
-  await sfu?.close();
-});
-
-async function open(): Promise<BrowserPeer> {
-  const peer = await BrowserPeer.open(browser, sfu);
-  peers.push(peer);
-  return peer;
-}
+const stack = useSfuAndBrowser();
+const open = () => stack.open();
 
 /** Waits until `mid` has received `more` frames (video) or packets (audio) than now. */
 async function keepsReceiving(peer: BrowserPeer, mid: string, more = MORE): Promise<void> {
@@ -166,7 +146,7 @@ describe('a browser that closes the m-line carrying its BUNDLE tag', () => {
     await publisher.close([publisher.published.get('camera')!]);
     expect(await publisher.bundleTag()).toBeUndefined();
     await expect.poll(() => publisher.connectionState(), TIMEOUT).toBe('new');
-    expect(sfu.sessions.has(publisher.sessionId)).toBe(true);
+    expect(stack.sfu.sessions.has(publisher.sessionId)).toBe(true);
 
     await publisher.publish([{ trackName: 'camera', kind: 'video' }]);
     await expect.poll(() => publisher.connectionState(), TIMEOUT).toBe('connected');
