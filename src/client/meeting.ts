@@ -185,7 +185,9 @@ export interface Meeting {
    * holder at a time, `ai-busy` otherwise), `false` lets go and the AI answers.
    */
   talkToAi(on: boolean): Promise<void>;
+  /** Receives only the lowest video layer and sends no full one; remembered (see `receiveSettings$`). */
   setDataSaver(on: boolean): void;
+  /** Receives no video at all (sound goes on); remembered. Off again brings the video back. */
   setAudioOnly(on: boolean): void;
   /** Pins someone's camera for this visitor only: first on the stage, large. */
   pin(participantId: string): void;
@@ -419,7 +421,8 @@ export function createMeeting(options: MeetingOptions): Meeting {
     local$: call.local$,
     remote$: call.remote$,
     speaking$,
-    receiveSettings$: receiveSettings.pipe(distinctUntilChanged()),
+    // setReceive emits only changes.
+    receiveSettings$: receiveSettings.asObservable(),
     mutedSpeech$,
     pinned$,
     events$: events.asObservable(),

@@ -38,6 +38,20 @@ describe('cameraEncodings', () => {
     expect([q, h, f].map((e) => e!.maxFramerate)).to.deep.equal([15, 15, 15]);
   });
 
+  const meaningless: [string, number][] = [
+    ['zero', 0],
+    ['negative', -5],
+    ['not a number', Number.NaN],
+    ['infinite', Number.POSITIVE_INFINITY],
+  ];
+  for (const [name, value] of meaningless) {
+    it(`takes a cap that is ${name} as no cap`, () => {
+      const encodings = cameraEncodings({ maxBitrate: value, maxFramerate: value });
+      expect(encodings.map((e) => e.maxBitrate)).to.deep.equal(cameraEncodings().map((e) => e.maxBitrate));
+      expect(encodings.every((e) => !('maxFramerate' in e))).to.equal(true);
+    });
+  }
+
   it('never raises a layer above its own bitrate when the cap is high', () => {
     const high = cameraEncodings({ maxBitrate: 10_000_000 });
     expect(high.map((e) => e.maxBitrate)).to.deep.equal(cameraEncodings().map((e) => e.maxBitrate));

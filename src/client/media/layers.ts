@@ -53,6 +53,15 @@ export function layerForWidth(width: number | undefined, settings: Pick<ReceiveS
 }
 
 /**
+ * A cap that means something: a finite number above zero. Anything else (an
+ * attribute left empty or mistyped gives 0 or NaN) is no cap, rather than an
+ * encoding `setParameters` refuses.
+ */
+function positive(n: number | undefined): number | undefined {
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/**
  * The camera's `sendEncodings`, highest first: Chrome sends fewer layers
  * from a small camera (two from 640×480, three from 960×540 up) and drops
  * the last ones listed, so the full layer must come first. Data saver sends
@@ -60,8 +69,8 @@ export function layerForWidth(width: number | undefined, settings: Pick<ReceiveS
  * every layer's bitrate to at most the cap and limit the frame rate.
  */
 export function cameraEncodings(caps: CameraCaps = {}, dataSaver = false): RTCRtpEncodingParameters[] {
-  const cap = caps.maxBitrate && caps.maxBitrate > 0 ? caps.maxBitrate : Infinity;
-  const fps = caps.maxFramerate && caps.maxFramerate > 0 ? caps.maxFramerate : undefined;
+  const cap = positive(caps.maxBitrate) ?? Infinity;
+  const fps = positive(caps.maxFramerate);
   return [...LAYERS].reverse().map(({ rid, scale, bitrate }) => ({
     rid,
     active: !(dataSaver && rid === 'f'),

@@ -1,8 +1,11 @@
 /**
  * How loud a microphone is, heard on this page only: a WebAudio analyser on
- * the track, nothing sent anywhere. For the "You are muted" hint, whose
- * microphone track is never given to the call.
+ * the track, nothing sent anywhere. For the "You are muted" hint (whose
+ * microphone track is never given to the call) and the device picker's meter.
  */
+
+/** What counts as the visitor's click or key, which lets a suspended audio context start. */
+const INTERACTIONS = ['pointerdown', 'keydown'] as const;
 
 export interface LevelMeter {
   /** The peak (0–1) of the last ~85 ms, the scale of WebRTC's `audioLevel`. */
@@ -20,8 +23,15 @@ export function meterStream(stream: MediaStream): LevelMeter | null {
   const analyser = new AnalyserNode(context, { fftSize: 4096 });
   // An analyser is pulled without being connected to the speakers: nothing is played back.
   source.connect(analyser);
-  // Muting is a click, so the page may start audio; a context that stays suspended reads silence.
-  void context.resume().catch(() => undefined);
+  // A context made before any click on the page waits for one (autoplay policy), and reads silence
+  // meanwhile: it starts now if it may, else at the visitor's next click or key.
+  const resume = () => void context.resume().catch(() => undefined);
+  resume();
+  const stopWaiting = () => {
+    for (const type of INTERACTIONS) window.removeEventListener(type, resume, { capture: true });
+  };
+  if (context.state === 'suspended')
+    for (const type of INTERACTIONS) window.addEventListener(type, resume, { capture: true });
   const samples = new Float32Array(analyser.fftSize);
   return {
     level() {
@@ -31,6 +41,7 @@ export function meterStream(stream: MediaStream): LevelMeter | null {
       return peak;
     },
     close() {
+      stopWaiting();
       source.disconnect();
       for (const track of stream.getTracks()) track.stop();
       void context.close().catch(() => undefined);

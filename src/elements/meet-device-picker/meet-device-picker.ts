@@ -11,6 +11,7 @@ import {
   type Devices,
   type InputKind,
 } from '../../client/devices.js';
+import { meterStream } from '../../client/media/level-meter.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { devicesContext } from '../devices-context.js';
@@ -253,35 +254,22 @@ export class MeetDevicePicker extends MeetElement {
   }
 
   #startMeter(track: MediaStreamTrack): void {
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    analyser.fftSize = 1024;
-    context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-    const samples = new Float32Array(analyser.fftSize);
+    const meter = meterStream(new MediaStream([track]));
     let frame = 0;
     const measure = () => {
-      analyser.getFloatTimeDomainData(samples);
-      let sum = 0;
-      for (const sample of samples) sum += sample * sample;
-      const decibels = 10 * Math.log10(sum / samples.length || 1e-10);
       // -60 dB (silence) to 0 dB on the meter; falling slowly so it is readable between words.
+      const decibels = 20 * Math.log10(meter?.level() || 1e-3);
       const loudness = Math.min(1, Math.max(0, (decibels + 60) / 60));
       this.level = Math.round(Math.max(loudness, this.level * 0.92) * 100) / 100;
       frame = requestAnimationFrame(measure);
     };
-    frame = requestAnimationFrame(measure);
-    // Made before any click on the page, the context may wait for one (autoplay policy).
-    const resume = () => void context.resume();
-    const interactions = ['pointerdown', 'keydown'] as const;
-    if (context.state === 'suspended')
-      for (const type of interactions) window.addEventListener(type, resume, { capture: true });
+    if (meter) frame = requestAnimationFrame(measure);
     this.#meter = {
       track,
       stop() {
         cancelAnimationFrame(frame);
-        for (const type of interactions) window.removeEventListener(type, resume, { capture: true });
-        void context.close();
-        track.stop();
+        if (meter) meter.close();
+        else track.stop();
       },
     };
   }

@@ -12,7 +12,6 @@ import {
   type MeetingPhase,
 } from '../../client/meeting.js';
 import type { ConnectionStatus } from '../../client/room-client.js';
-import type { CameraCaps } from '../../client/media/layers.js';
 import { selfOf, type RoomState } from '../../client/room-state.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
 import {
@@ -307,7 +306,8 @@ export class MeetRoom extends MeetElement {
       server: this.server || scriptOrigin,
       room: this.room,
       token: this.token || undefined,
-      camera: cameraCaps(this.cameraMaxBitrate, this.cameraMaxFramerate),
+      // Attributes that are empty, mistyped or not above zero are no cap (cameraEncodings).
+      camera: { maxBitrate: this.cameraMaxBitrate * 1000, maxFramerate: this.cameraMaxFramerate },
     });
     this.devices = this.meeting.devices;
     this.#state.observe(this.meeting.state$);
@@ -702,11 +702,4 @@ declare global {
   interface HTMLElementTagNameMap {
     'meet-room': MeetRoom;
   }
-}
-
-/** The attributes' caps; a value that is not a positive number counts as not given. */
-function cameraCaps(kbps: number, fps: number): CameraCaps {
-  const positive = (n: number) => (Number.isFinite(n) && n > 0 ? n : undefined);
-  const bitrate = positive(kbps);
-  return { maxBitrate: bitrate && bitrate * 1000, maxFramerate: positive(fps) };
 }
