@@ -17,8 +17,16 @@ export type {
 } from './client/room-client.js';
 export type { RoomState } from './client/room-state.js';
 export { createCallClient } from './client/call-client.js';
-export type { CallClientOptions, MeetCallClient, RoomPresence, VideoSize } from './client/call-client.js';
+export type {
+  CallClientOptions,
+  MediaConnection,
+  MeetCallClient,
+  QualityReading,
+  RoomPresence,
+  VideoSize,
+} from './client/call-client.js';
 export type { CameraCaps, ReceiveSettings } from './client/media/layers.js';
+export type { Quality, QualitySample } from './client/quality.js';
 export type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from './client/call-types.js';
 export { createMediaApi, MediaApiError } from './client/media-api.js';
 export type { MediaApi } from './client/media-api.js';

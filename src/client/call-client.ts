@@ -21,6 +21,8 @@ import type {
 import { MediaApiError, type MediaApi } from './media-api.js';
 import { readAudioLevels, type AudioLevels } from './media/audio-levels.js';
 import { createBackoff, type Backoff } from './media/backoff.js';
+import { monitorConnection, type MonitorReading } from './media/connection-monitor.js';
+import { qualitySamples, type ReceivedCounters } from './media/connection-stats.js';
 import { MediaSession, defaultSessionTiming, type SessionTiming } from './media/media-session.js';
 import { createNegotiationQueue } from './media/negotiation-queue.js';
 import {
@@ -31,6 +33,7 @@ import {
   type ReceiveSettings,
 } from './media/layers.js';
 import { MEDIA_SLOTS, planPulls, wantedTracks } from './media/pull-plan.js';
+import type { QualitySample } from './quality.js';
 
 type DeviceKind = Exclude<MediaKind, 'screen'>;
 
@@ -75,6 +78,21 @@ export interface RoomPresence {
   connected: boolean;
 }
 
+/**
+ * The media connection as a person would notice it: `none` (not in the
+ * meeting, or nothing to send or receive), `connecting` (the first time),
+ * `connected`, or `reconnecting` (it was up, and now ICE is disconnected or
+ * failed, the session is being rebuilt, or nothing arrives while something
+ * should: see `media/delivery-watch.ts`).
+ */
+export type MediaConnection = 'none' | 'connecting' | 'connected' | 'reconnecting';
+
+/** One quality sample per participant in the meeting (you included), twice a second (see `quality.ts`). */
+export interface QualityReading {
+  at: number;
+  samples: ReadonlyMap<string, QualitySample>;
+}
+
 /** What this participant publishes, as the refs others pull (`sessionId/trackName`). */
 export type PublishedTracks = Partial<Record<MediaKind, string>>;
 
@@ -101,6 +119,9 @@ export interface MeetCallClient extends CallClient {
   setReceiveSettings(settings: ReceiveSettings): void;
   /** How loud each microphone is now, from the connection's statistics (see `audio-levels.ts`). */
   audioLevels(): Promise<AudioLevels>;
+  /** How media gets through, per participant, while in the meeting with a connection (`media/connection-stats.ts`). */
+  readonly qualityReadings$: Observable<QualityReading>;
+  readonly mediaConnection$: Observable<MediaConnection>;
   /** Stops the devices and the connection and completes every observable. No request is sent. */
   close(): void;
 }
@@ -126,6 +147,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   const remote = new BehaviorSubject<ReadonlyMap<string, RemoteMedia>>(new Map());
   const published = new BehaviorSubject<PublishedTracks>({});
   const errors = new Subject<CallError>();
+  const qualityReadings = new Subject<QualityReading>();
+  const mediaConnection = new BehaviorSubject<MediaConnection>('none');
   /** The local tracks that are on. */
   const tracks: Partial<Record<MediaKind, MediaStreamTrack>> = {};
   /** When each medium was turned off (for the idle unpublish). */
@@ -151,6 +174,13 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   let verifySession = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let stopMonitor: (() => void) | undefined;
+  /** Pulled refs that stopped delivering: the next reconcile pulls them again. */
+  const stalled = new Set<string>();
+  /** Nothing arrives on the session's connection while something should. */
+  let connectionSilent = false;
+  /** Media got through in this meeting: a connection down since then is reconnecting. */
+  let everConnected = false;
 
   /** What to receive now: what is on screen (nothing in audio-only), cameras in the layer their tile needs. */
   const wanted = () =>
@@ -231,10 +261,67 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   };
 
   const discardSession = () => {
+    stopMonitor?.();
+    stopMonitor = undefined;
     session?.dispose();
     session = null;
     emitPublished();
+    emitMediaConnection();
   };
+
+  /**
+   * Whether the owner of a pulled track surely sends on it now: a microphone
+   * or camera that is on. Not the AI agent (it speaks only when asked), and
+   * not a screen (a still one may send nothing for a while).
+   */
+  const sending = ({ participantId, slot }: Pick<ReceivedCounters, 'participantId' | 'slot'>) => {
+    const owner = presence.participants.find((p) => p.id === participantId);
+    if (!owner || owner.reconnecting || owner.role === 'agent') return false;
+    return slot === 'microphone' ? owner.microphone : slot === 'camera' && owner.camera;
+  };
+
+  const emitMediaConnection = () => {
+    const next = mediaConnectionNow();
+    if (next !== mediaConnection.value) mediaConnection.next(next);
+  };
+
+  function mediaConnectionNow(): MediaConnection {
+    const s = session;
+    const up = !!s && !s.broken;
+    // Out of the meeting, or everything closed (the browser dropped its transport): nothing is to flow.
+    const idle = !presence.selfId || closed || (up && s.drained);
+    if (idle || (up && s.connected && !connectionSilent)) everConnected = !idle;
+    if (idle) return 'none';
+    if (everConnected) return up && s.connected && !connectionSilent ? 'connected' : 'reconnecting';
+    return s?.pc.remoteDescription ? 'connecting' : 'none';
+  }
+
+  /** Twice a second while the session is connected: stalled pulls, silence, and quality samples. */
+  function watch(s: MediaSession): void {
+    connectionSilent = false;
+    stopMonitor = monitorConnection(s.pc, {
+      pulled: () => s.pulled.values(),
+      sending,
+      onChange: emitMediaConnection,
+      onReading: (reading: MonitorReading) => {
+        if (session !== s || !presence.selfId) return;
+        connectionSilent = reading.connectionSilent;
+        emitMediaConnection();
+        if (reading.stalled.length > 0) {
+          for (const ref of reading.stalled) stalled.add(ref);
+          reconcileSoon();
+        }
+        if (!reading.previous) return;
+        const samples = qualitySamples(reading.previous, reading.sample, {
+          ids: presence.participants.map((p) => p.id),
+          selfId: presence.selfId,
+          sending,
+          connectionSilent: reading.connectionSilent,
+        });
+        qualityReadings.next({ at: reading.sample.at, samples });
+      },
+    });
+  }
 
   /**
    * Brings the session in line with what is wanted; on failure, plans the
@@ -337,12 +424,15 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       timing,
       () => {
         if (session !== s) return;
+        emitMediaConnection();
         report('connection-failed', 'Video connection lost: reconnecting…');
         reconcileSoon(backoff.next());
       },
       emitRemote,
     );
     session = s;
+    stalled.clear();
+    watch(s);
   }
 
   /** Replaces, publishes and unpublishes local tracks to match what is on. */
@@ -391,7 +481,9 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       pulled: s.pulled,
       missing: s.missing,
       now: Date.now(),
+      stalled,
     });
+    stalled.clear();
     for (const ref of plan.forget) s.missing.delete(ref);
     if (plan.drop.length > 0) {
       await s.drop(plan.drop);
@@ -505,6 +597,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     remote$: remote.asObservable(),
     published$: published.pipe(distinctUntilChanged()),
     errors$: errors.asObservable(),
+    qualityReadings$: qualityReadings.asObservable(),
+    mediaConnection$: mediaConnection.pipe(distinctUntilChanged()),
     screenShareSupported,
     get snapshot() {
       return local.value;
@@ -532,6 +626,7 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       // The room closed what the session published and pulled in the meeting: the lobby starts afresh.
       if (left) sessionOwner = null;
       if (left && !next.selfId) releaseDevices();
+      emitMediaConnection();
       reconcileSoon();
     },
     showVideo(videos) {
@@ -578,6 +673,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       remote.complete();
       published.complete();
       errors.complete();
+      qualityReadings.complete();
+      mediaConnection.complete();
     },
   };
 }

@@ -36,6 +36,7 @@ import { createAiControl, type MeetingAi } from './ai-control.js';
 import {
   createCallClient,
   type CallClientOptions,
+  type MediaConnection,
   type PublishedTracks,
   type VideoSize,
 } from './call-client.js';
@@ -56,6 +57,7 @@ import {
   type SettingsStorage,
 } from './receive-settings.js';
 import { selfOf, type RoomState } from './room-state.js';
+import { qualityLevels, type Quality } from './quality.js';
 import { speakingFrom } from './speaking.js';
 
 export type MeetingPhase = 'lobby' | 'joining' | 'joined' | 'reconnecting' | 'left';
@@ -142,6 +144,20 @@ export interface Meeting {
    * `muted-speech.ts`).
    */
   readonly mutedSpeech$: Observable<boolean>;
+  /**
+   * How well each participant's media gets through (participant id →
+   * `good`, `fair`, `poor` or `lost`; you included): others' from what
+   * arrives of them here, yours from what the SFU reports of what you send.
+   * Measured twice a second while in the meeting, smoothed over a few
+   * seconds (see `quality.ts`); someone not measured yet is not in it.
+   */
+  readonly quality$: Observable<ReadonlyMap<string, Quality>>;
+  /**
+   * This visitor's media connection: `none`, `connecting`, `connected`, or
+   * `reconnecting` (ICE disconnected or failed, or nothing arriving while
+   * something should, within about 1.5 s), which recovers by itself.
+   */
+  readonly mediaConnection$: Observable<MediaConnection>;
   /** Whose camera this visitor pinned (null: none); a pin of someone who left goes away. */
   readonly pinned$: Observable<string | null>;
   readonly events$: Observable<MeetingEvent>;
@@ -406,6 +422,17 @@ export function createMeeting(options: MeetingOptions): Meeting {
           shareReplay({ bufferSize: 1, refCount: true }),
         );
 
+  const quality$ = phase$.pipe(
+    map((phase) => phase === 'joined' || phase === 'reconnecting'),
+    distinctUntilChanged(),
+    switchMap((inMeeting) =>
+      inMeeting
+        ? qualityLevels(call.qualityReadings$).pipe(startWith(new Map<string, Quality>()))
+        : of(new Map<string, Quality>()),
+    ),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
+
   const errors$: Observable<MeetingError> = merge(
     room.errors$,
     call.errors$.pipe(map((error) => ({ ...error, fatal: false as const }))),
@@ -424,6 +451,8 @@ export function createMeeting(options: MeetingOptions): Meeting {
     // setReceive emits only changes.
     receiveSettings$: receiveSettings.asObservable(),
     mutedSpeech$,
+    quality$,
+    mediaConnection$: call.mediaConnection$,
     pinned$,
     events$: events.asObservable(),
     errors$,

@@ -1,5 +1,6 @@
 import { expect } from '@open-wc/testing';
-import { initialQuality, nextQuality, type Quality, type QualitySample } from './quality.js';
+import { Subject } from 'rxjs';
+import { initialQuality, nextQuality, qualityLevels, type Quality, type QualitySample } from './quality.js';
 
 const clean: QualitySample = { loss: 0, rttMs: 20, jitterMs: 5, silent: false };
 const silent: QualitySample = { loss: null, rttMs: null, jitterMs: null, silent: true };
@@ -89,5 +90,26 @@ describe('nextQuality', () => {
 
   it('keeps its level through a short silence', () => {
     expect(levels([...times(10, lossy(0.3)), silent, silent]).at(-1)).to.equal('poor');
+  });
+});
+
+describe('qualityLevels', () => {
+  it("gives everyone's level, a new map only when a level changes, without those who left", () => {
+    const readings = new Subject<{ at: number; samples: ReadonlyMap<string, QualitySample> }>();
+    const seen: Record<string, Quality>[] = [];
+    const subscription = qualityLevels(readings).subscribe((levels) => seen.push(Object.fromEntries(levels)));
+    const read = (at: number, samples: Record<string, QualitySample>) =>
+      readings.next({ at, samples: new Map(Object.entries(samples)) });
+    read(0, { ann: clean, bob: clean });
+    read(500, { ann: clean, bob: clean });
+    for (let at = 1_000; at <= 3_000; at += 500) read(at, { ann: lossy(0.25), bob: clean });
+    read(3_500, { ann: lossy(0.25) });
+    subscription.unsubscribe();
+    expect(seen).to.deep.equal([
+      { ann: 'good', bob: 'good' },
+      { ann: 'fair', bob: 'good' },
+      { ann: 'poor', bob: 'good' },
+      { ann: 'poor' },
+    ]);
   });
 });

@@ -30,6 +30,7 @@
  * - `lost`: something should arrive (a microphone or camera that is on) and
  *   nothing has for 2 s.
  */
+import { distinctUntilChanged, map, scan, type Observable } from 'rxjs';
 
 export type Quality = 'good' | 'fair' | 'poor' | 'lost';
 
@@ -125,4 +126,34 @@ function levelOf(means: Record<Measure, number | null>, share: number): Quality 
     if (value >= fair * share) level = 'fair';
   }
   return level;
+}
+
+/**
+ * Each participant's level, from readings of everyone's samples: a map
+ * that changes (a new object) only when someone's level does. Someone not
+ * in the latest reading (they left) is gone from it.
+ */
+export function qualityLevels(
+  readings: Observable<{ at: number; samples: ReadonlyMap<string, QualitySample> }>,
+  options?: QualityOptions,
+): Observable<ReadonlyMap<string, Quality>> {
+  type Acc = { states: Map<string, QualityState>; levels: ReadonlyMap<string, Quality> };
+  return readings.pipe(
+    scan<{ at: number; samples: ReadonlyMap<string, QualitySample> }, Acc>(
+      ({ states, levels }, { at, samples }) => {
+        const next = new Map<string, QualityState>();
+        for (const [id, sample] of samples)
+          next.set(id, nextQuality(states.get(id) ?? initialQuality, sample, at, options));
+        const changed =
+          next.size !== levels.size || [...next].some(([id, state]) => levels.get(id) !== state.level);
+        return {
+          states: next,
+          levels: changed ? new Map([...next].map(([id, state]) => [id, state.level])) : levels,
+        };
+      },
+      { states: new Map(), levels: new Map() },
+    ),
+    map(({ levels }) => levels),
+    distinctUntilChanged(),
+  );
 }

@@ -10,9 +10,11 @@ import { render, type TemplateResult } from 'lit';
 import { BehaviorSubject, combineLatestWith, EMPTY, map, merge, of, Subject, type Observable } from 'rxjs';
 import { createAiControl } from '../client/ai-control.js';
 import type { CallClient, CallError, LocalMedia, MediaKind, RemoteMedia } from '../client/call-types.js';
+import type { MediaConnection } from '../client/call-client.js';
 import type { Devices } from '../client/devices.js';
 import type { Meeting } from '../client/meeting.js';
 import type { VideoSize } from '../client/call-client.js';
+import type { Quality } from '../client/quality.js';
 import type { RoomClient, RoomError, RoomEvent } from '../client/room-client.js';
 import { emptyRoomState, roomViews, type RoomState } from '../client/room-state.js';
 import { meetingContext } from '../elements/meeting-context.js';
@@ -89,6 +91,12 @@ export interface FakeCall extends CallClient {
   /** Whether the meeting hears you talk while muted (`Meeting.mutedSpeech$`). */
   readonly mutedSpeech$: Observable<boolean>;
   setMutedSpeech(talking: boolean): void;
+  /** How well each participant's media gets through (`Meeting.quality$`). */
+  readonly quality$: Observable<ReadonlyMap<string, Quality>>;
+  setQuality(levels: ReadonlyMap<string, Quality>): void;
+  /** This visitor's media connection (`Meeting.mediaConnection$`). */
+  readonly mediaConnection$: Observable<MediaConnection>;
+  setMediaConnection(state: MediaConnection): void;
   /** What the meeting was asked to receive (`Meeting.showVideo`), in order. */
   readonly videoShown: readonly (ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null)[];
   showVideo(keys: ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null): void;
@@ -109,6 +117,8 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
   const errors = new Subject<CallError>();
   const speaking = new BehaviorSubject<readonly string[]>([]);
   const mutedSpeech = new BehaviorSubject(false);
+  const quality = new BehaviorSubject<ReadonlyMap<string, Quality>>(new Map());
+  const mediaConnection = new BehaviorSubject<MediaConnection>('connected');
   const videoShown: (ReadonlySet<string> | ReadonlyMap<string, VideoSize> | null)[] = [];
   const calls: { kind: MediaKind; on: boolean }[] = [];
   let microphone: MediaStreamTrack | null = null;
@@ -162,6 +172,10 @@ export function createFakeCall(options: FakeCallOptions = {}): FakeCall {
     setSpeaking: (ids) => speaking.next(ids),
     mutedSpeech$: mutedSpeech.asObservable(),
     setMutedSpeech: (talking) => mutedSpeech.next(talking),
+    quality$: quality.asObservable(),
+    setQuality: (levels) => quality.next(levels),
+    mediaConnection$: mediaConnection.asObservable(),
+    setMediaConnection: (state) => mediaConnection.next(state),
     videoShown,
     showVideo: (keys) => videoShown.push(keys),
   };
@@ -271,7 +285,10 @@ export interface ContextProviders {
  */
 export function meetingOf(
   room: RoomClient | undefined,
-  call: (CallClient & Partial<Pick<FakeCall, 'speaking$' | 'mutedSpeech$' | 'showVideo'>>) | undefined,
+  call:
+    | (CallClient &
+        Partial<Pick<FakeCall, 'speaking$' | 'mutedSpeech$' | 'showVideo' | 'quality$' | 'mediaConnection$'>>)
+    | undefined,
 ): Meeting | undefined {
   if (!room) return undefined;
   const silent = () => Promise.resolve();
@@ -292,6 +309,8 @@ export function meetingOf(
     setDataSaver: (on) => receiveSettings.next({ ...receiveSettings.value, dataSaver: on }),
     setAudioOnly: (on) => receiveSettings.next({ ...receiveSettings.value, audioOnly: on }),
     mutedSpeech$: call?.mutedSpeech$ ?? of(false),
+    quality$: call?.quality$ ?? of(new Map<string, Quality>()),
+    mediaConnection$: call?.mediaConnection$ ?? of('none' as const),
     pinned$: pinned.pipe(
       combineLatestWith(room.participants$),
       map(([id, people]) => (id && people.some((p) => p.id === id) ? id : null)),

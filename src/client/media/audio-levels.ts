@@ -6,6 +6,7 @@
  * `media-source` for our own microphone. Nothing travels through the room
  * and no audio graph is built.
  */
+import { sharedStats } from './connection-stats.js';
 import type { ReceivedTrack } from './media-session.js';
 
 /** Levels from 0 (silence) to 1 (full scale), by participant id; ours under `selfId`. */
@@ -27,7 +28,7 @@ export async function readAudioLevels(
   const owners = new Map<string, string>();
   for (const t of pulled) if (t.track && t.slot === 'microphone') owners.set(t.track.id, t.participantId);
   const levels = new Map<string, number>();
-  const report = await pc.getStats();
+  const report = await sharedStats(pc);
   report.forEach((stat: LevelStats) => {
     if (stat.kind !== 'audio' || stat.audioLevel === undefined || !stat.trackIdentifier) return;
     if (stat.type === 'inbound-rtp') {

@@ -90,6 +90,7 @@ describe('planPulls', () => {
     wanted: WantedTrack[];
     pulled: PulledTrack[];
     missing: [string, MissingTrack][];
+    stalled?: string[];
     expected: {
       drop: string[];
       pull: string[];
@@ -177,15 +178,32 @@ describe('planPulls', () => {
       missing: [['a/camera', { retryAt: now + 500, tries: 1 }]],
       expected: { drop: [], pull: [], forget: ['a/camera'], nextRetryAt: null },
     },
+    {
+      name: 'a stalled track is closed and pulled again; the others stay',
+      wanted: [want('a/camera'), want('a/microphone')],
+      pulled: [pulled('a/camera', '1'), pulled('a/microphone', '2')],
+      missing: [],
+      stalled: ['a/camera'],
+      expected: { drop: ['a/camera'], pull: ['a/camera'], forget: [], nextRetryAt: null },
+    },
+    {
+      name: 'a stalled track nobody announces any more is only closed',
+      wanted: [],
+      pulled: [pulled('a/camera', '1')],
+      missing: [],
+      stalled: ['a/camera'],
+      expected: { drop: ['a/camera'], pull: [], forget: [], nextRetryAt: null },
+    },
   ];
 
-  for (const { name, wanted, pulled: pulledTracks, missing, expected } of cases) {
+  for (const { name, wanted, pulled: pulledTracks, missing, stalled = [], expected } of cases) {
     it(name, () => {
       const plan = planPulls({
         wanted: new Map(wanted.map((t) => [t.ref, t])),
         pulled: new Map(pulledTracks.map((t) => [t.ref, t])),
         missing: new Map(missing),
         now,
+        stalled: new Set(stalled),
       });
       expect({
         drop: plan.drop.map((t) => t.ref),

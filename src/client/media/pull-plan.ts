@@ -61,7 +61,7 @@ export function wantedTracks(
 }
 
 export interface PullPlan {
-  /** Pulled tracks nobody announces any more: close them. */
+  /** Pulled tracks nobody announces any more, or stalled ones (pulled again below): close them. */
   drop: PulledTrack[];
   /** Announced tracks to ask for now. */
   pull: WantedTrack[];
@@ -78,20 +78,23 @@ export function planPulls({
   pulled,
   missing,
   now,
+  stalled = new Set(),
 }: {
   wanted: ReadonlyMap<string, WantedTrack>;
   pulled: ReadonlyMap<string, PulledTrack>;
   missing: ReadonlyMap<string, MissingTrack>;
   now: number;
+  /** Pulled tracks that stopped delivering while their owner still sends (`delivery-watch.ts`): closed and pulled again. */
+  stalled?: ReadonlySet<string>;
 }): PullPlan {
-  const drop = [...pulled.values()].filter((track) => !wanted.has(track.ref));
+  const drop = [...pulled.values()].filter((track) => !wanted.has(track.ref) || stalled.has(track.ref));
   const forget = [...missing.keys()].filter((ref) => !wanted.has(ref));
   const pull: WantedTrack[] = [];
   const relayer: PullPlan['relayer'] = [];
   let nextRetryAt: number | null = null;
   for (const track of wanted.values()) {
     const current = pulled.get(track.ref);
-    if (current) {
+    if (current && !stalled.has(track.ref)) {
       if (track.layer && current.layer !== track.layer) relayer.push({ ...current, layer: track.layer });
       continue;
     }

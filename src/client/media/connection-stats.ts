@@ -1,0 +1,222 @@
+/**
+ * What the connection's own statistics say about how media is getting
+ * through, read from one `getStats()` report: per pulled track, what arrived
+ * and what was lost (`inbound-rtp`); for what we send, what the SFU's
+ * receiver reports say (`remote-inbound-rtp`: loss, round trip, jitter); for
+ * the connection, the bytes that arrived (media and RTCP, not ICE checks) and
+ * the candidate pair's round trip. Then, from two readings, one quality sample
+ * per participant (`quality.ts` smooths them into a level): others' from what
+ * arrives of them, yours from what the SFU says of what you send.
+ */
+import type { MediaKind } from '../call-types.js';
+import type { QualitySample } from '../quality.js';
+import type { PulledTrack } from './pull-plan.js';
+
+/** What arrived so far on one pulled track. */
+export interface ReceivedCounters {
+  ref: string;
+  mid: string;
+  participantId: string;
+  slot: MediaKind;
+  bytesReceived: number;
+  packetsReceived: number;
+  packetsLost: number;
+  /** Interarrival jitter in seconds; null before any packet. */
+  jitter: number | null;
+}
+
+/** What the SFU last reported of one track we send. */
+export interface SentReport {
+  kind: 'audio' | 'video';
+  fractionLost: number | null;
+  /** Seconds. */
+  roundTripTime: number | null;
+  /** Seconds, as the SFU measures what arrives from us. */
+  jitter: number | null;
+}
+
+export interface ConnectionSample {
+  /** When it was read (`Date.now()`). */
+  at: number;
+  /** Bytes that arrived on the connection so far: media and RTCP, not ICE checks. */
+  bytesReceived: number;
+  /**
+   * How long (ms) nothing but ICE checks has arrived, by the browser's own
+   * clock (the selected pair's `lastPacketReceivedTimestamp`); null where the
+   * browser does not say (then silence is told by `bytesReceived` alone).
+   */
+  silentMs: number | null;
+  /** The selected candidate pair's round trip in seconds; null before it is measured. */
+  roundTripTime: number | null;
+  received: ReceivedCounters[];
+  sent: SentReport[];
+}
+
+/** The fields read here, as `RTCStatsReport` values have them (each kind its own). */
+export interface Stat {
+  type: string;
+  id: string;
+  kind?: string;
+  mid?: string;
+  bytesReceived?: number;
+  packetsReceived?: number;
+  packetsLost?: number;
+  jitter?: number;
+  fractionLost?: number;
+  roundTripTime?: number;
+  currentRoundTripTime?: number;
+  timestamp?: number;
+  lastPacketReceivedTimestamp?: number;
+  selectedCandidatePairId?: string;
+  nominated?: boolean;
+  state?: string;
+}
+
+/** Anything with the `forEach` of an `RTCStatsReport` (a Map in tests). */
+export interface StatsLike {
+  forEach(callback: (stat: Stat) => void): void;
+}
+
+/** Reads one report; `pulled` says whose each mid is (a pulled track without statistics yet reads zero). */
+export function readConnectionSample(
+  report: StatsLike,
+  pulled: Iterable<PulledTrack>,
+  at: number,
+): ConnectionSample {
+  const stats: Stat[] = [];
+  report.forEach((stat) => stats.push(stat));
+  const byId = new Map(stats.map((stat) => [stat.id, stat]));
+  const transports = stats.filter((stat) => stat.type === 'transport');
+  // Browsers without transport statistics (Firefox) have the nominated pair's.
+  const pairs = transports.length
+    ? transports.flatMap((t) => {
+        const pair = t.selectedCandidatePairId ? byId.get(t.selectedCandidatePairId) : undefined;
+        return pair ? [pair] : [];
+      })
+    : stats.filter((stat) => stat.type === 'candidate-pair' && stat.nominated && stat.state === 'succeeded');
+  const bytesReceived = (transports.length ? transports : pairs).reduce(
+    (n, s) => n + (s.bytesReceived ?? 0),
+    0,
+  );
+  const rtt = pairs.find((pair) => pair.currentRoundTripTime !== undefined)?.currentRoundTripTime ?? null;
+  const silences = pairs.flatMap(({ timestamp, lastPacketReceivedTimestamp: last }) =>
+    timestamp !== undefined && last !== undefined ? [Math.max(0, timestamp - last)] : [],
+  );
+  const silentMs = silences.length ? Math.min(...silences) : null;
+  const inbound = new Map(
+    stats.filter((stat) => stat.type === 'inbound-rtp' && stat.mid !== undefined).map((s) => [s.mid!, s]),
+  );
+  const received = [...pulled].map(({ ref, mid, participantId, slot }): ReceivedCounters => {
+    const stat = inbound.get(mid);
+    return {
+      ref,
+      mid,
+      participantId,
+      slot,
+      bytesReceived: stat?.bytesReceived ?? 0,
+      packetsReceived: stat?.packetsReceived ?? 0,
+      packetsLost: stat?.packetsLost ?? 0,
+      jitter: stat?.jitter ?? null,
+    };
+  });
+  const sent = stats
+    .filter((stat) => stat.type === 'remote-inbound-rtp' && (stat.kind === 'audio' || stat.kind === 'video'))
+    .map(
+      (stat): SentReport => ({
+        kind: stat.kind as 'audio' | 'video',
+        fractionLost: stat.fractionLost ?? null,
+        roundTripTime: stat.roundTripTime ?? null,
+        jitter: stat.jitter ?? null,
+      }),
+    );
+  return { at, bytesReceived, silentMs, roundTripTime: rtt, received, sent };
+}
+
+/** Fewer packets than this on a track in one interval say nothing reliable about its loss. */
+const MIN_PACKETS = 5;
+
+/**
+ * One quality sample per participant (`ids`, you included) for the interval
+ * between two readings. `sending(track)` says whether that track's owner
+ * sends on it now (a microphone or camera that is on): one that brought
+ * nothing makes its owner silent. `connectionSilent`: nothing at all arrived
+ * while something should have (from `watchDelivery`), which is your silence.
+ */
+export function qualitySamples(
+  previous: ConnectionSample,
+  next: ConnectionSample,
+  {
+    ids,
+    selfId,
+    sending,
+    connectionSilent,
+  }: {
+    ids: Iterable<string>;
+    selfId: string;
+    sending: (track: ReceivedCounters) => boolean;
+    connectionSilent: boolean;
+  },
+): Map<string, QualitySample> {
+  const rttMs = next.roundTripTime === null ? null : next.roundTripTime * 1_000;
+  const before = new Map(previous.received.map((track) => [track.mid, track]));
+  const samples = new Map<string, QualitySample>();
+  for (const id of ids) {
+    if (id === selfId) {
+      samples.set(id, sentSample(next.sent, rttMs, connectionSilent));
+      continue;
+    }
+    let loss: number | null = null;
+    let jitterMs: number | null = null;
+    let expected = false;
+    let arrived = false;
+    for (const track of next.received) {
+      if (track.participantId !== id) continue;
+      const old = before.get(track.mid);
+      const received = track.packetsReceived - (old?.packetsReceived ?? 0);
+      // Late packets lower the lost count again; a drop in it is no loss.
+      const lost = Math.max(0, track.packetsLost - (old?.packetsLost ?? 0));
+      if (received + lost >= MIN_PACKETS) loss = Math.max(loss ?? 0, lost / (received + lost));
+      if (track.slot === 'microphone' && track.jitter !== null && received > 0)
+        jitterMs = Math.max(jitterMs ?? 0, track.jitter * 1_000);
+      if (sending(track)) {
+        expected = true;
+        if (track.bytesReceived > (old?.bytesReceived ?? 0)) arrived = true;
+      }
+    }
+    samples.set(id, { loss, rttMs, jitterMs, silent: expected && !arrived });
+  }
+  return samples;
+}
+
+/** Yours: what the SFU reports of what you send; the worst of your tracks. */
+function sentSample(sent: readonly SentReport[], pairRttMs: number | null, silent: boolean): QualitySample {
+  const worst = (values: (number | null)[]) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length ? Math.max(...known) : null;
+  };
+  const reportedRtt = worst(sent.map((report) => report.roundTripTime));
+  const jitter = worst(sent.filter((report) => report.kind === 'audio').map((report) => report.jitter));
+  return {
+    loss: worst(sent.map((report) => report.fractionLost)),
+    rttMs: reportedRtt === null ? pairRttMs : reportedRtt * 1_000,
+    jitterMs: jitter === null ? null : jitter * 1_000,
+    silent,
+  };
+}
+
+/**
+ * Reports younger than this are shared: just under the speaking sampler's
+ * period (100 ms), so the connection monitor mostly reads the report the
+ * speaking sampler asked for, and the speaking sampler never its own last one.
+ */
+const SHARED_FOR_MS = 90;
+const latest = new WeakMap<RTCPeerConnection, { at: number; report: Promise<RTCStatsReport> }>();
+
+/** `pc.getStats()`, shared by everyone who asks within 90 ms: one report serves several readers. */
+export function sharedStats(pc: RTCPeerConnection, now = performance.now()): Promise<RTCStatsReport> {
+  const cached = latest.get(pc);
+  if (cached && now - cached.at < SHARED_FOR_MS) return cached.report;
+  const report = pc.getStats();
+  latest.set(pc, { at: now, report });
+  return report;
+}
