@@ -362,6 +362,40 @@ describe('<meet-participant-grid>', () => {
     }
   });
 
+  it("gives each camera tile its participant's connection quality, never a screen share", async () => {
+    const call = createFakeCall();
+    const { el } = await grid(joined([ann, bob, you]), call);
+    await call.setScreenShare(true);
+    await waitUntil(() => tiles(el).length === 4, 'your screen too');
+    const qualities = () =>
+      Object.fromEntries(
+        tiles(el).map((t): [string, string | null] => [labelOf(t) ?? '', t.getAttribute('quality')]),
+      );
+    expect(Object.values(qualities()), 'nothing measured yet').to.deep.equal([null, null, null, null]);
+    call.setQuality(
+      new Map([
+        ['ann', 'poor'],
+        ['bob', 'good'],
+        ['you', 'fair'],
+      ]),
+    );
+    await waitUntil(() => qualities().Ann === 'poor', "Ann's tile turns poor");
+    expect(qualities()).to.deep.equal({
+      Ann: 'poor',
+      Bob: 'good',
+      'You (you)': 'fair',
+      "You's screen (you)": null,
+    });
+    const annsTile = tiles(el).find((t) => labelOf(t) === 'Ann')!;
+    expect(
+      annsTile.shadowRoot!.querySelector('[part="quality-indicator"]')!.getAttribute('aria-label'),
+    ).to.equal('Poor connection');
+    await expect(el).to.be.accessible();
+    call.setQuality(new Map([['ann', 'good']]));
+    await waitUntil(() => qualities().Ann === 'good', 'Ann recovers');
+    expect(qualities().Bob, 'no longer measured').to.equal(null);
+  });
+
   it('shows as many as it may, the rest behind "+N", and receives the video of the shown ones only', async () => {
     const [cy, dee] = [
       fakeParticipant({ id: 'cy', name: 'Cy', joinedAt: 21 }),

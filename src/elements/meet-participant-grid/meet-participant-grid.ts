@@ -7,6 +7,7 @@ import { styleMap } from 'lit/directives/style-map.js';
 import type { MeetingAi } from '../../client/ai-control.js';
 import type { LocalMedia, RemoteMedia } from '../../client/call-types.js';
 import type { Meeting } from '../../client/meeting.js';
+import type { Quality } from '../../client/quality.js';
 import type { RoomState } from '../../client/room-state.js';
 import type { Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
@@ -63,6 +64,7 @@ interface GridTile {
  * @csspart tile-host-badge - Each tile's `host-badge` part.
  * @csspart tile-hand - Each tile's `hand` part.
  * @csspart tile-speaking-indicator - Each tile's `speaking-indicator` part.
+ * @csspart tile-quality-indicator - Each tile's `quality-indicator` part.
  * @csspart tile-ai-state - The AI agent's tile's `ai-state` part.
  * @csspart tile-ai-caption - The AI agent's tile's `ai-caption` part.
  */
@@ -97,6 +99,7 @@ export class MeetParticipantGrid extends MeetElement {
     for (const id of ids) this.#lastSpoke.set(id, now);
   });
   readonly #pinned = new ObserveController<string | null>(this);
+  readonly #quality = new ObserveController<ReadonlyMap<string, Quality>>(this);
   /** When each participant last started speaking, for the stage. */
   readonly #lastSpoke = new Map<string, number>();
   /** The people off stage, for the "+N" tile. */
@@ -128,6 +131,7 @@ export class MeetParticipantGrid extends MeetElement {
       this.#ai.observe(this.meeting?.ai$);
       this.#speaking.observe(this.meeting?.speaking$);
       this.#pinned.observe(this.meeting?.pinned$);
+      this.#quality.observe(this.meeting?.quality$);
       this.#videoShown = '';
     }
     const all = this.#tiles;
@@ -263,6 +267,7 @@ export class MeetParticipantGrid extends MeetElement {
             ?local=${tile.local}
             ?screen-share=${tile.screenShare}
             ?speaking=${!tile.screenShare && !!this.#speaking.value?.includes(tile.participant.id)}
+            .quality=${tile.screenShare ? undefined : this.#quality.value?.get(tile.participant.id)}
             sink-id=${this.#speaker.value ?? ''}
             caption=${tile.participant.role === 'agent' ? (this.#ai.value?.caption?.text ?? '') : ''}
             style=${placed(rect)}
@@ -339,6 +344,7 @@ const tileParts = [
   'host-badge',
   'hand',
   'speaking-indicator',
+  'quality-indicator',
   'ai-state',
   'ai-caption',
 ]

@@ -100,6 +100,18 @@ export const meetParticipantTileStyles = css`
   [part='speaking-indicator'] {
     color: var(--_accent);
   }
+  /* Signal bars: the filled ones in the text colour, the rest faint; red when poor or lost. */
+  [part='quality-indicator'] rect {
+    fill: currentColor;
+    stroke: none;
+  }
+  [part='quality-indicator'] rect.off {
+    opacity: 0.3;
+  }
+  :host([quality='poor']) [part='quality-indicator'],
+  :host([quality='lost']) [part='quality-indicator'] {
+    color: var(--_danger);
+  }
   [part='ai-caption'] {
     position: absolute;
     inset-inline: calc(var(--_space) * 0.75);

@@ -275,6 +275,50 @@ describe('<meet-participant-tile>', () => {
     await expect(el).to.be.accessible();
   });
 
+  for (const theme of ['light', 'dark'] as const)
+    it(`shows how well their connection is, not by colour alone, accessible in ${theme}`, async () => {
+      const el = await tile(ada, await fakeDeviceStream());
+      el.setAttribute('theme', theme);
+      await el.updateComplete;
+      expect(getComputedStyle(el).colorScheme).to.equal(theme);
+      const indicator = () => part(el, 'quality-indicator');
+      const bars = () => indicator()!.querySelectorAll('rect.on').length;
+      expect(el.hasAttribute('quality'), 'nothing measured yet').to.be.false;
+      expect(indicator()).to.equal(null);
+
+      el.quality = 'good';
+      await el.updateComplete;
+      expect(el.getAttribute('quality')).to.equal('good');
+      expect(indicator(), 'good shows nothing').to.equal(null);
+
+      const seen: [string | null, number, boolean][] = [];
+      for (const quality of ['fair', 'poor', 'lost'] as const) {
+        el.quality = quality;
+        await el.updateComplete;
+        expect(el.getAttribute('quality')).to.equal(quality);
+        seen.push([indicator()!.getAttribute('aria-label'), bars(), !!indicator()!.querySelector('path')]);
+        await expect(el).to.be.accessible();
+      }
+      // The words and the shape say it: fewer bars for worse, crossed out when lost.
+      expect(seen).to.deep.equal([
+        ['Fair connection', 2, false],
+        ['Poor connection', 1, false],
+        ['Connection lost', 0, true],
+      ]);
+      expect(indicator()!.getAttribute('role')).to.equal('img');
+      // Poor and lost also turn it the danger colour; fair stays in the text colour.
+      const colour = () => getComputedStyle(indicator()!).color;
+      const lostColour = colour();
+      el.quality = 'fair';
+      await el.updateComplete;
+      expect(colour()).to.not.equal(lostColour);
+
+      el.quality = undefined;
+      await el.updateComplete;
+      expect(el.hasAttribute('quality')).to.be.false;
+      expect(indicator()).to.equal(null);
+    });
+
   it('has rounded corners from --meet-tile-radius, then --meet-radius', async () => {
     const el = await tile(ada, null);
     expect(getComputedStyle(el).borderTopLeftRadius).to.equal('12px');

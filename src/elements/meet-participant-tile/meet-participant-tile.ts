@@ -1,5 +1,6 @@
-import { html, nothing, type PropertyValues } from 'lit';
+import { html, nothing, svg, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
+import type { Quality } from '../../client/quality.js';
 import type { AiState, Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
 import { MeetElement } from '../meet-element.js';
@@ -27,6 +28,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * @csspart hand - Shown while the hand is raised.
  * @slot actions - Buttons over the tile's top corner (the grid puts its Pin button here).
  * @csspart speaking-indicator - Shown while they speak (with the ring around the tile).
+ * @csspart quality-indicator - Signal bars and words while the connection is fair, poor or lost.
  * @csspart ai-state - The AI agent's state (listening, thinking, speaking…), on its tile only.
  * @csspart ai-caption - What the AI agent is saying (`caption`), on its tile only.
  *
@@ -59,6 +61,11 @@ export class MeetParticipantTile extends MeetElement {
    * around the tile and a sound icon, so it is not told by colour alone.
    */
   @property({ type: Boolean, reflect: true }) speaking = false;
+  /**
+   * How well their media gets through (the grid sets it): `good`, `fair`,
+   * `poor`, `lost`; all but good show bars and words.
+   */
+  @property({ reflect: true }) quality: Quality | undefined;
   /** This viewer pinned the tile (the grid sets it). */
   @property({ type: Boolean, reflect: true }) pinned = false;
   /** What the AI agent is saying, shown on its tile. */
@@ -174,12 +181,43 @@ export class MeetParticipantTile extends MeetElement {
               >`
             : nothing}
           <span part="name">${this.#label}</span>
+          ${this.quality && this.quality !== 'good' ? qualityIndicator(this.quality) : nothing}
           ${this.host && camera ? html`<span part="host-badge">Host</span>` : nothing}
           ${this.aiState ? html`<span part="ai-state">${aiStateText[this.aiState]}</span>` : nothing}
         </div>
       </div>
     `;
   }
+}
+
+const qualityText: Record<Exclude<Quality, 'good'>, string> = {
+  fair: 'Fair connection',
+  poor: 'Poor connection',
+  lost: 'Connection lost',
+};
+
+/** Three signal bars, as many filled as the connection deserves, crossed out when lost. */
+function qualityIndicator(quality: Exclude<Quality, 'good'>) {
+  const filled = { fair: 2, poor: 1, lost: 0 }[quality];
+  const bars = [
+    { x: 4, y: 15, height: 5 },
+    { x: 10, y: 10, height: 10 },
+    { x: 16, y: 5, height: 15 },
+  ];
+  return html`<span
+    part="quality-indicator"
+    class="badge"
+    role="img"
+    aria-label=${qualityText[quality]}
+    title=${qualityText[quality]}
+    ><svg viewBox="0 0 24 24" aria-hidden="true">
+      ${bars.map(
+        (bar, i) =>
+          svg`<rect x=${bar.x} y=${bar.y} width="4" height=${bar.height} rx="1" class=${i < filled ? 'on' : 'off'} />`,
+      )}
+      ${quality === 'lost' ? svg`<path d="M3 3l18 18" />` : nothing}
+    </svg></span
+  >`;
 }
 
 const aiStateText: Record<AiState, string> = {
