@@ -1,6 +1,7 @@
 import type { AiCaption, AiPresence } from '../client/ai-control.js';
 import type { CallError } from '../client/call-types.js';
 import type { DeviceKind } from '../client/devices.js';
+import type { Quality } from '../client/quality.js';
 import type { ParticipantChanges, RoomError } from '../client/room-client.js';
 import type { LeaveReason, ModerationAction, Participant } from '../protocol/index.js';
 
@@ -59,6 +60,12 @@ export interface MeetEventDetails {
    */
   'meet-muted-speech': { talking: boolean };
   /**
+   * Someone's connection quality changed (you included), as this page
+   * measures it: `good`, `fair`, `poor` or `lost` (nothing arrives). Not
+   * fired for someone first measured `good`.
+   */
+  'meet-quality': { participant: Participant; quality: Quality };
+  /**
    * The AI agent's state changed (`<meet-ai-toggle>`): `off` (not in the
    * meeting), `connecting`, `listening`, `thinking`, `speaking` or `error`.
    */
@@ -78,6 +85,7 @@ export type MeetParticipantUpdatedEvent = MeetEvent<'meet-participant-updated'>;
 export type MeetModeratedEvent = MeetEvent<'meet-moderated'>;
 export type MeetAiStateEvent = MeetEvent<'meet-ai-state'>;
 export type MeetAiCaptionEvent = MeetEvent<'meet-ai-caption'>;
+export type MeetQualityEvent = MeetEvent<'meet-quality'>;
 
 export interface MeetEventOptions {
   /** Lets a listener veto the action with `preventDefault()`; for intents only (`meet-leave`). */

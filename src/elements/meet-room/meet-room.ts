@@ -2,6 +2,7 @@ import { provide } from '@lit/context';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { MeetingAi } from '../../client/ai-control.js';
+import type { MediaConnection } from '../../client/call-client.js';
 import type { LocalMedia } from '../../client/call-types.js';
 import type { Devices } from '../../client/devices.js';
 import {
@@ -11,6 +12,7 @@ import {
   type MeetingEvent,
   type MeetingPhase,
 } from '../../client/meeting.js';
+import type { Quality } from '../../client/quality.js';
 import type { ConnectionStatus } from '../../client/room-client.js';
 import { selfOf, type RoomState } from '../../client/room-state.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
@@ -36,6 +38,14 @@ export const REMEMBERED_NAME_KEY = 'meet-display-name';
 const ROOM_GRACE_MS = 1_000;
 /** How long "Ann muted you" stays. */
 const NOTICE_MS = 8_000;
+/** Your connection poor this long (already smoothed over seconds, see quality.ts) before you are told. */
+const POOR_CONNECTION_NOTICE_MS = 3_000;
+
+const POOR_CONNECTION_NOTICE = 'Your connection is unstable: others may not see or hear you well.';
+const OFFLINE_NOTICE = 'You are offline. The meeting will reconnect when your network is back.';
+
+/** What the notice says: what a host did, how your connection is, or that you are offline. */
+type NoticeKind = 'moderation' | 'poor-connection' | 'offline';
 
 /** What a visitor is told when a host acts on them. */
 const NOTICES: Record<ModerationAction, (host: string) => string> = {
@@ -74,13 +84,14 @@ const NOTICES: Record<ModerationAction, (host: string) => string> = {
  * @event meet-moderated - A host muted this visitor, turned their camera off, lowered their hand or made them host. `detail.action`, `detail.by`.
  * @event meet-active-speaker - Someone else than before is the latest to speak (you included). `detail.participant`.
  * @event meet-muted-speech - This visitor started (`detail.talking` true) or stopped talking with the microphone off; heard in the page only. `<meet-controls>` then says "You are muted".
+ * @event meet-quality - Someone's connection quality changed (you included): `detail.participant`, `detail.quality` (`good`, `fair`, `poor`, `lost`).
  * @event meet-ai-state - The AI agent's state changed (from the default `<meet-ai-toggle>`). `detail.state`.
  * @event meet-ai-caption - What the AI says (from the default `<meet-ai-toggle>`). `detail.text`, `detail.final`.
  * @event meet-error - A problem to show or log: the room, a device or the media connection.
  *   `detail.code`, `detail.message`, `detail.fatal`, and `detail.kind` for a device.
  *
  * @csspart status - The connection banner (connecting, reconnecting), and why the meeting is over (ended, removed).
- * @csspart notice - What a host did to you ("Ann muted you"), for a few seconds.
+ * @csspart notice - What a host did to you, that your connection is poor, or that you are offline.
  * @csspart error - The message shown when the room cannot be used.
  * @csspart lobby - The lobby: preview, toggles, devices, name field and Join button.
  * @csspart preview - The lobby's self preview (a `<meet-participant-tile>`).
@@ -160,6 +171,10 @@ export class MeetRoom extends MeetElement {
   @state() private typedName = '';
   #roomGrace: ReturnType<typeof setTimeout> | undefined;
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  #noticeKind: NoticeKind | null = null;
+  #poorConnectionTimer: ReturnType<typeof setTimeout> | undefined;
+  /** This visitor was told their connection is poor (and may have dismissed it): not again until it recovers. */
+  #poorConnectionTold = false;
 
   readonly #state = new ObserveController<RoomState>(this);
   readonly #connection = new ObserveController<ConnectionStatus>(this);
@@ -170,6 +185,12 @@ export class MeetRoom extends MeetElement {
   readonly #mutedSpeech = new ObserveController<boolean>(this, (talking) => this.#onMutedSpeech(talking));
   /** What `meet-muted-speech` said last. */
   #talkingMuted = false;
+  readonly #quality = new ObserveController<ReadonlyMap<string, Quality>>(this, (levels) =>
+    this.#onQuality(levels),
+  );
+  /** Everyone's level as last told, for `meet-quality` (fired on changes only). */
+  #qualityTold: ReadonlyMap<string, Quality> = new Map();
+  readonly #mediaConnection = new ObserveController<MediaConnection>(this);
   /** Who spoke last, for `meet-active-speaker`: stays through a pause, until someone else speaks. */
   #activeSpeaker: string | null = null;
   readonly #phase = new ObserveController<MeetingPhase>(this, (phase) => (this.phase = phase));
@@ -180,12 +201,17 @@ export class MeetRoom extends MeetElement {
     super.connectedCallback();
     if (!this.typedName) this.typedName = readRememberedName();
     window.addEventListener('pagehide', this.#onPageHide);
+    window.addEventListener('offline', this.#onNetwork);
+    window.addEventListener('online', this.#onNetwork);
     this.#connect();
+    if (navigator.onLine === false) this.#showNotice(OFFLINE_NOTICE, 'offline', 0);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('pagehide', this.#onPageHide);
+    window.removeEventListener('offline', this.#onNetwork);
+    window.removeEventListener('online', this.#onNetwork);
     this.#disconnect();
   }
 
@@ -317,6 +343,8 @@ export class MeetRoom extends MeetElement {
     this.#speaking.observe(this.meeting.speaking$);
     this.#pinned.observe(this.meeting.pinned$);
     this.#mutedSpeech.observe(this.meeting.mutedSpeech$);
+    this.#quality.observe(this.meeting.quality$);
+    this.#mediaConnection.observe(this.meeting.mediaConnection$);
     this.#phase.observe(this.meeting.phase$);
     this.#errors.observe(this.meeting.errors$);
     this.#events.observe(this.meeting.events$);
@@ -357,6 +385,8 @@ export class MeetRoom extends MeetElement {
       this.#speaking,
       this.#pinned,
       this.#mutedSpeech,
+      this.#quality,
+      this.#mediaConnection,
       this.#phase,
       this.#errors,
       this.#events,
@@ -368,10 +398,51 @@ export class MeetRoom extends MeetElement {
     this.mediaError = null;
     this.#activeSpeaker = null;
     this.#talkingMuted = false;
+    this.#qualityTold = new Map();
+    clearTimeout(this.#poorConnectionTimer);
+    this.#poorConnectionTimer = undefined;
+    this.#poorConnectionTold = false;
   }
 
   /** The page goes away (tab closed, navigation): leave now, so the others see it at once. */
   readonly #onPageHide = () => this.#disconnect();
+
+  /** The browser lost or found its network: say so while it lasts (the meeting reconnects by itself). */
+  readonly #onNetwork = (event: Event) => {
+    if (event.type === 'offline') this.#showNotice(OFFLINE_NOTICE, 'offline', 0);
+    else this.#clearNotice('offline');
+  };
+
+  /**
+   * Fires `meet-quality` for each level that changed (someone first
+   * measured fair, poor or lost too), and tells this visitor when their own
+   * connection stays poor.
+   */
+  #onQuality(levels: ReadonlyMap<string, Quality>): void {
+    const told = this.#qualityTold;
+    this.#qualityTold = levels;
+    const people = this.#state.value?.participants ?? [];
+    for (const [id, quality] of levels) {
+      if (quality === (told.get(id) ?? 'good')) continue;
+      const participant = people.find((p) => p.id === id);
+      if (participant) dispatchMeetEvent(this, 'meet-quality', { participant, quality });
+    }
+    const selfId = this.#state.value?.selfId;
+    // Lost is the media connection dropping: the status says "Reconnecting…" instead.
+    const poor = !!selfId && levels.get(selfId) === 'poor';
+    if (!poor) {
+      clearTimeout(this.#poorConnectionTimer);
+      this.#poorConnectionTimer = undefined;
+      this.#poorConnectionTold = false;
+      this.#clearNotice('poor-connection');
+    } else if (!this.#poorConnectionTold && this.#poorConnectionTimer === undefined) {
+      this.#poorConnectionTimer = setTimeout(() => {
+        this.#poorConnectionTimer = undefined;
+        this.#poorConnectionTold = true;
+        this.#showNotice(POOR_CONNECTION_NOTICE, 'poor-connection', 0);
+      }, POOR_CONNECTION_NOTICE_MS);
+    }
+  }
 
   #onError(error: MeetingError): void {
     // The server's words name who removed them, and whether they may come back.
@@ -434,10 +505,17 @@ export class MeetRoom extends MeetElement {
     }
   }
 
-  #showNotice(notice: string | null): void {
+  /** Shows a notice (in place of any other) for `holdMs`, or until cleared with 0; null hides it. */
+  #showNotice(notice: string | null, kind: NoticeKind = 'moderation', holdMs = NOTICE_MS): void {
     clearTimeout(this.#noticeTimer);
     this.notice = notice;
-    if (notice) this.#noticeTimer = setTimeout(() => (this.notice = null), NOTICE_MS);
+    this.#noticeKind = notice ? kind : null;
+    if (notice && holdMs > 0) this.#noticeTimer = setTimeout(() => this.#showNotice(null), holdMs);
+  }
+
+  /** Hides the notice if it is of this kind (the condition it told of is over). */
+  #clearNotice(kind: NoticeKind): void {
+    if (this.#noticeKind === kind) this.#showNotice(null);
   }
 
   protected override render() {
@@ -476,7 +554,11 @@ export class MeetRoom extends MeetElement {
       reconnecting: 'Connection lost. Reconnecting…',
     };
     const connecting = this.meeting && this.#connection.value !== 'open' && !this.#state.value?.selfId;
-    const message = text[this.phase] ?? (connecting ? 'Connecting…' : undefined);
+    const media =
+      this.phase === 'joined' && this.#mediaConnection.value === 'reconnecting'
+        ? 'Audio and video interrupted. Reconnecting…'
+        : undefined;
+    const message = text[this.phase] ?? media ?? (connecting ? 'Connecting…' : undefined);
     return html`<div part="status" role="status" ?hidden=${!message}>${message ?? ''}</div>`;
   }
 
