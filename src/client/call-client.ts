@@ -21,8 +21,8 @@ import type {
 import { MediaApiError, type MediaApi } from './media-api.js';
 import { readAudioLevels, type AudioLevels } from './media/audio-levels.js';
 import { createBackoff, type Backoff } from './media/backoff.js';
-import { monitorConnection, type MonitorReading } from './media/connection-monitor.js';
-import { qualitySamples, type ReceivedCounters } from './media/connection-stats.js';
+import type { MonitorReading } from './media/connection-monitor.js';
+import type { ReceivedCounters } from './media/connection-stats.js';
 import { MediaSession, defaultSessionTiming, type SessionTiming } from './media/media-session.js';
 import { createNegotiationQueue } from './media/negotiation-queue.js';
 import {
@@ -296,30 +296,34 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     return s?.pc.remoteDescription ? 'connecting' : 'none';
   }
 
-  /** Twice a second while the session is connected: stalled pulls, silence, and quality samples. */
+  /**
+   * Twice a second while the session is connected: stalled pulls, silence,
+   * and quality samples (`media/connection-monitor.ts`, loaded now: the
+   * lobby does without it).
+   */
   function watch(s: MediaSession): void {
     connectionSilent = false;
-    stopMonitor = monitorConnection(s.pc, {
-      pulled: () => s.pulled.values(),
-      sending,
-      onChange: emitMediaConnection,
-      onReading: (reading: MonitorReading) => {
-        if (session !== s || !presence.selfId) return;
-        connectionSilent = reading.connectionSilent;
-        emitMediaConnection();
-        if (reading.stalled.length > 0) {
-          for (const ref of reading.stalled) stalled.add(ref);
-          reconcileSoon();
-        }
-        if (!reading.previous) return;
-        const samples = qualitySamples(reading.previous, reading.sample, {
+    void import('./media/connection-monitor.js').then(({ monitorConnection }) => {
+      if (session !== s || closed) return;
+      stopMonitor = monitorConnection(s.pc, {
+        pulled: () => s.pulled.values(),
+        sending,
+        participants: () => ({
           ids: presence.participants.map((p) => p.id),
-          selfId: presence.selfId,
-          sending,
-          connectionSilent: reading.connectionSilent,
-        });
-        qualityReadings.next({ at: reading.sample.at, samples });
-      },
+          selfId: presence.selfId ?? '',
+        }),
+        onChange: emitMediaConnection,
+        onReading: (reading: MonitorReading) => {
+          if (session !== s || !presence.selfId) return;
+          connectionSilent = reading.connectionSilent;
+          emitMediaConnection();
+          if (reading.stalled.length > 0) {
+            for (const ref of reading.stalled) stalled.add(ref);
+            reconcileSoon();
+          }
+          if (reading.samples) qualityReadings.next({ at: reading.at, samples: reading.samples });
+        },
+      });
     });
   }
 

@@ -19,13 +19,13 @@ import {
   combineLatest,
   defer,
   distinctUntilChanged,
+  from,
   map,
   merge,
   of,
   scan,
   shareReplay,
   skip,
-  startWith,
   switchMap,
   Subject,
   type Observable,
@@ -57,7 +57,7 @@ import {
   type SettingsStorage,
 } from './receive-settings.js';
 import { selfOf, type RoomState } from './room-state.js';
-import { qualityLevels, type Quality } from './quality.js';
+import type { Quality } from './quality.js';
 import { speakingFrom } from './speaking.js';
 
 export type MeetingPhase = 'lobby' | 'joining' | 'joined' | 'reconnecting' | 'left';
@@ -422,13 +422,18 @@ export function createMeeting(options: MeetingOptions): Meeting {
           shareReplay({ bufferSize: 1, refCount: true }),
         );
 
+  // Scored only while in the meeting (quality.ts is loaded then: the lobby does without it).
+  const noQuality: ReadonlyMap<string, Quality> = new Map();
   const quality$ = phase$.pipe(
     map((phase) => phase === 'joined' || phase === 'reconnecting'),
     distinctUntilChanged(),
     switchMap((inMeeting) =>
       inMeeting
-        ? qualityLevels(call.qualityReadings$).pipe(startWith(new Map<string, Quality>()))
-        : of(new Map<string, Quality>()),
+        ? merge(
+            of(noQuality),
+            from(import('./quality.js')).pipe(switchMap((m) => m.qualityLevels(call.qualityReadings$))),
+          )
+        : of(noQuality),
     ),
     shareReplay({ bufferSize: 1, refCount: true }),
   );

@@ -6,7 +6,7 @@
  * `media-source` for our own microphone. Nothing travels through the room
  * and no audio graph is built.
  */
-import { sharedStats } from './connection-stats.js';
+import { sharedStats } from './shared-stats.js';
 import type { ReceivedTrack } from './media-session.js';
 
 /** Levels from 0 (silence) to 1 (full scale), by participant id; ours under `selfId`. */

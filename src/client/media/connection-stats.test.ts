@@ -2,12 +2,12 @@ import { expect } from '@open-wc/testing';
 import {
   qualitySamples,
   readConnectionSample,
-  sharedStats,
   type ConnectionSample,
   type ReceivedCounters,
   type Stat,
 } from './connection-stats.js';
 import type { PulledTrack } from './pull-plan.js';
+import { sharedStats } from './shared-stats.js';
 
 /** A getStats report, as Chromium words it (only the fields read). */
 const report = (...stats: Stat[]) => new Map(stats.map((stat) => [stat.id, stat]));

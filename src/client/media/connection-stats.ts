@@ -203,20 +203,3 @@ function sentSample(sent: readonly SentReport[], pairRttMs: number | null, silen
     silent,
   };
 }
-
-/**
- * Reports younger than this are shared: just under the speaking sampler's
- * period (100 ms), so the connection monitor mostly reads the report the
- * speaking sampler asked for, and the speaking sampler never its own last one.
- */
-const SHARED_FOR_MS = 90;
-const latest = new WeakMap<RTCPeerConnection, { at: number; report: Promise<RTCStatsReport> }>();
-
-/** `pc.getStats()`, shared by everyone who asks within 90 ms: one report serves several readers. */
-export function sharedStats(pc: RTCPeerConnection, now = performance.now()): Promise<RTCStatsReport> {
-  const cached = latest.get(pc);
-  if (cached && now - cached.at < SHARED_FOR_MS) return cached.report;
-  const report = pc.getStats();
-  latest.set(pc, { at: now, report });
-  return report;
-}
