@@ -297,15 +297,17 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
   }
 
   /**
-   * Twice a second while the session is connected: stalled pulls, silence,
-   * and quality samples (`media/connection-monitor.ts`, loaded now: the
-   * lobby does without it).
+   * Twice a second while in the meeting with a connected session: stalled
+   * pulls, silence, and quality samples (`media/connection-monitor.ts`,
+   * loaded now: the lobby does without it, and a session warmed in the
+   * lobby is not read there).
    */
   function watch(s: MediaSession): void {
     connectionSilent = false;
     void import('./media/connection-monitor.js').then(({ monitorConnection }) => {
       if (session !== s || closed) return;
       stopMonitor = monitorConnection(s.pc, {
+        active: () => !!presence.selfId,
         pulled: () => s.pulled.values(),
         sending,
         participants: () => ({

@@ -19,13 +19,13 @@ import {
   combineLatest,
   defer,
   distinctUntilChanged,
-  from,
   map,
   merge,
   of,
   scan,
   shareReplay,
   skip,
+  startWith,
   switchMap,
   Subject,
   type Observable,
@@ -424,14 +424,12 @@ export function createMeeting(options: MeetingOptions): Meeting {
 
   // Scored only while in the meeting (quality.ts is loaded then: the lobby does without it).
   const noQuality: ReadonlyMap<string, Quality> = new Map();
-  const quality$ = phase$.pipe(
-    map((phase) => phase === 'joined' || phase === 'reconnecting'),
-    distinctUntilChanged(),
+  const quality$ = inMeeting$.pipe(
     switchMap((inMeeting) =>
       inMeeting
-        ? merge(
-            of(noQuality),
-            from(import('./quality.js')).pipe(switchMap((m) => m.qualityLevels(call.qualityReadings$))),
+        ? defer(() => import('./quality.js')).pipe(
+            switchMap(({ qualityLevels }) => qualityLevels(call.qualityReadings$)),
+            startWith(noQuality),
           )
         : of(noQuality),
     ),

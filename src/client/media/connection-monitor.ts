@@ -34,6 +34,8 @@ export interface MonitorReading {
 }
 
 export interface MonitorOptions {
+  /** Whether to read now (in the meeting); readings start afresh when it is again. */
+  active: () => boolean;
   /** What the session pulls now. */
   pulled: () => Iterable<PulledTrack>;
   /** Whether the owner of a pulled track sends on it now. */
@@ -55,7 +57,7 @@ export function monitorConnection(pc: RTCPeerConnection, options: MonitorOptions
 
   const read = async () => {
     // A connection that is not up has nothing to measure; the clocks start again once it is.
-    if (reading || pc.connectionState !== 'connected') {
+    if (reading || pc.connectionState !== 'connected' || !options.active()) {
       if (!reading) [previous, delivery] = [null, null];
       return;
     }
