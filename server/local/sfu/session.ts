@@ -328,7 +328,7 @@ export class SfuSession {
           void sender.sendRtp(withoutExtensions(rtp)).catch(() => undefined);
         }
       });
-      if (hasConnectedSubscriber(published)) requestKeyframe(published, true);
+      if (hasReceivingSubscriber(published)) requestKeyframe(published, true);
     };
     // From a browser offer, werift has registered the track by its SSRC already; from an SFU
     // offer, it does when the answer is set (until then `receiver.track` is a stand-in that
@@ -351,7 +351,8 @@ export class SfuSession {
       if (!published.active) return;
       if (layersChanged(published, layer, now)) aimSubscribers(published);
       for (const subscriber of published.subscribers) {
-        if (!subscriber.active) continue;
+        // Not before it can receive: the keyframe it waits for would be spent on nothing.
+        if (!canReceive(subscriber)) continue;
         const layers = subscriber.layers!;
         const out = layers.forward(rid, rtp, now);
         // Asked for until its keyframe comes (the first request may come before the layer's SSRC is known).
@@ -576,7 +577,7 @@ export class SfuSession {
     for (const pulled of [...this.pulled.values(), ...this.feeds.values()])
       if (pulled.active) requestKeyframeFor(pulled, true);
     for (const published of this.published.values())
-      if (hasConnectedSubscriber(published)) requestKeyframe(published, true);
+      if (hasReceivingSubscriber(published)) requestKeyframe(published, true);
   }
 
   #localDescription(): SessionDescription {
@@ -609,13 +610,22 @@ function continueSequence(sender: RTCRtpTransceiver['sender'], first: RtpPacket)
 }
 
 /**
- * Whether a keyframe now would reach someone. Chrome makes at most one per
- * 300 ms: one asked for a subscriber still connecting is lost, and the
- * request made when it connects is then ignored (its first frame came 250 ms
- * later, with the next retry).
+ * Whether what is sent to this subscriber now reaches it: its session is
+ * connected and its m-line negotiated (until the answer, werift's sender has
+ * no codec and drops what it gets). Keyframes are asked for only for such
+ * subscribers. Chrome makes at most one per 300 ms: one asked for a
+ * subscriber still connecting is lost, and the request made when it connects
+ * is then ignored (its first frame came 250 ms later, with the next retry).
+ * A simulcast subscriber would also change layers at a keyframe it never got.
  */
-const hasConnectedSubscriber = (published: PublishedTrack) =>
-  [...published.subscribers].some((subscriber) => subscriber.session.connected);
+function canReceive(subscriber: PulledTrack): boolean {
+  return (
+    subscriber.active && subscriber.session.connected && subscriber.transceiver.sender.codec !== undefined
+  );
+}
+
+/** Whether a keyframe now would reach someone. */
+const hasReceivingSubscriber = (published: PublishedTrack) => [...published.subscribers].some(canReceive);
 
 /** A copy for one subscriber: werift's sender rewrites headers in place, and the publisher's header
  * extensions (its mid and rids, under its ids) mean nothing to the subscriber. */
@@ -638,10 +648,13 @@ function subscription(
   };
 }
 
-/** Starts forwarding to a new subscriber (of a simulcast source: the layer it should get, at its keyframe). */
+/**
+ * Starts forwarding to a new subscriber (of a simulcast source: the layer it
+ * should get, from its keyframe, asked for once the subscriber can receive it).
+ */
 function subscribe(subscriber: PulledTrack): void {
   subscriber.source.subscribers.add(subscriber);
-  aimSubscriber(subscriber, true);
+  aimSubscriber(subscriber);
 }
 
 /**
@@ -677,12 +690,13 @@ function aimSubscriber(subscriber: PulledTrack, force = false): void {
   if (!layers) return;
   const arriving = new Set([...source.layers.values()].filter((l) => l.arriving).map((l) => l.rid));
   layers.aim(chooseLayer(subscriber.simulcast, source.rids, arriving));
-  if (layers.pending !== null) requestKeyframe(source, force, layers.pending);
+  if (layers.pending !== null && canReceive(subscriber)) requestKeyframe(source, force, layers.pending);
 }
 
-/** A keyframe of what this subscriber decodes, or is about to. */
+/** A keyframe of what this subscriber decodes, or is about to, once it can receive it. */
 function requestKeyframeFor(subscriber: PulledTrack, force = false): void {
   const { layers, source } = subscriber;
+  if (!canReceive(subscriber)) return;
   if (!layers) return requestKeyframe(source, force);
   for (const rid of [layers.current, layers.pending]) if (rid !== null) requestKeyframe(source, force, rid);
 }
@@ -698,7 +712,9 @@ function requestKeyframe(published: PublishedTrack, force = false, rid?: string)
   const wanted =
     rid !== undefined
       ? [rid]
-      : [...published.subscribers].flatMap(({ layers }) => [layers?.current, layers?.pending]);
+      : [...published.subscribers]
+          .filter(canReceive)
+          .flatMap(({ layers }) => [layers?.current, layers?.pending]);
   for (const layerRid of new Set(wanted)) {
     const layer = layerRid ? published.layers.get(layerRid) : undefined;
     if (layer) sendPli(published, layer.ssrc, layer, force);

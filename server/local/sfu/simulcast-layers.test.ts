@@ -151,6 +151,30 @@ describe('a simulcast camera', () => {
   );
 });
 
+describe('keyframes of a layer', () => {
+  it(
+    'are asked for once the subscriber can receive them, not while it connects',
+    { timeout: 40_000 },
+    async () => {
+      const { publisher, source } = await simulcastCamera(['f', 'h']);
+      const plisBefore = await publisher.plisReceived();
+      const watcher = await open();
+      const {
+        offer,
+        mids: [mid],
+      } = await watcher.requestPull([{ ...source, simulcast: { preferredRid: 'h' } }]);
+      // (Not a wait for something: a viewer slow to answer is the case under test. Chrome makes at
+      // most one keyframe per 300 ms: one asked for now would be lost, and the next one delayed.)
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      expect(await publisher.plisReceived()).toBe(plisBefore);
+
+      await watcher.answer(offer);
+      await receivesWidth({ peer: watcher, mid: mid! }, 320);
+      expect(await publisher.plisReceived()).toBeGreaterThan(plisBefore);
+    },
+  );
+});
+
 describe('a camera without simulcast, and a microphone', () => {
   it('are forwarded as before, whatever simulcast settings the pull names', { timeout: 40_000 }, async () => {
     const publisher = await open();

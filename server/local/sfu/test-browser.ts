@@ -208,6 +208,13 @@ export class BrowserPeer {
 
   /** Pulls tracks: the SFU's offer, answered with `renegotiate`. Returns their mids. */
   async pull(sources: { sessionId: string; trackName: string; simulcast?: Simulcast }[]): Promise<string[]> {
+    const { offer, mids } = await this.requestPull(sources);
+    await this.answer(offer);
+    return mids;
+  }
+
+  /** The first half of `pull`: `tracks/new` for the tracks; the SFU's offer is left unanswered. */
+  async requestPull(sources: { sessionId: string; trackName: string; simulcast?: Simulcast }[]) {
     const response = await callsRequest<{
       sessionDescription: Description;
       tracks: { mid?: string; errorCode?: string }[];
@@ -216,16 +223,31 @@ export class BrowserPeer {
     });
     const failed = response.tracks.find((t) => t.errorCode);
     if (failed) throw new Error(`pull failed: ${failed.errorCode}`);
-    const answer = await this.page.evaluate(async (offer) => {
+    return { offer: response.sessionDescription, mids: response.tracks.map((t) => t.mid!) };
+  }
+
+  /** The second half of `pull`: answers the SFU's offer with `renegotiate`. */
+  async answer(offer: Description): Promise<void> {
+    const answer = await this.page.evaluate(async (sfuOffer) => {
       const w = window as unknown as PeerWindow;
-      await w.pc.setRemoteDescription(offer);
+      await w.pc.setRemoteDescription(sfuOffer);
       await w.pc.setLocalDescription();
       return w.pc.localDescription!.toJSON() as Description;
-    }, response.sessionDescription);
+    }, offer);
     await callsRequest(this.sfu, 'PUT', `/sessions/${this.sessionId}/renegotiate`, {
       sessionDescription: answer,
     });
-    return response.tracks.map((t) => t.mid!);
+  }
+
+  /** Keyframe requests (PLI) this page received for what it publishes, all layers together. */
+  plisReceived(): Promise<number> {
+    return this.page.evaluate(async () => {
+      let count = 0;
+      (await (window as unknown as PeerWindow).pc.getStats()).forEach((report: { type: string }) => {
+        if (report.type === 'outbound-rtp') count += (report as RTCOutboundRtpStreamStats).pliCount ?? 0;
+      });
+      return count;
+    });
   }
 
   /** Stops transceivers and closes their tracks with the browser's offer, as the call client does. */
