@@ -10,8 +10,12 @@ import { brotliCompressSync, constants } from 'node:zlib';
 import { build, type Rolldown } from 'vite';
 import { projectRoot } from '../server/local/dev/worker.js';
 
-/** The budget (README, Benchmarks): the classic script, one file, counts as everything. */
-export const BUDGET_KIB = { lobby: 40, everything: 60 };
+/**
+ * The budget (README, Benchmarks), in bytes: the issue's 40 KB and 60 KB,
+ * read strictly (1 KB = 1,000 B). The classic script, one file, counts as
+ * everything.
+ */
+export const BUDGET_BYTES = { lobby: 40_000, everything: 60_000 };
 
 export interface FileSize {
   file: string;

@@ -131,7 +131,7 @@ export async function measureJoinToFrame(
       await bob.getByRole('button', { name: 'Join' }).click();
       await bob.locator('meet-participant-grid meet-participant-tile[local]').waitFor();
       await ann.getByRole('button', { name: /^Camera/ }).click();
-      await ann.locator('meet-participant-tile[part="preview"]:not([camera-off])').waitFor();
+      await ann.locator('[part="preview"]:not([camera-off])').waitFor();
       await ann.getByLabel('Your name').fill('Ann');
       await ann.getByRole('button', { name: 'Join' }).waitFor();
       // Ann takes a moment in the lobby, as a person typing a name does: until her camera's media

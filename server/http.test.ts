@@ -32,6 +32,12 @@ describe('worker routes', () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('GET');
+    // A page told to slow down (429) may read when to try again.
+    const media = await fetch(`${worker().url}/api/rooms/standup/media/session`, {
+      method: 'POST',
+      headers: { Origin: 'http://somewhere.example' },
+    });
+    expect(media.headers.get('access-control-expose-headers')).toContain('Retry-After');
   });
 
   it('describes a room without joining it', async () => {

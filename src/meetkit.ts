@@ -3,26 +3,25 @@
  * registers every element, and exports the headless core (`./core.ts`) too.
  * Safe to load more than once.
  *
- * `<meet-room>` and its lobby's preview are here. What the lobby does
- * without (`<meet-participant-grid>`, `<meet-controls>`, `<meet-ai-toggle>`
- * and `<meet-device-picker>`) are its lazy dependencies: registering
+ * `<meet-room>` and its lobby are here. What the lobby does without
+ * (`<meet-participant-grid>`, `<meet-participant-tile>`, `<meet-controls>`,
+ * `<meet-ai-toggle>` and `<meet-device-picker>`) are its lazy dependencies: registering
  * `<meet-room>` starts loading them, and each is registered when it arrives.
  * Their classes are exported as types only: a value would load them with
  * this module. The classes themselves come from `meetkit/elements/…` or
  * `customElements.whenDefined(tag)`.
  */
 import { defineElement } from './define.js';
-import { MeetParticipantTile } from './elements/meet-participant-tile/meet-participant-tile.js';
 import { MeetRoom } from './elements/meet-room/meet-room.js';
 
 defineElement('meet-room', MeetRoom);
-defineElement('meet-participant-tile', MeetParticipantTile);
 
-export { MeetParticipantTile, MeetRoom };
+export { MeetRoom };
 export type { MeetAiToggle } from './elements/meet-ai-toggle/meet-ai-toggle.js';
 export type { MeetControls } from './elements/meet-controls/meet-controls.js';
 export type { MeetDevicePicker } from './elements/meet-device-picker/meet-device-picker.js';
 export type { MeetParticipantGrid } from './elements/meet-participant-grid/meet-participant-grid.js';
+export type { MeetParticipantTile } from './elements/meet-participant-tile/meet-participant-tile.js';
 export * from './core.js';
 export { meetingContext } from './elements/meeting-context.js';
 export { devicesContext } from './elements/devices-context.js';

@@ -6,6 +6,8 @@ export function withCors(response: Response, request: Request): Response {
   const headers = new Headers(response.headers);
   headers.set('Access-Control-Allow-Origin', request.headers.get('Origin') ?? '*');
   headers.append('Vary', 'Origin');
+  // A rate-limited page reads when to try again.
+  headers.set('Access-Control-Expose-Headers', 'Retry-After');
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 

@@ -29,6 +29,8 @@ export interface RoomLimits {
   roomSendsPerSecond: number;
   /** Calls sessions one participant may create at once, and per minute after that. */
   mediaSessions: { burst: number; perMinute: number };
+  /** Media API requests of any kind one participant may make at once, and per second after that. */
+  mediaRequests: { burst: number; perSecond: number };
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {
@@ -53,5 +55,8 @@ export function roomLimits(env: Env): RoomLimits {
     // quiet participant's change wait up to half a second; at 4,000 its p99 stays near 110 ms.
     roomSendsPerSecond: numberVar(env.ROOM_SENDS_PER_SECOND, 4_000),
     mediaSessions: { burst: 6, perMinute: 6 },
+    // Joining a meeting of 20 takes about 10 (a session, publishing, pulls and their answers); a
+    // tile changes layer only when its size crosses a layer's width.
+    mediaRequests: { burst: 60, perSecond: 10 },
   };
 }

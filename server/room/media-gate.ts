@@ -1,7 +1,8 @@
 /**
  * Who may use the room's media API, and how much: a connection holding its
- * media key, only on its own Calls session, and at most a few new Calls
- * sessions (each paid for with the app secret) at a time per participant.
+ * media key, only on its own Calls session, with at most a few new Calls
+ * sessions (each paid for with the app secret) and a steady rate of requests
+ * per participant.
  * A joined participant may do everything; a visitor still in the lobby may
  * prepare a session and publish what they turned on (so that joining only
  * announces it), but receives nobody's media before joining. A replaced
@@ -24,9 +25,14 @@ import {
 import { TokenBucket } from './rate-limit.js';
 import type { Member, Roster } from './roster.js';
 
-interface SessionQuota {
-  bucket: TokenBucket;
+/** What one participant may still ask of Calls through the room. */
+interface MediaQuota {
+  /** New Calls sessions. */
+  sessions: TokenBucket;
+  /** A new session is being made: the next waits. */
   creating: boolean;
+  /** Requests of any kind: each becomes at least one paid Calls request. */
+  requests: TokenBucket;
 }
 
 /** Where a Calls binding is kept: with a member (in the roster) or a lobby visitor's connection. */
@@ -53,7 +59,7 @@ function madeSince(before: CallsBinding | null, after: CallsBinding | null): Cal
 }
 
 export class MediaGate {
-  readonly #quotas = new Map<string, SessionQuota>();
+  readonly #quotas = new Map<string, MediaQuota>();
 
   constructor(
     private readonly env: Env,
@@ -97,20 +103,19 @@ export class MediaGate {
         new MediaApiError(403, 'not-joined', 'Join the meeting first: nobody’s media is sent to the lobby'),
       );
 
-    const quota = operation === 'session' ? this.#quotaOf(participantId) : null;
-    if (quota) {
-      const now = Date.now();
-      if (quota.creating || !quota.bucket.take(now)) {
-        const seconds = Math.max(1, Math.ceil(quota.bucket.waitFor(now) / 1000));
-        return mediaErrorReply(
-          new MediaApiError(
-            429,
-            'media-rate-limited',
-            'Too many new media sessions: wait a moment and try again',
-            { 'Retry-After': String(seconds) },
-          ),
+    const quota = this.#quotaOf(participantId);
+    const now = Date.now();
+    // Any request first: a client looping on pulls or layer switches would spend the app's Calls
+    // quota and slow the room's other media requests.
+    if (!quota.requests.take(now))
+      return rateLimited(quota.requests.waitFor(now), 'Too many media requests: wait a moment and try again');
+    const creating = operation === 'session';
+    if (creating) {
+      if (quota.creating || !quota.sessions.take(now))
+        return rateLimited(
+          quota.sessions.waitFor(now),
+          'Too many new media sessions: wait a moment and try again',
         );
-      }
       quota.creating = true;
     }
     const start = member ? member.calls : (connection.state.lobbyCalls ?? null);
@@ -136,10 +141,10 @@ export class MediaGate {
       });
     } catch (error) {
       // Only sessions that were made count: a flaky Calls must not use up a participant's recoveries.
-      quota?.bucket.refund(Date.now());
+      if (creating) quota.sessions.refund(Date.now());
       return mediaErrorReply(error);
     } finally {
-      if (quota) quota.creating = false;
+      if (creating) quota.creating = false;
     }
   }
 
@@ -204,13 +209,26 @@ export class MediaGate {
     };
   }
 
-  #quotaOf(id: string): SessionQuota {
+  #quotaOf(id: string): MediaQuota {
     let quota = this.#quotas.get(id);
     if (!quota) {
-      const { burst, perMinute } = this.limits.mediaSessions;
-      quota = { bucket: new TokenBucket(burst, perMinute / 60, Date.now()), creating: false };
+      const { mediaSessions, mediaRequests } = this.limits;
+      const now = Date.now();
+      quota = {
+        sessions: new TokenBucket(mediaSessions.burst, mediaSessions.perMinute / 60, now),
+        creating: false,
+        requests: new TokenBucket(mediaRequests.burst, mediaRequests.perSecond, now),
+      };
       this.#quotas.set(id, quota);
     }
     return quota;
   }
+}
+
+/** A typed 429 saying when to try again (whole seconds, at least one). */
+function rateLimited(waitMs: number, message: string): MediaReply {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return mediaErrorReply(
+    new MediaApiError(429, 'media-rate-limited', message, { 'Retry-After': String(seconds) }),
+  );
 }

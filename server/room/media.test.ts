@@ -254,6 +254,33 @@ describe('room media API', () => {
       .toEqual([0, 0, 0]);
   }, 60_000);
 
+  it('limits how many media requests one participant makes, not anyone else’s', async () => {
+    const room = freshRoom('media-flood');
+    const ann = await member(room, 'Ann');
+    const bob = await member(room, 'Bob');
+    const { body: session } = await ann.call('session');
+    const before = sfu.requests(session.sessionId).get;
+    // 150 at once, each a Calls request if let through.
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, () => ann.call('check', { sessionId: session.sessionId })),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const refused = answers.filter((a) => a.status === 429);
+    const done = answers.filter((a) => a.status === 200);
+    expect(done.length + refused.length).toBe(150);
+    // 60 at once (the session took one), then 10 a second.
+    expect(done.length).toBeGreaterThanOrEqual(59);
+    expect(done.length).toBeLessThanOrEqual(59 + Math.ceil(seconds * 10) + 1);
+    expect(refused[0]!.body.error.code).toBe('media-rate-limited');
+    expect(Number(refused[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(sfu.requests(session.sessionId).get - before).toBe(done.length);
+    // Bob's requests go through meanwhile.
+    const { status, body } = await bob.call('session');
+    expect(status).toBe(200);
+    expect((await bob.call('check', { sessionId: body.sessionId })).status).toBe(200);
+  });
+
   it('keeps a dropped participant’s media for the grace period, then closes it', async () => {
     const room = freshRoom('media-drop');
     const ann = await member(room, 'Ann');

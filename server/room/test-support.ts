@@ -31,7 +31,7 @@ export interface Member {
   /** This connection's media key (a resumed connection gets a new one). */
   key: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes; the tests assert them
-  call(op: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call(op: string, body?: unknown): Promise<{ status: number; body: any; retryAfter?: string }>;
 }
 
 /** Joins `room` as `name` on `worker` (a getter: the Worker may be restarted). */
@@ -84,7 +84,8 @@ function withMedia(worker: () => LocalWorker, room: string, socket: RoomSocket, 
         headers: { authorization: `Bearer ${id}.${key}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      return { status: response.status, body: await response.json() };
+      const retryAfter = response.headers.get('retry-after');
+      return { status: response.status, body: await response.json(), ...(retryAfter ? { retryAfter } : {}) };
     },
   };
 }

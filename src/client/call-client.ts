@@ -19,7 +19,7 @@ import type {
   RemoteMedia,
 } from './call-types.js';
 import { MediaApiError, type MediaApi } from './media-api.js';
-import { readAudioLevels, type AudioLevels } from './media/audio-levels.js';
+import type { AudioLevels } from './media/audio-levels.js';
 import { createBackoff, type Backoff } from './media/backoff.js';
 import type { MonitorReading } from './media/connection-monitor.js';
 import type { ReceivedCounters } from './media/connection-stats.js';
@@ -402,7 +402,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     // Calls took nothing (busy, throttled): the same session tries again later.
     if (recovery === 'retry' && session && !session.broken && (await session.rollback().catch(() => false))) {
       emitPublished();
-      reconcileSoon(backoff.next());
+      // Not sooner than the server asked (a rate limit says when it has room again).
+      reconcileSoon(Math.max(backoff.next(), (error as MediaApiError).retryAfterMs ?? 0));
       return;
     }
     if (recovery === 'stop') {
@@ -664,6 +665,8 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
     },
     settled: () => queue.idle(),
     async audioLevels() {
+      // Loaded when first asked: only the speaking sampler asks, and only in the meeting.
+      const { readAudioLevels } = await import('./media/audio-levels.js');
       if (!session || session.broken) return new Map();
       return readAudioLevels(session.pc, session.pulled.values(), tracks.microphone, presence.selfId);
     },

@@ -14,6 +14,8 @@ export class MediaApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** How long the server asked to wait before trying again (`Retry-After`), if it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -87,8 +89,14 @@ export function createMediaApi(
     const json: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const failure = media.mediaErrorResponse.safeParse(json);
+      const retryAfter = Number(response.headers.get('retry-after') ?? '');
       throw failure.success
-        ? new MediaApiError(response.status, failure.data.error.code, failure.data.error.message)
+        ? new MediaApiError(
+            response.status,
+            failure.data.error.code,
+            failure.data.error.message,
+            retryAfter > 0 ? Math.min(retryAfter, 60) * 1000 : undefined,
+          )
         : new MediaApiError(response.status, 'http', `The meeting server answered ${response.status}`);
     }
     const parsed = schema.safeParse(json);

@@ -58,7 +58,6 @@ import {
 } from './receive-settings.js';
 import { selfOf, type RoomState } from './room-state.js';
 import type { Quality } from './quality.js';
-import { speakingFrom } from './speaking.js';
 
 export type MeetingPhase = 'lobby' | 'joining' | 'joined' | 'reconnecting' | 'left';
 
@@ -390,9 +389,15 @@ export function createMeeting(options: MeetingOptions): Meeting {
     map((phase) => phase === 'joined' || phase === 'reconnecting'),
     distinctUntilChanged(),
   );
-  // Sampled only while in the meeting, once for every subscriber.
+  // Sampled only while in the meeting, once for every subscriber (speaking.ts is loaded then).
   const speaking$ = inMeeting$.pipe(
-    switchMap((inMeeting) => (inMeeting ? speakingFrom(() => call.audioLevels()) : of([]))),
+    switchMap((inMeeting) =>
+      inMeeting
+        ? defer(() => import('./speaking.js')).pipe(
+            switchMap(({ speakingFrom }) => speakingFrom(() => call.audioLevels())),
+          )
+        : of([]),
+    ),
     shareReplay({ bufferSize: 1, refCount: true }),
   );
   // Whether the microphone was on in this stay in the meeting (the muted hint listens only then), from the start.

@@ -8,9 +8,9 @@
  * `--meet-*` property its styles read is documented.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import * as prettier from 'prettier';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -155,6 +155,20 @@ async function expectedReadme(readme: string): Promise<string> {
 }
 
 const source = (path: string) => readFileSync(join(root, path), 'utf8');
+/**
+ * An element's code: its module and the modules beside it that render into
+ * it (`<meet-room>`'s lobby preview and meeting layout), or, with `styles`,
+ * the style modules. Tests are left out.
+ */
+const folderOf = (path: string, styles: boolean) => {
+  const folder = dirname(path);
+  return readdirSync(join(root, folder))
+    .filter(
+      (file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && file.endsWith('.styles.ts') === styles,
+    )
+    .map((file) => source(join(folder, file)))
+    .join('\n');
+};
 
 describe('README element reference', () => {
   it('has a generated block for every element, and only for elements', () => {
@@ -217,7 +231,7 @@ describe('element JSDoc', () => {
 
   it('documents every part an element renders', () => {
     const undocumented = elements.flatMap((element) => {
-      const template = source(element.path);
+      const template = folderOf(element.path, false);
       // Static part names, and the quoted names of conditional ones (part=${a ? 'x y' : 'x'}).
       const written = [
         ...[...template.matchAll(/\bpart="([^"]*)"/g)].map((m) => m[1]!.replace(/\$\{[^}]*\}/g, '')),
@@ -238,7 +252,7 @@ describe('element JSDoc', () => {
       [...source('src/styles/tokens.ts').matchAll(/var\((--meet-[a-z0-9-]+)/g)].map((m) => m[1]),
     );
     const undocumented = elements.flatMap((element) => {
-      const styles = source(element.path.replace(/\.ts$/, '.styles.ts'));
+      const styles = folderOf(element.path, true);
       const read = new Set(styles.match(/--meet-[a-z0-9-]+/g));
       const documented = new Set((element.cssProperties ?? []).map((property) => property.name));
       return [...read]

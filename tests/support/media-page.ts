@@ -9,9 +9,7 @@ import { expect } from 'vitest';
 export async function joinWithMedia(page: Page, name: string, { microphone = true } = {}) {
   await page.getByRole('button', { name: /^Camera/ }).click();
   if (microphone) await page.getByRole('button', { name: /^Microphone/ }).click();
-  await expect
-    .poll(() => page.locator('meet-participant-tile[part="preview"]:not([camera-off])').count())
-    .toBe(1);
+  await expect.poll(() => page.locator('[part="preview"]:not([camera-off])').count()).toBe(1);
   await page.getByLabel('Your name').fill(name);
   await page.evaluate((who) => document.querySelector('meet-room')?.setAttribute('data-who', who), name);
   await page.getByRole('button', { name: 'Join' }).click();

@@ -3,6 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import type { Quality } from '../../client/quality.js';
 import type { AiState, Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
+import { initial } from '../initial.js';
 import { MeetElement } from '../meet-element.js';
 import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
 
@@ -267,18 +268,6 @@ function watchStream(stream: MediaStream, onChange: () => void): () => void {
     stream.removeEventListener('removetrack', onTracksChanged);
     for (const track of tracks) for (const type of trackEvents) track.removeEventListener(type, onChange);
   };
-}
-
-/** Made once: making one costs more than the rest of a tile's render. */
-let segmenter: Intl.Segmenter | undefined;
-
-/** The first character a reader would see (a whole emoji or accented letter), upper-cased. */
-function initial(name: string): string {
-  const first =
-    typeof Intl.Segmenter === 'function'
-      ? (segmenter ??= new Intl.Segmenter()).segment(name)[Symbol.iterator]().next().value?.segment
-      : [...name][0];
-  return (first ?? '').toUpperCase();
 }
 
 const micOffIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true">

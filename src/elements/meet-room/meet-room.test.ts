@@ -4,6 +4,7 @@ import { defineElement } from '../../define.js';
 import { documentedTokens } from '../../styles/tokens.js';
 import { freshRoom, localWorkers } from '../../test-support/local-workers.js';
 import '../../meetkit.js';
+import { meetingViewStyles } from './meeting-view.styles.js';
 import { MeetRoom, REMEMBERED_NAME_KEY } from './meet-room.js';
 
 const shadow = (el: MeetRoom) => el.shadowRoot!;
@@ -103,11 +104,11 @@ describe('<meet-room>', () => {
 
   it('previews the camera in the lobby and joins with it on', async () => {
     const el = await lobby(freshRoom('preview'), 'Pia');
-    const preview = shadow(el).querySelector('meet-participant-tile[part="preview"]')!;
+    const preview = shadow(el).querySelector('[part="preview"]')!;
     expect(preview.hasAttribute('camera-off')).to.equal(true);
     button(el, 'Camera off')!.click();
     await waitUntil(() => !preview.hasAttribute('camera-off'), 'camera preview', { timeout: 5_000 });
-    const video = preview.shadowRoot!.querySelector('video')!;
+    const video = preview.querySelector('video')!;
     await waitUntil(() => video.readyState >= 2, 'preview plays', { timeout: 5_000 });
     expect(button(el, 'Camera on')!.getAttribute('aria-pressed')).to.equal('true');
 
@@ -275,15 +276,26 @@ describe('<meet-room>', () => {
   });
 
   it('uses only documented --meet-* tokens', () => {
-    const styles = (MeetRoom.styles as { cssText: string }[]).map((s) => s.cssText).join('\n');
+    const styles = [...(MeetRoom.styles as { cssText: string }[]), meetingViewStyles]
+      .map((s) => s.cssText)
+      .join('\n');
     const used = new Set(styles.match(/--meet-[a-z0-9-]+/g));
     const undocumented = [...used].filter((token) => !(token in documentedTokens));
     expect(undocumented).to.deep.equal([]);
   });
 
-  it("registers every element it renders: the meeting's a moment after the lobby's", async () => {
-    expect(customElements.get('meet-participant-tile'), 'the preview, with the room').to.exist;
-    const later = ['meet-participant-grid', 'meet-controls', 'meet-device-picker', 'meet-ai-toggle'];
+  it('shows its lobby with no other element, and registers the meeting’s a moment later', async () => {
+    const el = await lobby(freshRoom('lobby-elements'));
+    // Its own markup only: what the lobby needs comes with the room, not with the meeting's chunk.
+    const elements = [...shadow(el).querySelectorAll('*')].filter((e) => e.localName.includes('-'));
+    expect(elements.map((e) => e.localName)).to.deep.equal([]);
+    const later = [
+      'meet-participant-grid',
+      'meet-participant-tile',
+      'meet-controls',
+      'meet-device-picker',
+      'meet-ai-toggle',
+    ];
     await waitUntil(() => later.every((tag) => customElements.get(tag)), "the meeting's elements", {
       timeout: 5_000,
     });

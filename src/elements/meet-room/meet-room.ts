@@ -1,5 +1,5 @@
 import { provide } from '@lit/context';
-import { html, nothing, type PropertyValues } from 'lit';
+import { adoptStyles, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { MeetingAi } from '../../client/ai-control.js';
 import type { MediaConnection } from '../../client/call-client.js';
@@ -26,9 +26,10 @@ import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { devicesContext } from '../devices-context.js';
 import { MeetElement } from '../meet-element.js';
-import { MeetParticipantTile } from '../meet-participant-tile/meet-participant-tile.js';
 import { meetingContext } from '../meeting-context.js';
 import { ObserveController } from '../observe-controller.js';
+import { lobbyPreview, lobbyPreviewStyles } from './lobby-preview.js';
+import type { MeetingView } from './meeting-view.js';
 import { meetRoomStyles } from './meet-room.styles.js';
 
 /** Where the lobby remembers the name a visitor typed last time. */
@@ -54,6 +55,21 @@ const NOTICES: Record<ModerationAction, (host: string) => string> = {
   'lower-hand': (host) => `${host} lowered your hand.`,
   'make-host': (host) => `${host} made you a host.`,
 };
+
+/** The meeting's default layout (`meeting-view.ts`) once it has arrived: the lobby does without it. */
+let meetingLayout: typeof import('./meeting-view.js') | undefined;
+let meetingLayoutLoading: Promise<void> | undefined;
+
+/** Starts loading the meeting layout with the meeting's elements (once), and settles when it is here or failed. */
+function loadMeetingLayout(): Promise<void> {
+  return (meetingLayoutLoading ??= import('./meeting-view.js').then(
+    (module) => void (meetingLayout = module),
+    (error: unknown) => {
+      meetingLayoutLoading = undefined; // the next room tries again
+      console.error('Meetkit: could not load the meeting layout.', error);
+    },
+  ));
+}
 
 /**
  * A whole meeting room: a lobby with a camera preview, microphone and camera
@@ -94,7 +110,7 @@ const NOTICES: Record<ModerationAction, (host: string) => string> = {
  * @csspart notice - What a host did to you, that your connection is poor, or that you are offline.
  * @csspart error - The message shown when the room cannot be used.
  * @csspart lobby - The lobby: preview, toggles, devices, name field and Join button.
- * @csspart preview - The lobby's self preview (a `<meet-participant-tile>`).
+ * @csspart preview - The lobby's self preview: the camera, or your initial while it is off (`camera-off`).
  * @csspart media-error - A device or media problem, with what to do.
  * @csspart meeting - The joined view (holds the slot).
  * @csspart grid - The default `<meet-participant-grid>`.
@@ -110,16 +126,17 @@ const NOTICES: Record<ModerationAction, (host: string) => string> = {
  * @cssproperty --meet-room-radius - Corner radius of the room.
  * @cssproperty --meet-room-min-height - Minimum height of the room.
  * @cssproperty --meet-room-grid-min-height - Minimum height of its video grid.
+ * @cssproperty --meet-tile-radius - Corner radius of the lobby's preview, as of the tiles.
  */
 export class MeetRoom extends MeetElement {
-  static override styles = [themeStyles, controlStyles, meetRoomStyles];
-  /** The lobby's preview. */
-  static override dependencies = { 'meet-participant-tile': MeetParticipantTile };
+  static override styles = [themeStyles, controlStyles, meetRoomStyles, lobbyPreviewStyles];
   /**
    * What the lobby does without: the meeting's elements, and the device
    * picker (shown after a click). Split off so the lobby comes sooner.
    */
   static override lazyDependencies = {
+    'meet-participant-tile': () =>
+      import('../meet-participant-tile/meet-participant-tile.js').then((m) => m.MeetParticipantTile),
     'meet-participant-grid': () =>
       import('../meet-participant-grid/meet-participant-grid.js').then((m) => m.MeetParticipantGrid),
     'meet-controls': () => import('../meet-controls/meet-controls.js').then((m) => m.MeetControls),
@@ -199,6 +216,12 @@ export class MeetRoom extends MeetElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    if (meetingLayout) this.#styleMeetingLayout();
+    else
+      void loadMeetingLayout().then(() => {
+        this.#styleMeetingLayout();
+        this.requestUpdate();
+      });
     if (!this.typedName) this.typedName = readRememberedName();
     window.addEventListener('pagehide', this.#onPageHide);
     window.addEventListener('offline', this.#onNetwork);
@@ -544,7 +567,9 @@ export class MeetRoom extends MeetElement {
       </div>
       ${over || self ? nothing : this.#renderLobby()}
       <div part="meeting" class="meeting" ?hidden=${over || !self}>
-        <slot>${self ? this.#renderMeeting(self) : nothing}</slot>
+        <slot
+          >${self && meetingLayout ? meetingLayout.renderMeetingView(this.#meetingView(self)) : nothing}</slot
+        >
       </div>
     `;
   }
@@ -575,27 +600,13 @@ export class MeetRoom extends MeetElement {
         : count === 1
           ? '1 person is in the meeting.'
           : `${count} people are in the meeting.`) + withAi;
-    const you: Participant = {
-      id: 'lobby',
-      name: (this.name || this.typedName).trim() || 'You',
-      role: 'guest',
-      joinedAt: 0,
-      microphone: !!local?.microphone,
-      camera: !!local?.camera,
-      handRaised: false,
-      tracks: {},
-    };
+    const name = (this.name || this.typedName).trim() || 'You';
     return html`
       <section part="lobby" aria-labelledby="lobby-title">
         <h2 id="lobby-title">Join “${this.room}”</h2>
         <p class="muted" aria-live="polite">${people}</p>
         <div class="lobby-layout">
-          <meet-participant-tile
-            part="preview"
-            local
-            .participant=${you}
-            .stream=${local?.cameraStream ?? null}
-          ></meet-participant-tile>
+          ${lobbyPreview(name, (local?.camera && local.cameraStream) || null)}
           <div class="lobby-side">
             <div class="toggles" role="group" aria-label="Before you join">
               ${lobbyToggle('Microphone', !!local?.microphone, (on) => this.setMicrophone(on))}
@@ -636,55 +647,35 @@ export class MeetRoom extends MeetElement {
     this.join();
   }
 
-  /**
-   * Mute, then a menu under More, each action saying whom it is for; Remove
-   * asks first, in place of the menu.
-   */
-  #renderHostActions(p: Participant) {
-    const meeting = this.meeting;
-    const open = this.actionsFor?.id === p.id ? this.actionsFor : null;
-    const present = !p.reconnecting;
-    if (open?.confirmingRemoval)
-      return html`<div part="host-actions" class="confirm" role="group" aria-label=${`Remove ${p.name}?`}>
-        <span>Remove ${p.name} from the meeting?</span>
-        <button
-          type="button"
-          class="danger"
-          @click=${() => {
-            this.actionsFor = null;
-            meeting?.removeParticipant(p.id);
-          }}
-        >
-          Remove
-        </button>
-        <button type="button" @click=${() => (this.actionsFor = null)}>Cancel</button>
-      </div>`;
-    return html`<button
-        type="button"
-        ?disabled=${!p.microphone || !present}
-        aria-label=${`Mute ${p.name}`}
-        @click=${() => meeting?.muteParticipant(p.id)}
-      >
-        Mute
-      </button>
-      <button
-        type="button"
-        aria-expanded=${open ? 'true' : 'false'}
-        aria-label=${`More for ${p.name}`}
-        @click=${() => (this.actionsFor = open ? null : { id: p.id, confirmingRemoval: false })}
-      >
-        More
-      </button>
-      ${open
-        ? html`<div part="host-actions" class="menu">
-            ${hostAction(`Turn off ${p.name}'s camera`, p.camera && present, () =>
-              meeting?.turnCameraOff(p.id),
-            )}
-            ${hostAction(`Lower ${p.name}'s hand`, p.handRaised, () => meeting?.lowerHand(p.id))}
-            ${hostAction(`Make ${p.name} a host`, p.role !== 'host', () => meeting?.makeHost(p.id))}
-            ${hostAction(`Remove ${p.name}`, true, () => void this.#askToRemove(p.id))}
-          </div>`
-        : nothing}`;
+  /** What the meeting layout shows, and what it may do here. */
+  #meetingView(self: Participant): MeetingView {
+    return {
+      self,
+      participants: this.#state.value?.participants ?? [],
+      speaking: new Set(this.#speaking.value),
+      pinned: this.#pinned.value ?? null,
+      maxTiles: this.maxTiles,
+      aiAvailable: !!this.#ai.value?.available,
+      meeting: this.meeting,
+      actionsFor: this.actionsFor,
+      setActionsFor: (actions) => (this.actionsFor = actions),
+      askToRemove: (id) => void this.#askToRemove(id),
+      showPeople: () => this.#showPeople(),
+    };
+  }
+
+  /** Adds the meeting layout's styles to this room's, once that module is here. */
+  #styleMeetingLayout(): void {
+    if (!meetingLayout || !(this.renderRoot instanceof ShadowRoot)) return;
+    adoptStyles(this.renderRoot, [...MeetRoom.elementStyles, meetingLayout.meetingViewStyles]);
+  }
+
+  /** Also waits for the meeting layout while in the meeting, so that what it shows has been rendered. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (meetingLayout || !this.participant) return done;
+    await loadMeetingLayout();
+    return super.getUpdateComplete();
   }
 
   async #askToRemove(id: string): Promise<void> {
@@ -692,69 +683,6 @@ export class MeetRoom extends MeetElement {
     await this.updateComplete;
     this.renderRoot.querySelector<HTMLButtonElement>('.confirm .danger')?.focus();
   }
-
-  #renderMeeting(self: Participant) {
-    const participants = this.#state.value?.participants ?? [];
-    const isHost = self.role === 'host';
-    const speaking = new Set(this.#speaking.value);
-    const pinned = this.#pinned.value ?? null;
-    return html`
-      <div class="stage">
-        <meet-participant-grid
-          part="grid"
-          max-tiles=${this.maxTiles}
-          @meet-show-participants=${() => this.#showPeople()}
-        ></meet-participant-grid>
-        <section part="people" aria-labelledby="participants-title">
-          <h2 id="participants-title" tabindex="-1">In the meeting (${participants.length})</h2>
-          <ul part="participants">
-            ${participants.map((p) => {
-              const you = p.id === self.id;
-              return html`<li
-                part=${you ? 'participant self' : 'participant'}
-                ?data-hand-raised=${p.handRaised}
-                ?data-reconnecting=${!!p.reconnecting}
-                ?data-speaking=${speaking.has(p.id)}
-              >
-                <span class="name">${p.name}${you ? ' (you)' : ''}</span>
-                ${speaking.has(p.id) ? html`<span class="badge speaking">Speaking</span>` : nothing}
-                ${p.reconnecting ? html`<span class="badge reconnecting">Reconnecting…</span>` : nothing}
-                ${p.role === 'host' ? html`<span class="badge host">Host</span>` : nothing}
-                ${p.role === 'agent' ? html`<span class="badge agent">AI</span>` : nothing}
-                ${p.handRaised ? html`<span class="badge hand">Hand raised</span>` : nothing}
-                ${p.microphone ? nothing : html`<span class="badge muted">Muted</span>`}
-                <button
-                  type="button"
-                  aria-pressed=${p.id === pinned ? 'true' : 'false'}
-                  aria-label=${`Pin ${you ? 'yourself' : p.name}`}
-                  @click=${() => (p.id === pinned ? this.unpin() : this.pin(p.id))}
-                >
-                  Pin
-                </button>
-                ${isHost && !you && p.role !== 'agent' ? this.#renderHostActions(p) : nothing}
-              </li>`;
-            })}
-          </ul>
-        </section>
-      </div>
-      <div class="bar">
-        <meet-controls part="controls"></meet-controls>
-        ${this.#ai.value?.available ? html`<meet-ai-toggle part="ai"></meet-ai-toggle>` : nothing}
-        ${isHost
-          ? html`<div part="host-controls">
-              <button type="button" class="end danger" @click=${() => this.meeting?.endMeeting()}>
-                End meeting for all
-              </button>
-            </div>`
-          : nothing}
-      </div>
-    `;
-  }
-}
-
-/** One of a host's actions on someone, in the menu under their name ("Lower Bob's hand"). */
-function hostAction(label: string, enabled: boolean, act: () => void) {
-  return html`<button type="button" ?disabled=${!enabled} @click=${act}>${label}</button>`;
 }
 
 /** A lobby switch: says whether it is on, and flips it. */
