@@ -64,7 +64,45 @@ const config: RTCPeerConnectionConfig = {
 export function createPeer(): RTCPeerConnection {
   const pc = new RTCPeerConnection(config);
   routeKeyframeRequestsToSenders(pc);
+  collectTransports(pc);
   return pc;
+}
+
+/** Every transport werift made for a peer (`collectTransports`). */
+const transportsOf = new WeakMap<RTCPeerConnection, Set<RTCDtlsTransport>>();
+
+/**
+ * Until a session has a remote description that bundles, werift gives each
+ * new m-line a transport of its own (`addTransceiver`), which gathers, binds
+ * its ICE sockets and even connects; when the browser's answer bundles them,
+ * werift moves the m-lines onto the first one and stops nothing, and its
+ * close() stops only the transports in use. A viewer whose first pull took
+ * 12 cameras kept 11 of them, 22 sockets, until the process ended, and the
+ * benchmark that ran the SFU could not end at all. So every transport is
+ * noted when made, and stopped once no m-line uses it.
+ */
+function collectTransports(pc: RTCPeerConnection): void {
+  const made = new Set<RTCDtlsTransport>(pc.dtlsTransports);
+  transportsOf.set(pc, made);
+  const manager = (pc as unknown as WeriftInternals).secureManager;
+  const createTransport = manager.createTransport.bind(manager);
+  manager.createTransport = () => {
+    const transport = createTransport();
+    made.add(transport);
+    return transport;
+  };
+}
+
+/** Stops the transports werift made for `pc` that no m-line uses (after a negotiation step), or all of them. */
+export function stopTransports(pc: RTCPeerConnection, { unusedOnly }: { unusedOnly: boolean }): void {
+  const made = transportsOf.get(pc);
+  if (!made) return;
+  const inUse = new Set(unusedOnly ? pc.dtlsTransports : []);
+  for (const transport of made) {
+    if (inUse.has(transport)) continue;
+    made.delete(transport);
+    void transport.stop().catch(() => undefined);
+  }
 }
 
 /**

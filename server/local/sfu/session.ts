@@ -28,6 +28,7 @@ import {
   rejectedLikeBundle,
   rejectMLine,
   setIceRole,
+  stopTransports,
   withoutCandidates,
   withVideoStartBitrate,
 } from './peer.js';
@@ -491,6 +492,8 @@ export class SfuSession {
   async renegotiate(answer: SessionDescription): Promise<void> {
     await this.pc.setRemoteDescription({ type: answer.type, sdp: rejectedLikeBundle(answer.sdp) });
     this.offerOutstanding = false;
+    // The browser bundled what an offer of ours put on transports of their own (peer.ts).
+    stopTransports(this.pc, { unusedOnly: true });
     this.#negotiated();
     if (!this.connected) return; // Asked for once the connection is up.
     // A keyframe sent before the new sender is ready is lost: ask again shortly.
@@ -568,7 +571,10 @@ export class SfuSession {
     for (const published of [...this.published.values()]) this.#unpublish(published);
     for (const pulled of this.pulled.values()) pulled.source.subscribers.delete(pulled);
     this.pulled.clear();
-    void this.pc.close().catch(() => undefined);
+    void this.pc
+      .close()
+      .catch(() => undefined)
+      .finally(() => stopTransports(this.pc, { unusedOnly: false }));
     this.onClosed(this);
   }
 
