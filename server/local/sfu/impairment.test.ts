@@ -153,18 +153,9 @@ async function rtpStats(
 
 /** A publisher (microphone and camera) and a viewer pulling both, media flowing. */
 async function meeting() {
-  const publisher = await open();
-  await publisher.publish([
-    { trackName: 'microphone', kind: 'audio' },
-    { trackName: 'camera', kind: 'video' },
-  ]);
-  const viewer = await open();
-  const [microphone, camera] = await viewer.pull([
-    { sessionId: publisher.sessionId, trackName: 'microphone' },
-    { sessionId: publisher.sessionId, trackName: 'camera' },
-  ]);
-  await expect.poll(() => viewer.received(camera!), POLL).toBeGreaterThan(10);
-  return { publisher, viewer, microphone: microphone!, camera: camera! };
+  const pair = await stack.publisherAndViewer();
+  await expect.poll(() => pair.viewer.received(pair.camera), POLL).toBeGreaterThan(10);
+  return pair;
 }
 
 const POLL = { timeout: 10_000, interval: 200 };

@@ -77,6 +77,20 @@ export function useSfuAndBrowser() {
       peers.push(peer);
       return peer;
     },
+    /** A publisher of a microphone and a camera, and a viewer pulling both (in that order, in one offer). */
+    async publisherAndViewer() {
+      const publisher = await this.open();
+      await publisher.publish([
+        { trackName: 'microphone', kind: 'audio' },
+        { trackName: 'camera', kind: 'video' },
+      ]);
+      const viewer = await this.open();
+      const [microphone, camera] = await viewer.pull([
+        { sessionId: publisher.sessionId, trackName: 'microphone' },
+        { sessionId: publisher.sessionId, trackName: 'camera' },
+      ]);
+      return { publisher, viewer, microphone: microphone!, camera: camera! };
+    },
   };
 }
 

@@ -30,23 +30,14 @@ async function staysConnected(peer: BrowserPeer, statesBefore: number): Promise<
 
 describe('a browser that closes the m-line carrying its BUNDLE tag', () => {
   it('keeps decoding the other track it pulls, can pull again and publish', { timeout: 40_000 }, async () => {
-    const publisher = await open();
-    await publisher.publish([
-      { trackName: 'microphone', kind: 'audio' },
-      { trackName: 'camera', kind: 'video' },
-    ]);
-    const viewer = await open();
-    const [microphone, camera] = await viewer.pull([
-      { sessionId: publisher.sessionId, trackName: 'microphone' },
-      { sessionId: publisher.sessionId, trackName: 'camera' },
-    ]);
-    await keepsReceiving(viewer, camera!);
+    const { publisher, viewer, microphone, camera } = await stack.publisherAndViewer();
+    await keepsReceiving(viewer, camera);
     expect(await viewer.bundleTag()).toBe(microphone); // The premise: the m-line to close is the tag.
 
     const states = (await viewer.states()).length;
-    await viewer.close([microphone!]);
+    await viewer.close([microphone]);
     expect(await viewer.bundleTag()).toBe(camera); // Chrome moved the bundle.
-    await keepsReceiving(viewer, camera!);
+    await keepsReceiving(viewer, camera);
     await staysConnected(viewer, states);
 
     // The SFU's next offer keeps the browser on its transport and adds a new m-line.
@@ -54,7 +45,7 @@ describe('a browser that closes the m-line carrying its BUNDLE tag', () => {
     expect(again).not.toBe(microphone);
     expect(await viewer.bundleTag()).toBe(camera);
     await keepsReceiving(viewer, again!);
-    await keepsReceiving(viewer, camera!);
+    await keepsReceiving(viewer, camera);
     await staysConnected(viewer, states);
 
     // Then the viewer turns its microphone on: Chrome puts it on the closed first m-line, which
@@ -63,7 +54,7 @@ describe('a browser that closes the m-line carrying its BUNDLE tag', () => {
     expect(await viewer.bundleTag()).toBe(viewer.published.get('microphone'));
     const [heard] = await publisher.pull([{ sessionId: viewer.sessionId, trackName: 'microphone' }]);
     await keepsReceiving(publisher, heard!);
-    await keepsReceiving(viewer, camera!);
+    await keepsReceiving(viewer, camera);
     await staysConnected(viewer, states);
   });
 

@@ -44,18 +44,6 @@ export const meetParticipantTileStyles = css`
   audio {
     display: none;
   }
-  [part='avatar'] {
-    display: grid;
-    place-items: center;
-    width: clamp(2.5rem, 40cqmin, 8rem);
-    aspect-ratio: 1;
-    border-radius: 50%;
-    background: var(--_accent);
-    color: var(--_accent-text);
-    font-size: clamp(1.25rem, 18cqmin, 3.5rem);
-    font-weight: 600;
-    user-select: none;
-  }
   [part='avatar'] .sparkle {
     width: 55%;
     height: 55%;

@@ -3,7 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import type { Quality } from '../../client/quality.js';
 import type { AiState, Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
-import { initial } from '../initial.js';
+import { avatarStyles, initial } from '../avatar.js';
 import { MeetElement } from '../meet-element.js';
 import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
 
@@ -36,7 +36,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * @cssproperty --meet-tile-radius - Corner radius of a tile (falls back to `--meet-radius`).
  */
 export class MeetParticipantTile extends MeetElement {
-  static override styles = [themeStyles, meetParticipantTileStyles];
+  static override styles = [themeStyles, avatarStyles, meetParticipantTileStyles];
 
   /** Who this tile shows. */
   @property({ attribute: false }) participant: Participant | null = null;
@@ -164,7 +164,9 @@ export class MeetParticipantTile extends MeetElement {
         ${this.local || this.screenShare ? nothing : html`<audio part="audio" autoplay></audio>`}
         ${this.#showsVideo
           ? nothing
-          : html`<span part="avatar" aria-hidden="true">${this.aiState ? sparkleIcon : initial(name)}</span>`}
+          : html`<span part="avatar" class="avatar" aria-hidden="true"
+              >${this.aiState ? sparkleIcon : initial(name)}</span
+            >`}
         ${this.aiState && this.caption ? html`<p part="ai-caption">${this.caption}</p>` : nothing}
         <div class="actions"><slot name="actions"></slot></div>
         ${this.handRaised

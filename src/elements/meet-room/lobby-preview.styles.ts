@@ -21,17 +21,6 @@ export const lobbyPreviewStyles = css`
     object-fit: cover;
     transform: scaleX(-1);
   }
-  .preview .avatar {
-    display: grid;
-    place-items: center;
-    width: clamp(2.5rem, 40cqmin, 8rem);
-    aspect-ratio: 1;
-    border-radius: 50%;
-    background: var(--_accent);
-    color: var(--_accent-text);
-    font-size: clamp(1.25rem, 18cqmin, 3.5rem);
-    font-weight: 600;
-  }
   .preview-name {
     position: absolute;
     inset-inline-start: calc(var(--_space) * 0.75);

@@ -1,5 +1,5 @@
 import { html } from 'lit';
-import { initial } from '../initial.js';
+import { initial } from '../avatar.js';
 
 export { lobbyPreviewStyles } from './lobby-preview.styles.js';
 

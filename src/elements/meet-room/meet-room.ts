@@ -24,6 +24,7 @@ import {
 } from '../../protocol/index.js';
 import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
+import { avatarStyles } from '../avatar.js';
 import { devicesContext } from '../devices-context.js';
 import { MeetElement } from '../meet-element.js';
 import { meetingContext } from '../meeting-context.js';
@@ -129,7 +130,7 @@ function loadMeetingLayout(): Promise<void> {
  * @cssproperty --meet-tile-radius - Corner radius of the lobby's preview, as of the tiles.
  */
 export class MeetRoom extends MeetElement {
-  static override styles = [themeStyles, controlStyles, meetRoomStyles, lobbyPreviewStyles];
+  static override styles = [themeStyles, controlStyles, avatarStyles, meetRoomStyles, lobbyPreviewStyles];
   /**
    * What the lobby does without: the meeting's elements, and the device
    * picker (shown after a click). Split off so the lobby comes sooner.

@@ -1,3 +1,5 @@
+import { css } from 'lit';
+
 /** Made once: making one costs more than the rest of a tile's render. */
 let segmenter: Intl.Segmenter | undefined;
 
@@ -9,3 +11,19 @@ export function initial(name: string): string {
       : [...name][0];
   return (first ?? '').toUpperCase();
 }
+
+/** The round initial shown for someone whose camera is off, in a tile and in the lobby's preview; scales with its container. */
+export const avatarStyles = css`
+  .avatar {
+    display: grid;
+    place-items: center;
+    width: clamp(2.5rem, 40cqmin, 8rem);
+    aspect-ratio: 1;
+    border-radius: 50%;
+    background: var(--_accent);
+    color: var(--_accent-text);
+    font-size: clamp(1.25rem, 18cqmin, 3.5rem);
+    font-weight: 600;
+    user-select: none;
+  }
+`;
