@@ -250,8 +250,13 @@ describe('an impaired session, as real browsers see it', () => {
       const rtt = async () => (await rtpStats(publisher, 'remote-inbound-rtp', 'audio'))?.roundTripTime ?? 0;
       expect(await rtt()).toBeLessThan(0.1);
       stack.sfu.impair({ sessionId: publisher.sessionId, delayMs: 200 });
-      await expect.poll(rtt, { timeout: 15_000, interval: 250 }).toBeGreaterThan(0.38);
-      expect(await rtt()).toBeLessThan(0.6);
+      // In the band of twice the delay (not one way, not four times). Polled: a report taken while the
+      // machine is busy (CI runs other suites beside this one) can add a few hundred ms on its own.
+      const inBand = async () => {
+        const seconds = await rtt();
+        return seconds > 0.38 && seconds < 0.6 ? 'about twice the delay' : `${seconds} s`;
+      };
+      await expect.poll(inBand, { timeout: 15_000, interval: 250 }).toBe('about twice the delay');
       expect(stack.sfu.impairments.counts(publisher.sessionId)).toMatchObject({ dropped: 0 });
       expect(stack.sfu.impairments.counts(publisher.sessionId).delayed).toBeGreaterThan(50);
     },
