@@ -57,6 +57,19 @@ const remoteOf = (m: Meeting, id: string, ready: (media: RemoteMedia) => boolean
     ),
   );
 
+/**
+ * Plays `id`'s sound on `m`'s page, as any UI does: Chromium measures the
+ * level of received audio only while it plays. Remove the element after.
+ */
+async function playAudioOf(m: Meeting, id: string): Promise<HTMLAudioElement> {
+  const media = await remoteOf(m, id, (r) => r.stream.getAudioTracks().length === 1);
+  const speaker = document.createElement('audio');
+  speaker.srcObject = media.stream;
+  document.body.append(speaker);
+  await speaker.play();
+  return speaker;
+}
+
 /** Plays a stream and resolves once `frames` more video frames have been decoded. */
 async function framesDecoded(stream: MediaStream, frames = 5): Promise<HTMLVideoElement> {
   const video = document.createElement('video');
@@ -125,12 +138,7 @@ describe('createMeeting', () => {
       await ann.setMicrophone(true);
       const annId = await join(ann, 'Ann');
       await join(bob, 'Bob');
-      const fromAnn = await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
-      // Played, as any UI plays it: Chromium measures the level of received audio as it plays it.
-      const speaker = document.createElement('audio');
-      speaker.srcObject = fromAnn.stream;
-      document.body.append(speaker);
-      await speaker.play();
+      const speaker = await playAudioOf(bob, annId);
       const speaking = (m: Meeting, id: string, on: boolean) =>
         first(m.speaking$, (ids) => ids.includes(id) === on);
       // Silence first: nobody speaks, whatever the line carries.
@@ -233,11 +241,7 @@ describe('createMeeting', () => {
       await ann.setMicrophone(true);
       const annId = await join(ann, 'Ann');
       await join(bob, 'Bob');
-      const fromAnn = await remoteOf(bob, annId, (m) => m.stream.getAudioTracks().length === 1);
-      const speaker = document.createElement('audio');
-      speaker.srcObject = fromAnn.stream;
-      document.body.append(speaker);
-      await speaker.play();
+      const speaker = await playAudioOf(bob, annId);
       const [annSession, trackName] = (await announced(bob, annId, 'microphone')).split('/') as [
         string,
         string,
