@@ -92,6 +92,14 @@ describe('a delivery attempt', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('fails for good, sending nothing, when the secret cannot sign', async () => {
+    expect(await attempt({ secret: 'not-a-secret' })).toEqual({
+      kind: 'failed',
+      reason: expect.stringMatching(/must start with whsec_/),
+    });
+    expect(received).toHaveLength(0);
+  });
+
   it('is sent unsigned, with its id, when there is no secret', async () => {
     answer = (_req, res) => res.end();
     expect(await attempt({ secret: undefined })).toEqual({ kind: 'delivered', status: 200 });

@@ -7,7 +7,7 @@
  * lost, or too late) recognises it; with a secret it is signed
  * (`webhook-signing.ts`).
  */
-import { webhookHeaders } from './webhook-signing.js';
+import { webhookHeaders, webhookSecretProblem } from './webhook-signing.js';
 
 export interface Delivery {
   /** The message's id: its idempotency key, the same on every attempt. */
@@ -21,7 +21,10 @@ export type DeliveryOutcome =
   | { kind: 'delivered'; status: number }
   /** The receiver was down, slow or busy (5xx, 408, 429, a timeout, no connection): try again later. */
   | { kind: 'retry'; afterSeconds: number; reason: string }
-  /** The receiver refused the message itself (another 4xx, or a redirect): trying again cannot help. */
+  /**
+   * Trying again cannot help: the receiver refused the message itself (another
+   * 4xx, or a redirect), or the secret cannot sign.
+   */
   | { kind: 'failed'; reason: string };
 
 export interface DeliveryOptions {
@@ -53,6 +56,10 @@ export function retryDelaySeconds(attempt: number, retryAfterSeconds = 0, random
 
 export async function deliver(delivery: Delivery, options: DeliveryOptions): Promise<DeliveryOutcome> {
   const { secret, attempt, timeoutMs = 10_000, now = () => new Date(), random = Math.random } = options;
+  // A secret that cannot sign is the owner's configuration, not the receiver: no attempt, and
+  // no retry (each would fail alike); the reason says what to fix.
+  const problem = secret === undefined ? null : webhookSecretProblem(secret);
+  if (problem) return { kind: 'failed', reason: problem };
   const headers = secret
     ? webhookHeaders(secret, delivery.id, delivery.body, now())
     : { 'content-type': 'application/json', 'webhook-id': delivery.id };
