@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { TONE_MICROPHONE } from '../../server/local/dev/tone-microphone.js';
 import { useE2e } from '../support/e2e.js';
-import { expectVideoFlowing, joinWithMedia, remoteTile } from '../support/media-page.js';
+import { expectVideoFlowing, joinWithMedia, remoteTile, sessionOf } from '../support/media-page.js';
 
 const e2e = useE2e();
 const { visitor, pageErrors } = e2e;
@@ -24,13 +24,6 @@ const onStage = (page: Page) =>
       .sort((a, b) => Number(a.ariaPosInSet) - Number(b.ariaPosInSet))
       .map((tile) => tile.shadowRoot!.querySelector('[part="name"]')!.textContent.trim());
   });
-
-const sessionOf = (page: Page) =>
-  page.evaluate(
-    () =>
-      (document.querySelector('meet-room') as unknown as { meeting?: { mediaSessionId: string | null } })
-        .meeting?.mediaSessionId ?? null,
-  );
 
 describe('a meeting bigger than the grid', () => {
   it('receives video only for what is shown, brings a speaker on stage, and pins', async () => {

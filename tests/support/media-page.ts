@@ -114,3 +114,11 @@ export async function expectAudioFlowing(page: Page, name: string, timeoutMs = 5
     }, timeoutMs);
   expect(heard, `${name}'s sound heard on ${who}`).toBe(true);
 }
+
+/** The Calls session id of the page's `<meet-room>` (its meeting's `mediaSessionId`), or null. */
+export const sessionOf = (page: Page) =>
+  page.evaluate(
+    () =>
+      (document.querySelector('meet-room') as unknown as { meeting?: { mediaSessionId: string | null } })
+        .meeting?.mediaSessionId ?? null,
+  );
