@@ -5,3 +5,4 @@ export * from './client-messages.js';
 export * from './server-messages.js';
 export * from './parse.js';
 export * as media from './media.js';
+export * as feedback from './feedback.js';
