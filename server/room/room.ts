@@ -14,6 +14,7 @@ import {
   type Participant,
   type ParticipantState,
   type ServerMessage,
+  type feedback,
   type media,
 } from '../../src/protocol/index.js';
 import type { Env } from '../env.js';
@@ -22,6 +23,7 @@ import { AiSeat, type AiRefusal } from './ai-seat.js';
 import { Broadcaster, type Broadcast, type BroadcastTarget } from './broadcaster.js';
 import {
   Connections,
+  constantTimeEqual,
   digestOf,
   newKey,
   newParticipantId,
@@ -46,9 +48,7 @@ import { MeetingStore, type MeetingRecord } from './meeting-store.js';
 import { Removals } from './removals.js';
 import { Roster, type Member } from './roster.js';
 import { OUTBOX_RETRY_MS, RoomServices, type FeedbackReply, type MeetingHistory } from './services.js';
-import { constantTimeEqual } from './connections.js';
 import type { Settlement } from '../services/deliveries.js';
-import type { feedback } from '../../src/protocol/index.js';
 
 export { ROOM_NAME_HEADER };
 
@@ -661,8 +661,10 @@ export class Room extends DurableObject<Env> {
 
   /**
    * One alarm, while a meeting is on: the next sweep, or the end of someone's
-   * grace period if sooner. Rooms with only a lobby set none (nothing is stored
-   * for them); their silent sockets are swept when someone else connects.
+   * grace period if sooner; and while the delivery queue would not take one
+   * of the room's messages, the next try. Rooms with only a lobby set none
+   * (nothing is stored for them); their silent sockets are swept when someone
+   * else connects.
    */
   async #scheduleAlarm(now: number): Promise<void> {
     const retryOutbox = this.#services.needsRetry();
