@@ -22,6 +22,8 @@ export interface DeliveryRun {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** POST sent → its 201, median: what the visitor waits for. */
+  answerP50Ms: number;
   /** Requests the receiver got (failed ones included). */
   requests: number;
 }
@@ -85,6 +87,7 @@ export async function measureDeliveries(scenario: DeliveryScenario, messages: nu
   const already = receiver.delivered.length;
   const requestsBefore = receiver.requests();
   const sentAt = new Map<string, number>();
+  const answerMs: number[] = [];
   const start = Date.now();
   try {
     await Promise.all(
@@ -99,6 +102,7 @@ export async function measureDeliveries(scenario: DeliveryScenario, messages: nu
         const { id } = (await response.json()) as { id?: string };
         if (response.status !== 201 || !id) throw new Error(`feedback answered ${response.status}`);
         sentAt.set(id, at);
+        answerMs.push(Date.now() - at);
       }),
     );
     await receiver.waitFor(already + messages, 300_000);
@@ -114,6 +118,7 @@ export async function measureDeliveries(scenario: DeliveryScenario, messages: nu
     perSecond: messages / ((end - start) / 1000),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
+    answerP50Ms: percentile(answerMs.sort((a, b) => a - b), 50),
     requests: receiver.requests() - requestsBefore,
   };
 }

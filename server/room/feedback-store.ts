@@ -7,6 +7,8 @@
 import type { feedback } from '../../src/protocol/index.js';
 
 export const MAX_FEEDBACK = 2_000;
+/** A room holds at most this many more than `MAX_FEEDBACK` between trims (the first add trims). */
+const TRIM_EVERY = 50;
 
 export interface StoredFeedback {
   id: string;
@@ -35,6 +37,8 @@ interface FeedbackRow extends Record<string, SqlStorageValue> {
 
 export class FeedbackStore {
   #hasTable: boolean | undefined;
+  /** Rows added since the last trim: trimming scans the table, so it is done now and then. */
+  #sinceTrim = Infinity;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -56,10 +60,13 @@ export class FeedbackStore {
       entry.diagnostics ? JSON.stringify(entry.diagnostics) : null,
       entry.at,
     );
-    this.sql.exec(
-      'DELETE FROM feedback WHERE id NOT IN (SELECT id FROM feedback ORDER BY at DESC LIMIT ?)',
-      MAX_FEEDBACK,
-    );
+    if (++this.#sinceTrim >= TRIM_EVERY) {
+      this.#sinceTrim = 0;
+      this.sql.exec(
+        'DELETE FROM feedback WHERE id NOT IN (SELECT id FROM feedback ORDER BY at DESC LIMIT ?)',
+        MAX_FEEDBACK,
+      );
+    }
     return true;
   }
 

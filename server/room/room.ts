@@ -263,9 +263,9 @@ export class Room extends DurableObject<Env> {
     return this.#services.history(limit, before);
   }
 
-  /** The delivery queue settled one of this room's messages (delivered, or given up on). */
-  settled(id: string, settlement: Settlement): void {
-    this.#services.settled(id, settlement);
+  /** The delivery queue settled some of this room's messages (delivered, or given up on). */
+  settled(settlements: { id: string; settlement: Settlement }[]): void {
+    this.#services.settled(settlements);
   }
 
   /** A media API request (`src/protocol/media.ts`), already routed by the Worker. */

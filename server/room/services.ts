@@ -29,6 +29,8 @@ export const OUTBOX_RETRY_MS = 10_000;
 /** Meetings per page of the history, unless the caller asks for fewer. */
 export const HISTORY_PAGE_SIZE = 20;
 export const HISTORY_MAX_PAGE_SIZE = 100;
+/** The most messages one `sendBatch` takes. */
+const QUEUE_BATCH = 100;
 
 export interface FeedbackReply {
   status: number;
@@ -160,13 +162,16 @@ export class RoomServices {
     return { status: 201, body: { id: entry.id } };
   }
 
-  /** The queue's consumer settled a message: the next of its chain may go. */
-  settled(id: string, settlement: Settlement): void {
+  /** The queue's consumer settled messages: the next of their chains may go. */
+  settled(settlements: readonly { id: string; settlement: Settlement }[]): void {
     const now = Date.now();
-    const known =
-      'delivered' in settlement
-        ? this.#outbox.delivered(id)
-        : this.#outbox.dead(id, settlement.dead, settlement.attempts, now);
+    let known = false;
+    for (const { id, settlement } of settlements) {
+      known =
+        ('delivered' in settlement
+          ? this.#outbox.delivered(id)
+          : this.#outbox.dead(id, settlement.dead, settlement.attempts, now)) || known;
+    }
     if (known) this.pump(now);
   }
 
@@ -215,13 +220,17 @@ export class RoomServices {
     return this.#outbox.pending().unsent > 0;
   }
 
-  /** Hands the queue what is due: unchained messages, and the next of each chain. */
+  /** Hands the queue what is due: unchained messages, and the next of each chain (in batches of 100). */
   pump(now = Date.now()): void {
-    for (const message of this.#outbox.takeDue(now)) {
+    const due = this.#outbox.takeDue(now);
+    for (let i = 0; i < due.length; i += QUEUE_BATCH) {
+      const batch = due.slice(i, i + QUEUE_BATCH);
       this.background(
-        this.env.DELIVERIES.send({ room: this.room(), ...message }).catch((error: unknown) => {
-          console.error('room: the delivery queue did not take a message', message.id, error);
-          this.#outbox.unsent(message.id);
+        this.env.DELIVERIES.sendBatch(
+          batch.map((message) => ({ body: { room: this.room(), ...message } })),
+        ).catch((error: unknown) => {
+          console.error(`room: the delivery queue did not take ${batch.length} messages`, error);
+          for (const message of batch) this.#outbox.unsent(message.id);
           this.retryLater();
         }),
       );

@@ -36,12 +36,48 @@ type DeadDelivery = z.infer<typeof deadDelivery>;
 export type Settlement = { delivered: true } | { dead: string; attempts: number };
 
 export async function handleDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const handle = batch.queue === DEAD_LETTER_QUEUE ? fileDeadLetter : attempt;
-  // One slow receiver must not hold the others: a batch's messages go out together.
-  await Promise.all(batch.messages.map((message) => handle(message, env)));
+  const settlements = new Settlements(env);
+  if (batch.queue === DEAD_LETTER_QUEUE) {
+    for (const message of batch.messages) fileDeadLetter(message, settlements);
+  } else {
+    // One slow receiver must not hold the others: a batch's messages go out together.
+    await Promise.all(batch.messages.map((message) => attempt(message, env, settlements)));
+  }
+  await settlements.send();
 }
 
-async function attempt(message: Message<unknown>, env: Env): Promise<void> {
+/**
+ * What the batch settled, told to each room in one call; a message is acked
+ * only once its room has heard, and retried whole if the room could not be
+ * reached (a receiver that got it sees the same webhook-id twice).
+ */
+class Settlements {
+  readonly #byRoom = new Map<string, { message: Message<unknown>; id: string; settlement: Settlement }[]>();
+
+  constructor(private readonly env: Env) {}
+
+  add(message: Message<unknown>, delivery: QueuedDelivery, settlement: Settlement): void {
+    const list = this.#byRoom.get(delivery.room) ?? [];
+    list.push({ message, id: delivery.id, settlement });
+    this.#byRoom.set(delivery.room, list);
+  }
+
+  async send(): Promise<void> {
+    await Promise.all(
+      [...this.#byRoom].map(async ([room, list]) => {
+        try {
+          await this.env.Room.getByName(room).settled(list.map(({ id, settlement }) => ({ id, settlement })));
+          for (const { message } of list) message.ack();
+        } catch (error) {
+          console.error(`deliveries: could not tell room ${room}`, error);
+          for (const { message } of list) message.retry();
+        }
+      }),
+    );
+  }
+}
+
+async function attempt(message: Message<unknown>, env: Env, settlements: Settlements): Promise<void> {
   const parsed = queuedDelivery.safeParse(message.body);
   if (!parsed.success) {
     console.error('deliveries: not a delivery, dropped', parsed.error.issues[0]?.message);
@@ -63,10 +99,7 @@ async function attempt(message: Message<unknown>, env: Env): Promise<void> {
         timeoutMs: numberVar(env.DELIVERY_TIMEOUT_MS, 10_000),
       },
     );
-    if (outcome.kind === 'delivered') {
-      await settle(env, delivery, { delivered: true });
-      return message.ack();
-    }
+    if (outcome.kind === 'delivered') return settlements.add(message, delivery, { delivered: true });
     if (outcome.kind === 'failed') return await giveUp(message, env, delivery, outcome.reason);
     if (message.attempts >= maxAttempts) {
       return await giveUp(message, env, delivery, `${outcome.reason}, ${message.attempts} attempts`);
@@ -76,9 +109,8 @@ async function attempt(message: Message<unknown>, env: Env): Promise<void> {
       delaySeconds: fixed !== undefined && fixed !== '' ? Number(fixed) : outcome.afterSeconds,
     });
   } catch (error) {
-    // The room or the dead-letter queue could not be reached: the whole attempt comes again
-    // (a receiver that got it sees the same webhook-id twice).
-    console.error('deliveries: could not settle', delivery.id, error);
+    // The dead-letter queue could not be reached: the whole attempt comes again.
+    console.error('deliveries: could not give up on', delivery.id, error);
     message.retry();
   }
 }
@@ -88,22 +120,13 @@ async function giveUp(message: Message<unknown>, env: Env, delivery: QueuedDeliv
   message.ack();
 }
 
-async function fileDeadLetter(message: Message<unknown>, env: Env): Promise<void> {
+function fileDeadLetter(message: Message<unknown>, settlements: Settlements): void {
   const parsed = deadDelivery.safeParse(message.body);
   if (!parsed.success) return message.ack();
   const { reason, attempts } = parsed.data;
-  try {
-    // Without a reason it came from the queue itself, after its own `max_retries`.
-    await settle(env, parsed.data, {
-      dead: reason ?? 'the queue gave up after its last retry',
-      attempts: attempts ?? message.attempts,
-    });
-    message.ack();
-  } catch (error) {
-    console.error('deliveries: could not file a dead letter', parsed.data.id, error);
-    message.retry();
-  }
+  // Without a reason it came from the queue itself, after its own `max_retries`.
+  settlements.add(message, parsed.data, {
+    dead: reason ?? 'the queue gave up after its last retry',
+    attempts: attempts ?? message.attempts,
+  });
 }
-
-const settle = (env: Env, delivery: QueuedDelivery, settlement: Settlement) =>
-  env.Room.getByName(delivery.room).settled(delivery.id, settlement);
