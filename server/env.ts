@@ -21,6 +21,21 @@ export interface Env {
    * `npm run token` reads the same variable and refuses a longer `--ttl`.
    */
   JOIN_TOKEN_MAX_TTL_SECONDS?: string;
+  /**
+   * The site's user directory: with it, a join token's `sub` is looked up at
+   * `GET <USER_DIRECTORY_URL>/<sub>`, which answers `{ "name": string,
+   * "picture"?: string }` with the name and picture people see. Answers are
+   * cached for a minute; when the directory fails (down, 2 s without an
+   * answer, 5xx, 404, an answer without a valid name) the token's own `name`
+   * and `picture` are used. Tokens without `sub` are not looked up; without
+   * `JOIN_SECRET` there are no tokens, so no lookups either.
+   */
+  USER_DIRECTORY_URL?: string;
+  /**
+   * Sent to the directory as `Authorization: Bearer <token>`, never to
+   * browsers. A secret: `wrangler secret put USER_DIRECTORY_TOKEN`.
+   */
+  USER_DIRECTORY_TOKEN?: string;
   /** Comma-separated origins allowed to open rooms and call the API; unset means any. */
   ALLOWED_ORIGINS?: string;
   /** Overrides for tests (milliseconds). */

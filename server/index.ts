@@ -50,7 +50,7 @@ export default {
       if (url.searchParams.get('v') !== String(PROTOCOL_VERSION)) {
         return refuseSocket('protocol-version', 'Meetkit on this page is out of date: please reload');
       }
-      const access = await roomAccess(env, room, url.searchParams.get('token'));
+      const access = await roomAccess(env, room, url.searchParams.get('token'), { url, withProfile: true });
       if (!access.ok) return refuseSocket('unauthorized', access.reason);
       return env.Room.getByName(room).fetch(
         forwardTo(request, {
@@ -70,7 +70,7 @@ export default {
       const room = roomName(apiRoute[1]!);
       if (!room) return withCors(invalidRoom(), request);
       if (request.method !== 'GET') return withCors(jsonError(405, 'method-not-allowed', 'Use GET'), request);
-      const access = await roomAccess(env, room, bearerToken(request));
+      const access = await roomAccess(env, room, bearerToken(request), { url });
       if (!access.ok) return withCors(jsonError(401, 'unauthorized', access.reason), request);
       return withCors(Response.json(await env.Room.getByName(room).summary()), request);
     }

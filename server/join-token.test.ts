@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import { maxTokenTtlSeconds, signJoinToken, verifyJoinToken } from './auth/join-token.js';
 import { projectRoot } from './local/dev/worker.js';
 
@@ -34,6 +35,58 @@ describe('join token lifetime', () => {
   });
 });
 
+describe('join token claims', () => {
+  const unsigned = (claims: Record<string, unknown>) =>
+    new SignJWT({ room: 'r', name: 'Ann', role: 'guest', ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('10 min')
+      .sign(new TextEncoder().encode(SECRET));
+
+  it('carries sub and picture when given, and leaves them out otherwise', async () => {
+    const picture = 'https://cdn.example/ann.png';
+    const full = await signJoinToken(
+      { room: 'r', name: 'Ann', role: 'guest', sub: 'u-42', picture },
+      SECRET,
+      HOUR,
+    );
+    expect(await verifyJoinToken(full, SECRET, 'r')).toMatchObject({
+      ok: true,
+      claims: { sub: 'u-42', picture },
+    });
+    const plain = await signJoinToken({ room: 'r', name: 'Ann', role: 'guest' }, SECRET, HOUR);
+    const check = await verifyJoinToken(plain, SECRET, 'r');
+    expect(check.ok && check.claims).not.toHaveProperty('sub');
+    expect(check.ok && check.claims).not.toHaveProperty('picture');
+  });
+
+  it.each([
+    ['an empty sub', { sub: '' }, "The join token's sub must be 1-256 characters"],
+    ['a sub of 257 characters', { sub: 'u'.repeat(257) }, "The join token's sub must be 1-256 characters"],
+    ['a numeric sub', { sub: 42 }, "The join token's sub must be 1-256 characters"],
+    [
+      'a javascript: picture',
+      { picture: 'javascript:alert(1)' },
+      "The join token's picture is not an https: URL",
+    ],
+    [
+      'an http: picture on a public host',
+      { picture: 'http://cdn.example/a.png' },
+      "The join token's picture",
+    ],
+    ['no name', { name: undefined }, 'The join token is missing room, name or role'],
+  ])('names what is wrong with %s', async (_label, claims, reason) => {
+    const check = await verifyJoinToken(await unsigned(claims), SECRET, 'r');
+    expect(check.ok).toBe(false);
+    expect(!check.ok && check.reason).toContain(reason);
+  });
+
+  it('takes a sub of 256 characters', async () => {
+    expect(await verifyJoinToken(await unsigned({ sub: 'u'.repeat(256) }), SECRET, 'r')).toMatchObject({
+      ok: true,
+    });
+  });
+});
+
 describe('npm run token', () => {
   const mint = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(
@@ -48,6 +101,35 @@ describe('npm run token', () => {
     expect(minted.stderr).toBe('');
     expect(minted.status).toBe(0);
     expect(await verifyJoinToken(minted.stdout.trim(), SECRET, 'standup')).toMatchObject({ ok: true });
+  });
+
+  it('mints a token with sub and picture', async () => {
+    const picture = 'https://cdn.example/ann.png';
+    const minted = mint([...room, '--sub', 'user-42', '--picture', picture]);
+    expect(minted.stderr).toBe('');
+    expect(await verifyJoinToken(minted.stdout.trim(), SECRET, 'standup')).toMatchObject({
+      ok: true,
+      claims: { sub: 'user-42', picture },
+    });
+  });
+
+  it.each([
+    [
+      'an http: picture on a public host',
+      ['--picture', 'http://cdn.example/a.png'],
+      '--picture must be an https: URL',
+    ],
+    [
+      'a picture with credentials',
+      ['--picture', 'https://a:b@cdn.example/a.png'],
+      '--picture must be an https: URL',
+    ],
+    ['an empty sub', ['--sub', ''], '--sub must be 1-256 characters'],
+  ])('refuses %s', (_label, args, message) => {
+    const minted = mint([...room, ...args]);
+    expect(minted.status).toBe(2);
+    expect(minted.stdout).toBe('');
+    expect(minted.stderr).toContain(message);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod/mini';
-import { displayName, personRole } from '../../src/protocol/index.js';
+import { displayName, personRole, PICTURE_URL_MAX_LENGTH, pictureUrl } from '../../src/protocol/index.js';
 
 /** What a join token says about its holder; the room trusts nothing else. */
 export const joinTokenClaims = z.object({
@@ -10,6 +10,10 @@ export const joinTokenClaims = z.object({
   exp: z.number(),
   /** Optional (other backends may leave it out), but when present it bounds the lifetime too. */
   iat: z.optional(z.number()),
+  /** The holder's id in the site's user directory (`USER_DIRECTORY_URL`), which may give a newer name and picture. */
+  sub: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  /** Shown instead of their initial while their camera is off (see `pictureUrl`). */
+  picture: z.optional(pictureUrl),
 });
 export type JoinTokenClaims = z.infer<typeof joinTokenClaims>;
 
@@ -44,11 +48,18 @@ export function formatDuration(seconds: number): string {
 }
 
 export async function signJoinToken(
-  claims: Pick<JoinTokenClaims, 'room' | 'name' | 'role'>,
+  claims: Pick<JoinTokenClaims, 'room' | 'name' | 'role' | 'sub' | 'picture'>,
   secret: string,
   ttlSeconds: number,
 ): Promise<string> {
-  return new SignJWT({ room: claims.room, name: claims.name, role: claims.role })
+  const { room, name, role, sub, picture } = claims;
+  return new SignJWT({
+    room,
+    name,
+    role,
+    ...(sub !== undefined && { sub }),
+    ...(picture !== undefined && { picture }),
+  })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
@@ -77,7 +88,7 @@ export async function verifyJoinToken(
     return { ok: false, reason: expired ? 'The join token has expired' : 'The join token is not valid' };
   }
   const claims = joinTokenClaims.safeParse(payload);
-  if (!claims.success) return { ok: false, reason: 'The join token is missing room, name or role' };
+  if (!claims.success) return { ok: false, reason: badClaimReason(claims.error.issues[0]?.path[0]) };
   const { exp, iat } = claims.data;
   const now = Math.floor(Date.now() / 1000);
   if (exp - now > maxTtlSeconds + CLOCK_SKEW_SECONDS || (iat !== undefined && exp - iat > maxTtlSeconds)) {
@@ -88,6 +99,14 @@ export async function verifyJoinToken(
   }
   if (claims.data.room !== room) return { ok: false, reason: 'The join token is for another room' };
   return { ok: true, claims: claims.data };
+}
+
+/** What to tell the holder of a signed token whose claims do not parse: the optional ones are named. */
+function badClaimReason(claim: PropertyKey | undefined): string {
+  if (claim === 'picture')
+    return `The join token's picture is not an https: URL (at most ${PICTURE_URL_MAX_LENGTH} characters, no credentials)`;
+  if (claim === 'sub') return "The join token's sub must be 1-256 characters";
+  return 'The join token is missing room, name or role';
 }
 
 /** SHA-256 of the token, hex: what the room counts connections per token by. */

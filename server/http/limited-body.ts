@@ -1,10 +1,13 @@
 /**
- * A request body as text, or null when it is larger than `maxBytes`. A
+ * A request's (or a response's) body as text, or null when it is larger than `maxBytes`. A
  * declared Content-Length over the limit is refused before anything is read;
  * a body without one is counted as it arrives and cancelled at the limit. So
  * an oversized body never sits in memory.
  */
-export async function readLimitedText(request: Request, maxBytes: number): Promise<string | null> {
+export async function readLimitedText(
+  request: Pick<Request, 'headers' | 'body'>,
+  maxBytes: number,
+): Promise<string | null> {
   if (Number(request.headers.get('Content-Length')) > maxBytes) {
     // A client waiting for 100 Continue is told no without ever sending the
     // body. A body already on its way is left for the runtime to discard:

@@ -14,7 +14,7 @@ export interface ConnectionState {
   /** Last frame other than the auto-answered ping. */
   lastMessageAt: number;
   /** From a join token the Worker verified; overrides what the client says. */
-  identity: { name: string; role: PersonRole } | null;
+  identity: { name: string; role: PersonRole; picture?: string } | null;
   /** Digest of the join token, for the per-token cap and removals. */
   tokenDigest: string | null;
   /** The join token's `exp` (seconds since the epoch): how long a removal keeps it out. */

@@ -5,16 +5,21 @@
  * visitor's address. The room trusts these and nothing from the browser.
  */
 import * as z from 'zod/mini';
-import { displayName, personRole } from '../../src/protocol/index.js';
+import { displayName, personRole, pictureUrl } from '../../src/protocol/index.js';
 
 export const ROOM_NAME_HEADER = 'X-Meet-Room';
 export const IDENTITY_HEADER = 'X-Meet-Identity';
 export const CLIENT_ADDRESS_HEADER = 'X-Meet-Client-Address';
 
-/** A verified join token's claims, plus a digest of the token for per-token limits. */
+/**
+ * A verified join token's claims (name and picture perhaps from the user
+ * directory instead), plus a digest of the token for per-token limits.
+ */
 export const forwardedIdentity = z.object({
   name: displayName,
   role: personRole,
+  /** From the token's `picture` claim, or the user directory (`server/services/user-directory.ts`). */
+  picture: z.optional(pictureUrl),
   /** SHA-256 of the token, hex: the same token reused on many connections shares it. */
   tokenDigest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   /** The token's `exp` (seconds since the epoch): a removal is remembered until then. */

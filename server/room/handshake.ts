@@ -23,7 +23,7 @@ export type Handshake =
   | { ok: false; code: ErrorCode; message: string }
   | {
       ok: true;
-      identity: { name: string; role: 'host' | 'guest' } | null;
+      identity: { name: string; role: 'host' | 'guest'; picture?: string } | null;
       tokenDigest: string | null;
       tokenExpiresAt: number | null;
       address: string | null;
@@ -54,7 +54,13 @@ export async function checkHandshake(
   if (context.secured && !forwarded) {
     return { ok: false, code: 'unauthorized', message: 'This room needs a join token' };
   }
-  const identity = forwarded ? { name: forwarded.name, role: forwarded.role } : null;
+  const identity = forwarded
+    ? {
+        name: forwarded.name,
+        role: forwarded.role,
+        ...(forwarded.picture !== undefined && { picture: forwarded.picture }),
+      }
+    : null;
   const tokenDigest = forwarded?.tokenDigest ?? null;
   const address = request.headers.get(CLIENT_ADDRESS_HEADER);
   const now = Date.now();

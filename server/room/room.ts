@@ -429,6 +429,7 @@ export class Room extends DurableObject<Env> {
         name,
         role: roleForJoin(state.identity?.role, this.#roster.participants()),
         joinedAt: now,
+        ...(state.identity?.picture !== undefined && { picture: state.identity.picture }),
         microphone: message.state?.microphone ?? false,
         camera: message.state?.camera ?? false,
         handRaised: message.state?.handRaised ?? false,

@@ -1,11 +1,12 @@
 /**
  * Mints a join token for a room protected by JOIN_SECRET:
  *   JOIN_SECRET=... npm run token -- --room standup --name Ann --role host --ttl 3600
+ *   JOIN_SECRET=... npm run token -- --room standup --name Ann --sub user-42 --picture https://cdn.example/ann.png
  * Your own backend does the same with any HS256 JWT library. The ttl may not
  * exceed what the Worker accepts: JOIN_TOKEN_MAX_TTL_SECONDS, 24 h by default.
  */
 import { parseArgs } from 'node:util';
-import { ROOM_NAME_PATTERN } from '../../src/protocol/index.js';
+import { PICTURE_URL_MAX_LENGTH, ROOM_NAME_PATTERN } from '../../src/protocol/index.js';
 import { formatDuration, joinTokenClaims, maxTokenTtlSeconds, signJoinToken } from '../auth/join-token.js';
 
 const { values } = parseArgs({
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     name: { type: 'string' },
     role: { type: 'string', default: 'guest' },
     ttl: { type: 'string', default: '3600' },
+    sub: { type: 'string' },
+    picture: { type: 'string' },
   },
 });
 
@@ -21,7 +24,8 @@ const secret = process.env.JOIN_SECRET;
 const fail = (message: string): never => {
   console.error(`mint-join-token: ${message}`);
   console.error(
-    'usage: JOIN_SECRET=... npm run token -- --room <room> --name <name> [--role host|guest] [--ttl seconds]',
+    'usage: JOIN_SECRET=... npm run token -- --room <room> --name <name> [--role host|guest] [--ttl seconds]' +
+      ' [--sub <user id>] [--picture <https URL>]',
   );
   process.exit(2);
 };
@@ -37,7 +41,24 @@ if (!Number.isInteger(ttl) || ttl <= 0 || ttl > maxSeconds) {
       'the Worker refuses tokens that live longer (JOIN_TOKEN_MAX_TTL_SECONDS)',
   );
 }
-const claims = joinTokenClaims.safeParse({ room: values.room, name: values.name, role: values.role, exp: 0 });
-if (!claims.success) fail('--name must be 1-64 characters and --role host or guest');
+const claims = joinTokenClaims.safeParse({
+  room: values.room,
+  name: values.name,
+  role: values.role,
+  exp: 0,
+  sub: values.sub,
+  picture: values.picture,
+});
+if (!claims.success) {
+  const claim = claims.error.issues[0]?.path[0];
+  if (claim === 'sub') fail('--sub must be 1-256 characters');
+  if (claim === 'picture') {
+    fail(
+      `--picture must be an https: URL (http: only on 127.0.0.1, [::1] or localhost), ` +
+        `at most ${PICTURE_URL_MAX_LENGTH} characters, without credentials`,
+    );
+  }
+  fail('--name must be 1-64 characters and --role host or guest');
+}
 
 console.log(await signJoinToken(claims.data!, secret!, ttl));

@@ -12,7 +12,11 @@ export function initial(name: string): string {
   return (first ?? '').toUpperCase();
 }
 
-/** The round initial shown for someone whose camera is off, in a tile and in the lobby's preview; scales with its container. */
+/**
+ * The round initial shown for someone whose camera is off, in a tile and in
+ * the lobby's preview; scales with its container. Their picture over it is in
+ * `avatar-picture.ts`, which loads with the meeting, not the lobby.
+ */
 export const avatarStyles = css`
   .avatar {
     display: grid;

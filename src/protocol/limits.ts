@@ -16,6 +16,9 @@ export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const NAME_MAX_LENGTH = 64;
 
+/** A participant's picture URL, in characters: a CDN URL with a signature fits; a `data:` image would not. */
+export const PICTURE_URL_MAX_LENGTH = 2048;
+
 /** Frames larger than this are refused (`too-large`), before parsing. */
 export const MAX_FRAME_BYTES = 16 * 1024;
 

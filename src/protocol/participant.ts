@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { NAME_MAX_LENGTH } from './limits.js';
+import { NAME_MAX_LENGTH, PICTURE_URL_MAX_LENGTH } from './limits.js';
 
 /** Connection ids are chosen by the server; clients only echo them back. */
 export const participantId = z.string().check(z.minLength(1), z.maxLength(64));
@@ -47,6 +47,29 @@ export const displayName = z.pipe(
   ),
 );
 
+/** Hosts that reach only the machine itself: a picture there exists only in development. */
+export const isLoopbackHost = (hostname: string) => ['127.0.0.1', '[::1]', 'localhost'].includes(hostname);
+
+/**
+ * Where a participant's picture may come from: `https:`, or `http:` on a
+ * loopback host (a local directory or image server in development; the
+ * Worker lets those through only while it is itself served from loopback).
+ * Never credentials in the URL: every viewer's browser would send them, and
+ * never `data:` or `javascript:`.
+ */
+export const pictureUrl = z.string().check(
+  z.maxLength(PICTURE_URL_MAX_LENGTH, `Picture URL must be at most ${PICTURE_URL_MAX_LENGTH} characters`),
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      if (url.username || url.password) return false;
+      return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+    } catch {
+      return false;
+    }
+  }, 'Picture must be an https: URL without credentials'),
+);
+
 /**
  * Published media, as `sessionId/trackName` in the Calls session that carries
  * it. Empty until the media work lands; present now so the shape is stable.
@@ -77,6 +100,8 @@ export const participant = z.object({
   role,
   /** Milliseconds since the epoch, from the server's clock. */
   joinedAt: z.number().check(z.int(), z.nonnegative()),
+  /** From their join token or the site's user directory, never from the browser. */
+  picture: z.optional(pictureUrl),
   /**
    * Set by the room while their connection is down: they keep their place
    * (id, role, media) for `RESUME_GRACE_MS` and come back where they were.

@@ -1,5 +1,13 @@
 import { expect } from '@open-wc/testing';
-import { displayName, parseClientMessage, parseServerMessage, PING_FRAME, PONG_FRAME } from './index.js';
+import {
+  displayName,
+  parseClientMessage,
+  parseServerMessage,
+  PICTURE_URL_MAX_LENGTH,
+  pictureUrl,
+  PING_FRAME,
+  PONG_FRAME,
+} from './index.js';
 
 const participant = {
   id: 'p1',
@@ -170,6 +178,56 @@ describe('protocol', () => {
         expect(displayName.safeParse(name)).to.deep.include({ success: true, data: name });
       });
     }
+  });
+
+  describe('picture URLs', () => {
+    const long = (length: number) => {
+      const start = 'https://cdn.example/';
+      return start + 'a'.repeat(length - start.length);
+    };
+    const accepted = [
+      'https://cdn.example/ann.png',
+      'HTTPS://CDN.example/ann.png?size=96',
+      'http://127.0.0.1:8080/ann.png',
+      'http://localhost/ann.png',
+      'http://[::1]:9000/ann.png',
+      'https://localhost/ann.png',
+      long(PICTURE_URL_MAX_LENGTH),
+    ];
+    for (const url of accepted) {
+      it(`accepts ${url.slice(0, 60)}`, () => {
+        expect(pictureUrl.safeParse(url)).to.deep.include({ success: true, data: url });
+      });
+    }
+    const refused: Record<string, string> = {
+      'javascript:': 'javascript:alert(1)',
+      'data:': 'data:image/png;base64,iVBORw0KGgo=',
+      'http: on a public host': 'http://example.com/ann.png',
+      'http: on another loopback-looking host': 'http://127.0.0.1.example.com/ann.png',
+      'a user name and password': 'https://ann:secret@cdn.example/ann.png',
+      'a user name alone': 'https://ann@cdn.example/ann.png',
+      'another scheme': 'ftp://cdn.example/ann.png',
+      'no URL at all': 'ann.png',
+      'one character too many': long(PICTURE_URL_MAX_LENGTH + 1),
+    };
+    for (const [what, url] of Object.entries(refused)) {
+      it(`refuses ${what}`, () => {
+        expect(pictureUrl.safeParse(url).success).to.be.false;
+      });
+    }
+
+    it('travels with a participant, and a bad one refuses the message', () => {
+      const joined = (picture: string) =>
+        parseServerMessage(
+          JSON.stringify({ type: 'participant-joined', participant: { ...participant, picture } }),
+        );
+      const good = joined('https://cdn.example/ann.png');
+      expect(
+        good.ok && good.message.type === 'participant-joined' && good.message.participant.picture,
+      ).to.equal('https://cdn.example/ann.png');
+      const bad = joined('javascript:alert(1)');
+      expect(!bad.ok && bad.reason).to.contain('participant.picture');
+    });
   });
 
   it('keeps the heartbeat frames parseable', () => {

@@ -59,6 +59,7 @@ interface GridTile {
  * @csspart tile-video - Each tile's `video` part (see `<meet-participant-tile>`).
  * @csspart tile-audio - Each tile's `audio` part.
  * @csspart tile-avatar - Each tile's `avatar` part.
+ * @csspart tile-picture - Each tile's `picture` part.
  * @csspart tile-name - Each tile's `name` part.
  * @csspart tile-muted-indicator - Each tile's `muted-indicator` part.
  * @csspart tile-host-badge - Each tile's `host-badge` part.
@@ -339,6 +340,7 @@ const tileParts = [
   'video',
   'audio',
   'avatar',
+  'picture',
   'name',
   'muted-indicator',
   'host-badge',

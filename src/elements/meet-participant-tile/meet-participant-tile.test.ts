@@ -1,4 +1,4 @@
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { defineElement } from '../../define.js';
 import type { Participant } from '../../protocol/index.js';
 import { documentedTokens } from '../../styles/tokens.js';
@@ -117,6 +117,65 @@ describe('<meet-participant-tile>', () => {
     el.participant = { ...ada, name: '👩‍💻 Lin', camera: false };
     await el.updateComplete;
     expect(part(el, 'avatar')!.textContent).to.equal('👩‍💻');
+  });
+
+  describe('with a picture', () => {
+    /** A picture that loads: a small square, made here so the test needs no image server. */
+    let picture: string;
+    before(() => {
+      const svg =
+        '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="teal"/></svg>';
+      picture = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+    });
+    after(() => URL.revokeObjectURL(picture));
+    /** The dev server answers 404: the image fails to load. */
+    const broken = () => `${location.origin}/no-such-picture-${Math.random()}.png`;
+    const img = (el: MeetParticipantTile) => part(el, 'picture') as HTMLImageElement | null;
+    const shows = (element: Element | null) => !!element?.checkVisibility({ opacityProperty: true });
+    /** Resolves once `image` has loaded or failed, whichever it does. */
+    const settled = async (image: HTMLImageElement) => {
+      if (!image.complete) await Promise.race([oneEvent(image, 'load'), oneEvent(image, 'error')]);
+    };
+
+    it('shows it instead of the initial while the camera is off', async () => {
+      const el = await tile({ ...ada, camera: false, picture }, await fakeDeviceStream());
+      const image = img(el)!;
+      await settled(image);
+      expect(image.naturalWidth, 'the picture loaded').to.be.greaterThan(0);
+      expect(shows(image)).to.be.true;
+      expect(image.getAttribute('alt'), 'the name is written beside it').to.equal('');
+      expect(image.getAttribute('referrerpolicy')).to.equal('no-referrer');
+      expect(image.getAttribute('loading')).to.equal('lazy');
+      // It covers the initial exactly.
+      expect(image.getBoundingClientRect().toJSON()).to.deep.equal(
+        part(el, 'avatar')!.getBoundingClientRect().toJSON(),
+      );
+      expect(shownBy(el)).to.equal('avatar');
+      await expect(el).to.be.accessible();
+    });
+
+    it('shows the initial when the picture fails to load, and a new picture when it changes', async () => {
+      const el = await tile({ ...ada, name: 'grace', camera: false, picture: broken() }, null);
+      const failed = img(el)!;
+      if (!failed.hidden) await oneEvent(failed, 'error');
+      expect(shows(failed), 'the broken picture is hidden').to.be.false;
+      expect(shows(part(el, 'avatar'))).to.be.true;
+      expect(part(el, 'avatar')!.textContent).to.equal('G');
+      await expect(el).to.be.accessible();
+
+      el.participant = { ...ada, name: 'grace', camera: false, picture };
+      await el.updateComplete;
+      const image = img(el)!;
+      await settled(image);
+      expect(shows(image), 'the new picture shows').to.be.true;
+      expect(image.naturalWidth).to.be.greaterThan(0);
+    });
+
+    it('gives way to the video while the camera is on', async () => {
+      const el = await tile({ ...ada, picture }, await fakeDeviceStream());
+      await showsVideo(el);
+      expect(img(el)).to.be.null;
+    });
   });
 
   it('plays the camera video, muted, and the sound separately', async () => {

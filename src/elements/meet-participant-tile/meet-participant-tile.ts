@@ -3,7 +3,8 @@ import { property, state } from 'lit/decorators.js';
 import type { Quality } from '../../client/quality.js';
 import type { AiState, Participant } from '../../protocol/index.js';
 import { themeStyles } from '../../styles/tokens.js';
-import { avatarStyles, initial } from '../avatar.js';
+import { avatarContent, avatarPictureStyles } from '../avatar-picture.js';
+import { avatarStyles } from '../avatar.js';
 import { MeetElement } from '../meet-element.js';
 import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
 
@@ -11,7 +12,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * One participant's video (or their screen share) with their name, a
  * microphone-off indicator, a host badge and a raised hand. Until the video
  * has a frame to show (camera off, no track yet, or still loading), it shows
- * the first letter of their name instead, so the tile is never blank.
+ * their picture, or the first letter of their name, so the tile is never blank.
  *
  * The video is always muted; a remote participant's sound plays from a
  * separate audio element, so it keeps playing while their video is hidden.
@@ -23,6 +24,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * @csspart video - The `<video>` element.
  * @csspart audio - The `<audio>` element (remote camera tiles only).
  * @csspart avatar - The initial shown while there is no video to show.
+ * @csspart picture - Their picture, over the initial (which shows if it fails to load).
  * @csspart name - The name label.
  * @csspart muted-indicator - Shown while the microphone is off.
  * @csspart host-badge - Shown for hosts.
@@ -36,7 +38,7 @@ import { meetParticipantTileStyles } from './meet-participant-tile.styles.js';
  * @cssproperty --meet-tile-radius - Corner radius of a tile (falls back to `--meet-radius`).
  */
 export class MeetParticipantTile extends MeetElement {
-  static override styles = [themeStyles, avatarStyles, meetParticipantTileStyles];
+  static override styles = [themeStyles, avatarStyles, avatarPictureStyles, meetParticipantTileStyles];
 
   /** Who this tile shows. */
   @property({ attribute: false }) participant: Participant | null = null;
@@ -165,7 +167,7 @@ export class MeetParticipantTile extends MeetElement {
         ${this.#showsVideo
           ? nothing
           : html`<span part="avatar" class="avatar" aria-hidden="true"
-              >${this.aiState ? sparkleIcon : initial(name)}</span
+              >${this.aiState ? sparkleIcon : avatarContent(name, this.participant?.picture, 'picture')}</span
             >`}
         ${this.aiState && this.caption ? html`<p part="ai-caption">${this.caption}</p>` : nothing}
         <div class="actions"><slot name="actions"></slot></div>

@@ -118,6 +118,7 @@ function loadMeetingLayout(): Promise<void> {
  * @csspart people - The side list of participants with host actions.
  * @csspart participants - The list of participants.
  * @csspart participant - One participant in the list.
+ * @csspart participant-picture - Their picture in the list, over their initial (which shows if it fails to load).
  * @csspart host-actions - A host's actions on one participant (the More menu, or the question before Remove).
  * @csspart self - Your own row in the list (with `participant`).
  * @csspart controls - The default `<meet-controls>`.

@@ -1,7 +1,9 @@
 import { css } from 'lit';
+import { avatarPictureStyles } from '../avatar-picture.js';
 
 /** The meeting layout's styles (`meeting-view.ts`), adopted by the room when that module arrives. */
 export const meetingViewStyles = css`
+  ${avatarPictureStyles}
   ul {
     list-style: none;
     margin: 0 0 calc(var(--_space) * 2);
@@ -20,6 +22,12 @@ export const meetingViewStyles = css`
     border-radius: var(--_radius);
     background: var(--_surface);
     min-height: 3em;
+  }
+  /* The room's avatar scales with a tile; in the list it is the size of a line. */
+  [part~='participant'] .avatar {
+    flex: none;
+    width: 2em;
+    font-size: 0.875em;
   }
   [part~='participant'][data-hand-raised] {
     border-color: var(--_accent);

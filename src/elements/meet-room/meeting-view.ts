@@ -1,6 +1,7 @@
 import { html, nothing } from 'lit';
 import type { Meeting } from '../../client/meeting.js';
 import type { Participant } from '../../protocol/index.js';
+import { avatarContent } from '../avatar-picture.js';
 
 export { meetingViewStyles } from './meeting-view.styles.js';
 
@@ -49,6 +50,9 @@ export function renderMeetingView(view: MeetingView) {
               ?data-reconnecting=${!!p.reconnecting}
               ?data-speaking=${speaking.has(p.id)}
             >
+              <span class="avatar" aria-hidden="true"
+                >${avatarContent(p.name, p.picture, 'participant-picture')}</span
+              >
               <span class="name">${p.name}${you ? ' (you)' : ''}</span>
               ${speaking.has(p.id) ? html`<span class="badge speaking">Speaking</span>` : nothing}
               ${p.reconnecting ? html`<span class="badge reconnecting">Reconnecting…</span>` : nothing}
