@@ -137,7 +137,7 @@ async function historyRequest(request: Request, env: Env, rawRoom: string): Prom
   const room = roomName(rawRoom);
   if (!room) return invalidRoom();
   if (request.method !== 'GET') return jsonError(405, 'method-not-allowed', 'Use GET');
-  const access = await roomAccess(env, room, bearerToken(request));
+  const access = await roomAccess(env, room, bearerToken(request), { url: new URL(request.url) });
   if (!access.ok) return jsonError(401, 'unauthorized', access.reason);
   if (access.identity && access.identity.role !== 'host') {
     return jsonError(403, 'forbidden', 'Only a host of this room may read its meetings');
