@@ -11,6 +11,8 @@
  *   ai      Invite AI → its voice pulled on the other page; Talk to AI released → first answer packet
  *   downlink  one viewer among 12 camera publishers, grid of 6: video bytes/s with stage + simulcast vs all top layers
  *   grid    49 tiles, one person changes: tiles re-rendered and script time per change, next to renewing everyone
+ *   deliveries  feedback POSTed → at a local receiver through the queue: messages/s, p50/p99, with a receiver
+ *     that fails every other request next to one that never fails (npm run bench -- --suites deliveries --runs 3)
  *     (npm run bench -- --suites grid --runs 3 --grid-updates 200)
  *   npm run bench -- --suites fanout,media,cpu,bundle,flood,reconnect,speaking,ai --sizes 10,50,200 --runs 3
  *     --changes 100 --media-runs 10 --flooders 10,100 --reconnect-runs 5 --speaking-runs 10 --ai-runs 10
@@ -26,6 +28,7 @@ import { localOpenAiVars, LOCAL_OPENAI_API_KEY } from '../server/local/realtime/
 import { startLocalRealtime } from '../server/local/realtime/server.js';
 import { measureAiAgent } from './ai-agent.js';
 import { BUDGET_BYTES, measureBundle } from './bundle-size.js';
+import { measureDeliveries, startDeliveryScenario, type DeliveryRun } from './deliveries.js';
 import { measureDownlink } from './downlink.js';
 import { measureSpeaking } from './speaking.js';
 import { measureGridRender, printGridRender } from './grid-render.js';
@@ -50,6 +53,8 @@ const { values } = parseArgs({
     'ai-runs': { type: 'string', default: '10' },
     'speaking-runs': { type: 'string', default: '10' },
     'grid-updates': { type: 'string', default: '200' },
+    messages: { type: 'string', default: '200' },
+    'retry-seconds': { type: 'string', default: '1' },
   },
 });
 const suites = new Set(values.suites.split(','));
@@ -344,6 +349,34 @@ async function speaking() {
   }
 }
 
+async function deliveries() {
+  const messages = Number(values.messages);
+  const retrySeconds = Number(values['retry-seconds']);
+  console.log(
+    `\nDeliveries: ${messages} problem reports POSTed at once → first copy at a local receiver, through the room's outbox and the local queue; ${runs} runs each of a receiver that never fails and one that fails every other request (500 or reset), alternating; failed attempts retried after ${retrySeconds} s…`,
+  );
+  // One Worker at a time: two wrangler instances starting at once can stall each other.
+  const healthy = await startDeliveryScenario(0, retrySeconds);
+  const flaky = await startDeliveryScenario(0.5, retrySeconds);
+  const byScenario: Record<string, DeliveryRun[]> = { '0%': [], '50%': [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      byScenario['0%']!.push(await measureDeliveries(healthy, messages));
+      byScenario['50%']!.push(await measureDeliveries(flaky, messages));
+    }
+  } finally {
+    await healthy.close();
+    await flaky.close();
+  }
+  for (const [label, rows] of Object.entries(byScenario)) {
+    const m = (pick: (row: DeliveryRun) => number) => median(rows.map(pick));
+    console.log(
+      `  ${label.padStart(3)} failures: ${m((r) => r.perSecond).toFixed(0)} messages/s, p50 ${m((r) => r.p50Ms)} ms, p99 ${m((r) => r.p99Ms)} ms (medians of ${rows.length}; receiver requests ${rows.map((r) => r.requests).join(', ')}; runs p99 ${rows.map((r) => r.p99Ms).join(', ')} ms)`,
+    );
+  }
+  results.deliveries = byScenario;
+}
+
 async function downlink() {
   const publishers = Number(values.publishers);
   const maxTiles = 6;
@@ -418,6 +451,7 @@ if (suites.has('reconnect')) await reconnect();
 if (suites.has('speaking')) await speaking();
 if (suites.has('ai')) await ai();
 if (suites.has('downlink')) await downlink();
+if (suites.has('deliveries')) await deliveries();
 if (suites.has('grid')) {
   const updates = Number(values['grid-updates']);
   console.log(

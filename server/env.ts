@@ -4,6 +4,10 @@ import type { Room } from './room/room.js';
 export interface Env {
   ASSETS: Fetcher;
   Room: DurableObjectNamespace<Room>;
+  /** The delivery queue (wrangler.jsonc): webhook events and feedback on their way out. */
+  DELIVERIES: Queue;
+  /** Its dead-letter queue: what could not be delivered, on its way to the room's records. */
+  DELIVERIES_DEAD: Queue;
   /**
    * When set, joining a room and `GET /api/rooms/<name>` need an HS256 join
    * token for that room signed with it; the Worker checks it before the room
@@ -68,4 +72,26 @@ export interface Env {
    * may take before it counts as failed (seconds, default 10).
    */
   AI_TIMEOUT_SECONDS?: string;
+  /**
+   * Where meeting events are posted (`meeting.started`, `meeting.ended`,
+   * `participant.joined`, `participant.left`); unset sends none.
+   */
+  WEBHOOK_URL?: string;
+  /**
+   * Signs every delivery (Standard Webhooks: `webhook-id`,
+   * `webhook-timestamp`, `webhook-signature`): `whsec_` and base64 of at
+   * least 24 random bytes. A secret: `wrangler secret put WEBHOOK_SECRET`.
+   */
+  WEBHOOK_SECRET?: string;
+  /**
+   * Where ratings and problem reports are posted. Rooms keep them either way
+   * (the meeting history); unset, they are only kept.
+   */
+  FEEDBACK_URL?: string;
+  /** Attempts before a delivery is given up on and filed as a dead letter (default 20, about 3 h). */
+  DELIVERY_MAX_ATTEMPTS?: string;
+  /** A receiver slower than this (ms, default 10000) counts as down for that attempt. */
+  DELIVERY_TIMEOUT_MS?: string;
+  /** Tests: a fixed wait between attempts (seconds) instead of the backoff. */
+  DELIVERY_RETRY_SECONDS?: string;
 }

@@ -5,6 +5,10 @@
  * (demo at /, widget at /meetkit.js), and serves a
  * "third-party" host page on 127.0.0.1:8788 that embeds it from the other
  * origin. Ctrl-C stops everything it started.
+ *
+ * The services' settings are passed through from this process's own
+ * environment, so a local receiver can be pointed at:
+ * `WEBHOOK_URL=http://127.0.0.1:9000/hooks npm start`.
  */
 import { join } from 'node:path';
 import { buildWidget } from './dev/build.js';
@@ -20,6 +24,17 @@ const WORKER_PORT = 8787;
 const HOST_PAGE_PORT = 8788;
 const SFU_PORT = 8789;
 const REALTIME_PORT = 8790;
+/** Passed to the Worker when set in the environment of `npm start`. */
+const PASSED_THROUGH = [
+  'WEBHOOK_URL',
+  'WEBHOOK_SECRET',
+  'FEEDBACK_URL',
+  'USER_DIRECTORY_URL',
+  'USER_DIRECTORY_TOKEN',
+] as const;
+const passedThrough = Object.fromEntries(
+  PASSED_THROUGH.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+);
 
 if (!buildWidget()) process.exit(1);
 
@@ -30,7 +45,7 @@ const sfu = await startLocalSfu({
 });
 const realtime = await startLocalRealtime({ apiKey: LOCAL_OPENAI_API_KEY, port: REALTIME_PORT });
 const worker = await startLocalWorker({
-  vars: { ...localCallsVars(sfu.callsApiUrl), ...localOpenAiVars(realtime.url) },
+  vars: { ...localCallsVars(sfu.callsApiUrl), ...localOpenAiVars(realtime.url), ...passedThrough },
   port: WORKER_PORT,
   inheritOutput: true,
   persistTo: join(projectRoot, '.wrangler/state'),
@@ -44,6 +59,7 @@ console.log(`
     Third-party page:     ${hostPage.url}/?room=demo  (embeds the widget from the other origin)
     Local SFU:            ${sfu.callsApiUrl}  (the Calls API; stats at ${sfu.url}/__local/stats)
     Local AI stand-in:    ${realtime.url}  (OpenAI Realtime: answers a turn with the caller's own words)
+    From the environment: ${Object.keys(passedThrough).join(', ') || `none (set any of ${PASSED_THROUGH.join(', ')})`}
   Press Ctrl-C to stop.
 `);
 

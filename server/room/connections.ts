@@ -28,6 +28,11 @@ export interface ConnectionState {
   /** In the meeting (a member of the roster) rather than in the lobby. */
   joined: boolean;
   /**
+   * The last meeting this connection took part in, and its name there: what
+   * its feedback is about (a rating after leaving comes from the lobby).
+   */
+  meeting?: { id: string; name: string } | null;
+  /**
    * The Calls session a lobby visitor prepared before joining (`media-gate.ts`):
    * it moves to their member when they join, and is closed when they go
    * without joining. Kept here, never in storage: a room with only a lobby
@@ -47,6 +52,7 @@ export interface Connection {
 export interface Abuse {
   messages: TokenBucket;
   joins: TokenBucket;
+  feedback: TokenBucket;
   dropped: number;
   oversized: number;
   invalid: number;
@@ -130,6 +136,7 @@ export class Connections {
       abuse = {
         messages: new TokenBucket(limits.burst, limits.perSecond, now),
         joins: new TokenBucket(limits.joinBurst, limits.joinsPerSecond, now),
+        feedback: new TokenBucket(limits.feedbackBurst, limits.feedbackPerSecond, now),
         dropped: 0,
         oversized: 0,
         invalid: 0,
@@ -146,6 +153,9 @@ export interface MessageLimits {
   perSecond: number;
   joinBurst: number;
   joinsPerSecond: number;
+  /** Ratings and problem reports (the feedback API), per connection. */
+  feedbackBurst: number;
+  feedbackPerSecond: number;
 }
 
 /** Short url-safe ids: small on the wire, unguessable enough for a room. */

@@ -4,6 +4,7 @@
  */
 import { HEARTBEAT_TIMEOUT_MS, RESUME_GRACE_MS } from '../../src/protocol/index.js';
 import type { Env } from '../env.js';
+import type { MessageLimits } from './connections.js';
 
 export interface RoomLimits {
   /** Sockets in one room, lobby included. */
@@ -18,7 +19,7 @@ export interface RoomLimits {
   sweepIntervalMs: number;
   /** How long a dropped participant keeps their place. */
   resumeGraceMs: number;
-  messages: { burst: number; perSecond: number; joinBurst: number; joinsPerSecond: number };
+  messages: MessageLimits;
   /** A flood this long (dropped messages) closes the connection. */
   maxDropped: number;
   maxOversized: number;
@@ -46,7 +47,15 @@ export function roomLimits(env: Env): RoomLimits {
     heartbeatTimeoutMs: numberVar(env.HEARTBEAT_TIMEOUT_MS, HEARTBEAT_TIMEOUT_MS),
     sweepIntervalMs: numberVar(env.SWEEP_INTERVAL_MS, 10_000),
     resumeGraceMs: numberVar(env.RESUME_GRACE_MS, RESUME_GRACE_MS),
-    messages: { burst: 60, perSecond: 30, joinBurst: 3, joinsPerSecond: 0.2 },
+    // Feedback: a rating and a few reports at once, then one every 20 s.
+    messages: {
+      burst: 60,
+      perSecond: 30,
+      joinBurst: 3,
+      joinsPerSecond: 0.2,
+      feedbackBurst: 5,
+      feedbackPerSecond: 0.05,
+    },
     maxDropped: 200,
     maxOversized: 3,
     maxInvalid: 50,

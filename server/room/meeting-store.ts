@@ -1,9 +1,10 @@
 /**
  * The meeting record in the room's SQLite: one row per meeting, written when a
  * meeting starts, when its peak participant count rises and when it ends.
- * Never per heartbeat or per state change. Nothing is written before the first
- * meeting: the table is created then, so a room that was only looked at (a
- * summary, a lobby) stores nothing.
+ * Never per heartbeat or per state change; who took part is one row per
+ * participant and meeting (for `meeting.ended`'s participant count). Nothing
+ * is written before the first meeting: the tables are created then, so a
+ * room that was only looked at (a summary, a lobby) stores nothing.
  */
 export interface MeetingRecord {
   id: string;
@@ -29,6 +30,7 @@ const toRecord = (row: MeetingRow): MeetingRecord => ({
 export class MeetingStore {
   /** Whether the meetings table exists; unknown until the first read or write. */
   #hasTable: boolean | undefined;
+  #participantsReady = false;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -57,19 +59,58 @@ export class MeetingStore {
     this.sql.exec('UPDATE meetings SET peak_participants = ? WHERE id = ?', participants, meeting.id);
   }
 
+  /** Someone took part (a resume or a second join of the same participant counts once). */
+  addParticipant(meeting: MeetingRecord, participantId: string): void {
+    this.#ensureParticipantsTable();
+    this.sql.exec(
+      'INSERT OR IGNORE INTO meeting_participants (meeting_id, participant_id) VALUES (?, ?)',
+      meeting.id,
+      participantId,
+    );
+  }
+
+  participantCount(meeting: MeetingRecord): number {
+    const [row] = this.sql
+      .exec<{ n: number }>('SELECT COUNT(*) AS n FROM meeting_participants WHERE meeting_id = ?', meeting.id)
+      .toArray();
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Meetings newest first, `limit` of them, started before `before` (ms; a
+   * page's cursor), each with its participant count.
+   */
+  page(limit: number, before: number | null): (MeetingRecord & { participantCount: number })[] {
+    if (!this.#tableExists()) return [];
+    return this.sql
+      .exec<MeetingRow & { participant_count: number }>(
+        `SELECT m.*, (SELECT COUNT(*) FROM meeting_participants p WHERE p.meeting_id = m.id)
+           AS participant_count
+         FROM meetings m WHERE m.started_at < ? ORDER BY m.started_at DESC LIMIT ?`,
+        before ?? Number.MAX_SAFE_INTEGER,
+        limit,
+      )
+      .toArray()
+      .map((row) => ({ ...toRecord(row), participantCount: row.participant_count }));
+  }
+
   end(meeting: MeetingRecord, endedAt: number): void {
     meeting.endedAt = endedAt;
     this.sql.exec('UPDATE meetings SET ended_at = ? WHERE id = ?', endedAt, meeting.id);
   }
 
   #first(query: string): MeetingRecord | null {
+    if (!this.#tableExists()) return null;
+    const row = this.sql.exec<MeetingRow>(query).toArray()[0];
+    return row ? toRecord(row) : null;
+  }
+
+  #tableExists(): boolean {
     // A read of the schema writes nothing; a room that never met answers from it alone.
     this.#hasTable ??=
       this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meetings'").toArray()
         .length > 0;
-    if (!this.#hasTable) return null;
-    const row = this.sql.exec<MeetingRow>(query).toArray()[0];
-    return row ? toRecord(row) : null;
+    return this.#hasTable;
   }
 
   #ensureTable(): void {
@@ -80,6 +121,18 @@ export class MeetingStore {
       ended_at INTEGER,
       peak_participants INTEGER NOT NULL
     )`);
+    this.#ensureParticipantsTable();
     this.#hasTable = true;
+  }
+
+  /** Made with the meetings table; rooms from before it gain it on their next meeting. */
+  #ensureParticipantsTable(): void {
+    if (this.#participantsReady) return;
+    this.#participantsReady = true;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meeting_participants (
+      meeting_id TEXT NOT NULL,
+      participant_id TEXT NOT NULL,
+      PRIMARY KEY (meeting_id, participant_id)
+    ) WITHOUT ROWID`);
   }
 }

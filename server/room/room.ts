@@ -14,6 +14,7 @@ import {
   type Participant,
   type ParticipantState,
   type ServerMessage,
+  type feedback,
   type media,
 } from '../../src/protocol/index.js';
 import type { Env } from '../env.js';
@@ -22,6 +23,7 @@ import { AiSeat, type AiRefusal } from './ai-seat.js';
 import { Broadcaster, type Broadcast, type BroadcastTarget } from './broadcaster.js';
 import {
   Connections,
+  constantTimeEqual,
   digestOf,
   newKey,
   newParticipantId,
@@ -45,6 +47,8 @@ import { callsClientFor, type MediaReply } from './media-gateway.js';
 import { MeetingStore, type MeetingRecord } from './meeting-store.js';
 import { Removals } from './removals.js';
 import { Roster, type Member } from './roster.js';
+import { OUTBOX_RETRY_MS, RoomServices, type FeedbackReply, type MeetingHistory } from './services.js';
+import type { Settlement } from '../services/deliveries.js';
 
 export { ROOM_NAME_HEADER };
 
@@ -75,6 +79,8 @@ export class Room extends DurableObject<Env> {
   readonly #broadcast: Broadcast;
   readonly #media: MediaGate;
   readonly #ai: AiSeat;
+  /** Webhook events, feedback and the meeting history. */
+  readonly #services: RoomServices;
   /** Work the current event started (the AI's joining, say), awaited before the event ends. */
   readonly #started: Promise<unknown>[] = [];
   #meeting: MeetingRecord | null;
@@ -97,6 +103,14 @@ export class Room extends DurableObject<Env> {
     this.#removals.load();
     this.#meetings = new MeetingStore(ctx.storage.sql);
     this.#meeting = this.#meetings.current();
+    this.#services = new RoomServices(
+      env,
+      ctx.storage.sql,
+      this.#meetings,
+      () => this.#name,
+      (work) => ctx.waitUntil(work),
+      () => void this.#scheduleAlarm(Date.now()),
+    );
     this.#broadcast = this.createBroadcast(this.#broadcastTarget());
     this.#media = new MediaGate(
       env,
@@ -135,9 +149,11 @@ export class Room extends DurableObject<Env> {
     this.#ai.load(this.#roster.size);
     if (this.#meeting && this.#roster.size === 0) {
       this.#meetings.end(this.#meeting, now);
+      this.#services.meetingEnded(this.#meeting);
       this.#meeting = null;
     }
-    if (this.#roster.size > 0) void ctx.blockConcurrencyWhile(() => this.#scheduleAlarm(now));
+    if (this.#roster.size > 0 || this.#services.needsRetry())
+      void ctx.blockConcurrencyWhile(() => this.#scheduleAlarm(now));
   }
 
   /**
@@ -187,6 +203,7 @@ export class Room extends DurableObject<Env> {
       mediaKey,
       resumeDigest,
       joined: !!member,
+      meeting: member && this.#meeting ? { id: this.#meeting.id, name: member.participant.name } : null,
       gone: false,
     };
     this.ctx.acceptWebSocket(server);
@@ -219,6 +236,36 @@ export class Room extends DurableObject<Env> {
       lastMeeting: this.#meetings.latest(),
       awakeSince: this.#awakeSince,
     };
+  }
+
+  /**
+   * A rating or problem report (`src/protocol/feedback.ts`), already parsed
+   * by the Worker, from the connection whose media key it carries.
+   */
+  feedback(participantId: string, key: string, request: feedback.FeedbackRequest): FeedbackReply {
+    const connection = this.#connections.get(participantId);
+    if (!connection || !constantTimeEqual(connection.state.mediaKey, key)) {
+      return {
+        status: 401,
+        body: {
+          error: { code: 'unauthorized', message: 'Not connected to this room: reconnect and try again' },
+        },
+      };
+    }
+    const now = Date.now();
+    const quota = this.#connections.abuseOf(participantId, now, this.#limits.messages).feedback;
+    const taken = quota.take(now);
+    return this.#services.takeFeedback(connection, request, taken, taken ? 0 : quota.waitFor(now));
+  }
+
+  /** The meeting history (`GET /api/rooms/<name>/meetings`), newest first. */
+  history(limit: number, before: number | null): MeetingHistory {
+    return this.#services.history(limit, before);
+  }
+
+  /** The delivery queue settled one of this room's messages (delivered, or given up on). */
+  settled(id: string, settlement: Settlement): void {
+    this.#services.settled(id, settlement);
   }
 
   /** A media API request (`src/protocol/media.ts`), already routed by the Worker. */
@@ -311,6 +358,7 @@ export class Room extends DurableObject<Env> {
       }
     }
     this.#ai.tick(now);
+    this.#services.pump(now);
     await this.#scheduleAlarm(now);
     while (this.#started.length > 0) await Promise.allSettled(this.#started.splice(0));
   }
@@ -397,11 +445,11 @@ export class Room extends DurableObject<Env> {
     };
     this.#roster.add(member);
     state.joined = true;
-    this.#connections.save(connection);
 
     const count = this.#roster.size;
     if (!this.#meeting) {
       this.#meeting = this.#meetings.start(crypto.randomUUID(), now, count);
+      this.#services.meetingStarted(this.#meeting);
       this.#broadcast.toAll({
         type: 'meeting-started',
         meeting: { id: this.#meeting.id, startedAt: now },
@@ -409,6 +457,9 @@ export class Room extends DurableObject<Env> {
     } else {
       this.#meetings.raisePeak(this.#meeting, count);
     }
+    this.#services.joined(this.#meeting, member.participant, now);
+    state.meeting = { id: this.#meeting.id, name };
+    this.#connections.save(connection);
     this.#broadcast.toAll({ type: 'participant-joined', participant: member.participant });
     this.#broadcast.lobbyChanged();
     void this.#scheduleAlarm(now);
@@ -548,6 +599,7 @@ export class Room extends DurableObject<Env> {
       this.#connections.save(connection);
     }
     this.#broadcast.toAll({ type: 'participant-left', id: participant.id, reason, ...(by ? { by } : {}) });
+    this.#services.left(this.#meeting, participant, reason, at);
     this.#ai.humanGone(participant.id, at);
     const remaining = this.#roster.participants();
     if (remaining.length === 0) {
@@ -570,6 +622,7 @@ export class Room extends DurableObject<Env> {
     if (!this.#meeting) return;
     const { id } = this.#meeting;
     this.#meetings.end(this.#meeting, at);
+    this.#services.meetingEnded(this.#meeting);
     this.#meeting = null;
     this.#broadcast.toAll(by ? { type: 'meeting-ended', id, by } : { type: 'meeting-ended', id });
   }
@@ -577,6 +630,8 @@ export class Room extends DurableObject<Env> {
   /** A host ended the meeting for everyone: say so, then close every connection. */
   #endMeeting(by: string, now: number): void {
     this.#broadcast.flush();
+    for (const { participant } of this.#roster.members())
+      this.#services.left(this.#meeting, participant, 'meeting-ended', now);
     this.#finishMeeting(now, by);
     this.#ai.remove('meeting-ended', false);
     for (const member of this.#roster.members()) this.#media.release(member.calls);
@@ -606,12 +661,16 @@ export class Room extends DurableObject<Env> {
 
   /**
    * One alarm, while a meeting is on: the next sweep, or the end of someone's
-   * grace period if sooner. Rooms with only a lobby set none (nothing is stored
-   * for them); their silent sockets are swept when someone else connects.
+   * grace period if sooner; and while the delivery queue would not take one
+   * of the room's messages, the next try. Rooms with only a lobby set none
+   * (nothing is stored for them); their silent sockets are swept when someone
+   * else connects.
    */
   async #scheduleAlarm(now: number): Promise<void> {
-    if (this.#roster.size === 0) return;
-    let wanted = now + this.#limits.sweepIntervalMs;
+    const retryOutbox = this.#services.needsRetry();
+    if (this.#roster.size === 0 && !retryOutbox) return;
+    let wanted = this.#roster.size > 0 ? now + this.#limits.sweepIntervalMs : now + OUTBOX_RETRY_MS;
+    if (retryOutbox) wanted = Math.min(wanted, now + OUTBOX_RETRY_MS);
     const aiDeadline = this.#ai.deadline();
     if (aiDeadline !== null) wanted = Math.min(wanted, aiDeadline);
     for (const member of this.#roster.members()) {
