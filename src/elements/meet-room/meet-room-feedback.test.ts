@@ -162,7 +162,9 @@ describe('<meet-room> rating prompt', () => {
     await ann.updateComplete;
     expect(part(ann, 'feedback-rating')!.textContent).to.contain('Thanks');
 
-    const again = await ann.meeting!.sendFeedback({ kind: 'rating', meetingId, rating: 2 }).catch((e) => e);
+    const again: unknown = await ann
+      .meeting!.sendFeedback({ kind: 'rating', meetingId, rating: 2 })
+      .catch((error: unknown) => error);
     expect(again).to.be.instanceOf(FeedbackError);
     expect(again).to.include({ status: 409, code: 'already-rated' });
   });
@@ -207,7 +209,7 @@ describe('<meet-room> problem report', () => {
     expect(dialog.open).to.equal(true);
     expect(dialog.querySelector('textarea')!.value).to.equal('The video froze');
     expect(focused()).to.equal(dialog.querySelector('textarea'));
-    const shown = part(ann, 'feedback-diagnostics')!.textContent!;
+    const shown = part(ann, 'feedback-diagnostics')!.textContent;
     expect(shown).to.contain(navigator.userAgent);
     expect(shown).to.contain(ann.meeting!.meetingId!);
     await expect(ann).to.be.accessible();

@@ -376,9 +376,9 @@ export class MeetRoom extends MeetElement {
    * Opens the problem report with `text` filled in, showing what will be
    * sent with it. Resolves with the report's id once sent, null when cancelled.
    */
-  async reportProblem(text?: string): Promise<string | null> {
-    await loadMeetingLayout();
-    return (await this.#feedback?.reportProblem(text)) ?? null;
+  reportProblem(text?: string): Promise<string | null> {
+    // The feedback controller comes with the meeting layout, loaded as the room connects.
+    return loadMeetingLayout().then(() => this.#feedback?.reportProblem(text) ?? null);
   }
 
   #connect(): void {
