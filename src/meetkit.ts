@@ -37,5 +37,6 @@ export type {
   MeetModeratedEvent,
   MeetAiStateEvent,
   MeetAiCaptionEvent,
+  MeetFeedbackEvent,
   ParticipantChanges,
 } from './events/meet-events.js';

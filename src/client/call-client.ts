@@ -119,6 +119,8 @@ export interface MeetCallClient extends CallClient {
   setReceiveSettings(settings: ReceiveSettings): void;
   /** How loud each microphone is now, from the connection's statistics (see `audio-levels.ts`). */
   audioLevels(): Promise<AudioLevels>;
+  /** The current Calls session, for diagnostics only (to read, never to change); null without one. */
+  readonly session: Readonly<MediaSession> | null;
   /** How media gets through, per participant, while in the meeting with a connection (`media/connection-stats.ts`). */
   readonly qualityReadings$: Observable<QualityReading>;
   readonly mediaConnection$: Observable<MediaConnection>;
@@ -669,6 +671,9 @@ export function createCallClient(options: CallClientOptions): MeetCallClient {
       const { readAudioLevels } = await import('./media/audio-levels.js');
       if (!session || session.broken) return new Map();
       return readAudioLevels(session.pc, session.pulled.values(), tracks.microphone, presence.selfId);
+    },
+    get session() {
+      return session;
     },
     close() {
       if (closed) return;

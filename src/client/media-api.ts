@@ -1,11 +1,13 @@
 /**
  * The browser's side of the room media API (`src/protocol/media.ts`): JSON
- * over `fetch`, never with cookies, every answer parsed with its schema.
+ * over `fetch`, never with cookies, every answer parsed with its schema
+ * (`api-request.ts`).
  * Nothing is retried here: the Worker already retries Calls where that is
  * safe, and the call client rebuilds its session when a step fails.
  */
 import type * as z from 'zod/mini';
 import { media } from '../protocol/index.js';
+import { postWithKey, type ApiCredentials } from './api-request.js';
 
 /** A media API request that failed, with a message a person can read. */
 export class MediaApiError extends Error {
@@ -41,10 +43,7 @@ const RETRY_CODES = new Set(['media-busy', 'media-rate-limited']);
 const STOP_CODES = new Set(['media-unavailable', 'invalid-request', 'too-large']);
 const WAIT_FOR_ROOM_CODES = new Set(['unauthorized', 'not-joined', 'not-your-session', 'not-connected']);
 
-export interface MediaApiCredentials {
-  participantId: string;
-  key: string;
-}
+export type MediaApiCredentials = ApiCredentials;
 
 export interface MediaApi {
   session(): Promise<z.infer<typeof media.sessionResponse>>;
@@ -65,49 +64,8 @@ export function createMediaApi(
 ): MediaApi {
   const base = new URL(`/api/rooms/${encodeURIComponent(room)}/media/`, server);
 
-  async function call<T>(
-    operation: media.MediaOperation,
-    schema: z.ZodMiniType<T>,
-    body: unknown = {},
-  ): Promise<T> {
-    const auth = credentials();
-    if (!auth) throw new MediaApiError(401, 'not-connected', 'Not connected to the room yet');
-    let response: Response;
-    try {
-      response = await fetch(new URL(operation, base), {
-        method: 'POST',
-        credentials: 'omit',
-        headers: {
-          authorization: `Bearer ${auth.participantId}.${auth.key}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify(body),
-      });
-    } catch {
-      throw new MediaApiError(0, 'network', 'Cannot reach the meeting server');
-    }
-    const json: unknown = await response.json().catch(() => undefined);
-    if (!response.ok) {
-      const failure = media.mediaErrorResponse.safeParse(json);
-      const retryAfter = Number(response.headers.get('retry-after') ?? '');
-      throw failure.success
-        ? new MediaApiError(
-            response.status,
-            failure.data.error.code,
-            failure.data.error.message,
-            retryAfter > 0 ? Math.min(retryAfter, 60) * 1000 : undefined,
-          )
-        : new MediaApiError(response.status, 'http', `The meeting server answered ${response.status}`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success)
-      throw new MediaApiError(
-        response.status,
-        'invalid-response',
-        'Unexpected answer from the meeting server',
-      );
-    return parsed.data;
-  }
+  const call = <T>(operation: media.MediaOperation, schema: z.ZodMiniType<T>, body: unknown = {}) =>
+    postWithKey(new URL(operation, base), credentials(), body, schema, MediaApiError);
 
   return {
     session: () => call('session', media.sessionResponse),

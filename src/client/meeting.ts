@@ -32,6 +32,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { LeaveReason, ModerationAction, Participant, ParticipantState } from '../protocol/index.js';
+import type { Diagnostics, FeedbackRequest } from '../protocol/feedback.js';
 import { createAiControl, type MeetingAi } from './ai-control.js';
 import {
   createCallClient,
@@ -41,6 +42,7 @@ import {
   type VideoSize,
 } from './call-client.js';
 import type { CallError, LocalMedia, RemoteMedia } from './call-types.js';
+import type { RecentError } from './diagnostics.js';
 import { createDevices, type Devices } from './devices.js';
 import { createMediaApi } from './media-api.js';
 import {
@@ -58,6 +60,12 @@ import {
 } from './receive-settings.js';
 import { selfOf, type RoomState } from './room-state.js';
 import type { Quality } from './quality.js';
+
+/**
+ * Errors kept for a problem report: as many as it carries (`DIAGNOSTIC_ERRORS_MAX`,
+ * not imported: its module's schemas would come into the lobby with it).
+ */
+const RECENT_ERRORS_KEPT = 20;
 
 export type MeetingPhase = 'lobby' | 'joining' | 'joined' | 'reconnecting' | 'left';
 
@@ -168,6 +176,25 @@ export interface Meeting {
   readonly devices: Devices;
   /** The current Calls session, for diagnostics. */
   readonly mediaSessionId: string | null;
+  /** The meeting this visitor is in, or was in last (what a rating is for); null before joining one. */
+  readonly meetingId: string | null;
+  /**
+   * This visitor's diagnostics once a second while subscribed (the debug
+   * overlay, a problem report): browser, meeting and Calls session ids, the
+   * room and media connections, the last 20 errors since the meeting was
+   * created, and per track its mid, whose it is, size, bitrate, loss and
+   * round trip (rates from the second value on). Valid under
+   * `feedback.diagnostics`; nothing is read while nobody watches.
+   */
+  readonly diagnostics$: Observable<Diagnostics>;
+  /**
+   * Sends a rating of a meeting this visitor was in (works after leaving
+   * too: the room connection stays open in the lobby), or a problem report
+   * with the diagnostics the visitor saw. Resolves with the feedback's id;
+   * rejects with a `FeedbackError` (`already-rated`, `too-large`,
+   * `feedback-rate-limited` with `retryAfterMs`, …).
+   */
+  sendFeedback(request: FeedbackRequest): Promise<string>;
   /** Enters the meeting with what is on in the lobby. False if the name is invalid. */
   join(name: string): boolean;
   /** Leaves the meeting; the visitor is back in the lobby (phase `left`) and may join again. */
@@ -233,11 +260,13 @@ export function createMeeting(options: MeetingOptions): Meeting {
     ...(options.silenceTimeoutMs ? { silenceTimeoutMs: options.silenceTimeoutMs } : {}),
   });
   let roomState: RoomState | null = null;
-  const api = createMediaApi(options.server, options.room, () =>
+  /** The meeting this visitor is in, or was in last. */
+  let meetingId: string | null = null;
+  const credentials = () =>
     roomState?.selfId && roomState.mediaKey
       ? { participantId: roomState.selfId, key: roomState.mediaKey }
-      : null,
-  );
+      : null;
+  const api = createMediaApi(options.server, options.room, credentials);
   const storage = options.storage === undefined ? defaultSettingsStorage() : options.storage;
   const receiveSettings = new BehaviorSubject<ReceiveSettings>(loadReceiveSettings(storage));
   const setReceive = (change: Partial<ReceiveSettings>) => {
@@ -284,6 +313,7 @@ export function createMeeting(options: MeetingOptions): Meeting {
   subscriptions.push(
     combineLatest([room.state$, room.connection$]).subscribe(([state, connection]) => {
       roomState = state;
+      if (state.meeting && selfOf(state)) meetingId = state.meeting.id;
       call.follow({
         selfId: selfOf(state)?.id ?? null,
         connectionId: state.selfId,
@@ -445,8 +475,18 @@ export function createMeeting(options: MeetingOptions): Meeting {
     room.errors$,
     call.errors$.pipe(map((error) => ({ ...error, fatal: false as const }))),
   );
+  // Kept from the start for problem reports: what went wrong before anyone asked.
+  const recentErrors: RecentError[] = [];
+  subscriptions.push(
+    errors$.subscribe(
+      ({ code, message }) =>
+        recentErrors.push({ at: Date.now(), code, message }) > RECENT_ERRORS_KEPT && recentErrors.shift(),
+    ),
+  );
 
-  return {
+  const feedback = () => import('./feedback.js');
+
+  const meeting: Meeting = {
     phase$,
     connection$: room.connection$,
     state$: room.state$,
@@ -470,6 +510,16 @@ export function createMeeting(options: MeetingOptions): Meeting {
     get mediaSessionId() {
       return call.sessionId;
     },
+    get meetingId() {
+      return meetingId;
+    },
+    // Loaded when first asked: the lobby does without both.
+    diagnostics$: defer(feedback).pipe(
+      switchMap(({ watchDiagnostics }) => watchDiagnostics(meeting, recentErrors, call)),
+      shareReplay({ bufferSize: 1, refCount: true }),
+    ),
+    sendFeedback: async (request) =>
+      (await feedback()).sendFeedback(options.server, options.room, credentials(), request),
     join(name) {
       const media = call.snapshot;
       // What the lobby already publishes is announced with the join: the others pull it at once.
@@ -523,4 +573,5 @@ export function createMeeting(options: MeetingOptions): Meeting {
       events.complete();
     },
   };
+  return meeting;
 }

@@ -75,6 +75,20 @@ export interface MeetEventDetails {
    * (`final: false`), then the whole answer once (`final: true`).
    */
   'meet-ai-caption': AiCaption;
+  /**
+   * The user chose "Report a problem" under More in `<meet-controls>`.
+   * `<meet-room>` opens its report dialog (`reportProblem()`).
+   */
+  'meet-report-problem': Record<string, never>;
+  /**
+   * This visitor sent feedback from `<meet-room>` and the server took it
+   * (`id`): a rating of the meeting they left (`kind: 'rating'`, with
+   * `rating` 1–5), or a problem report (`kind: 'problem'`). `meetingId` is
+   * the meeting it is about (null for a report outside any meeting).
+   */
+  'meet-feedback':
+    | { kind: 'rating'; id: string; meetingId: string; rating: number }
+    | { kind: 'problem'; id: string; meetingId: string | null };
 }
 
 export type MeetEventName = keyof MeetEventDetails;
@@ -86,6 +100,7 @@ export type MeetModeratedEvent = MeetEvent<'meet-moderated'>;
 export type MeetAiStateEvent = MeetEvent<'meet-ai-state'>;
 export type MeetAiCaptionEvent = MeetEvent<'meet-ai-caption'>;
 export type MeetQualityEvent = MeetEvent<'meet-quality'>;
+export type MeetFeedbackEvent = MeetEvent<'meet-feedback'>;
 
 export interface MeetEventOptions {
   /** Lets a listener veto the action with `preventDefault()`; for intents only (`meet-leave`). */

@@ -326,6 +326,9 @@ export function meetingOf(
       throw new Error('The fake meeting has no devices: provide devicesContext');
     },
     mediaSessionId: null,
+    meetingId: null,
+    diagnostics$: EMPTY,
+    sendFeedback: () => Promise.reject(new Error('The fake meeting sends no feedback')),
     join: (name) => room.join(name),
     leave: () => room.leave(),
     setMicrophone: (on) => call?.setMicrophone(on) ?? silent(),

@@ -70,6 +70,11 @@ export interface Stat {
   selectedCandidatePairId?: string;
   nominated?: boolean;
   state?: string;
+  bytesSent?: number;
+  frameWidth?: number;
+  frameHeight?: number;
+  /** Of a `remote-inbound-rtp`: the `outbound-rtp` it reports on. */
+  localId?: string;
 }
 
 /** Anything with the `forEach` of an `RTCStatsReport` (a Map in tests). */
@@ -83,22 +88,13 @@ export function readConnectionSample(
   pulled: Iterable<PulledTrack>,
   at: number,
 ): ConnectionSample {
-  const stats: Stat[] = [];
-  report.forEach((stat) => stats.push(stat));
-  const byId = new Map(stats.map((stat) => [stat.id, stat]));
-  const transports = stats.filter((stat) => stat.type === 'transport');
-  // Browsers without transport statistics (Firefox) have the nominated pair's.
-  const pairs = transports.length
-    ? transports.flatMap((t) => {
-        const pair = t.selectedCandidatePairId ? byId.get(t.selectedCandidatePairId) : undefined;
-        return pair ? [pair] : [];
-      })
-    : stats.filter((stat) => stat.type === 'candidate-pair' && stat.nominated && stat.state === 'succeeded');
+  const stats = statsOf(report);
+  const { transports, pairs } = selectedPairs(stats);
   const bytesReceived = (transports.length ? transports : pairs).reduce(
     (n, s) => n + (s.bytesReceived ?? 0),
     0,
   );
-  const rtt = pairs.find((pair) => pair.currentRoundTripTime !== undefined)?.currentRoundTripTime ?? null;
+  const rtt = pairRoundTrip(pairs);
   const silences = pairs.flatMap(({ timestamp, lastPacketReceivedTimestamp: last }) =>
     timestamp !== undefined && last !== undefined ? [Math.max(0, timestamp - last)] : [],
   );
@@ -130,6 +126,97 @@ export function readConnectionSample(
       }),
     );
   return { at, bytesReceived, silentMs, roundTripTime: rtt, received, sent };
+}
+
+function statsOf(report: StatsLike): Stat[] {
+  const stats: Stat[] = [];
+  report.forEach((stat) => stats.push(stat));
+  return stats;
+}
+
+/** The transports and the candidate pairs they use. */
+function selectedPairs(stats: readonly Stat[]): { transports: Stat[]; pairs: Stat[] } {
+  const byId = new Map(stats.map((stat) => [stat.id, stat]));
+  const transports = stats.filter((stat) => stat.type === 'transport');
+  // Browsers without transport statistics (Firefox) have the nominated pair's.
+  const pairs = transports.length
+    ? transports.flatMap((t) => {
+        const pair = t.selectedCandidatePairId ? byId.get(t.selectedCandidatePairId) : undefined;
+        return pair ? [pair] : [];
+      })
+    : stats.filter((stat) => stat.type === 'candidate-pair' && stat.nominated && stat.state === 'succeeded');
+  return { transports, pairs };
+}
+
+/** The selected pair's round trip in seconds; null before it is measured. */
+const pairRoundTrip = (pairs: readonly Stat[]): number | null =>
+  pairs.find((pair) => pair.currentRoundTripTime !== undefined)?.currentRoundTripTime ?? null;
+
+/**
+ * What one m-line carried so far, as the debug overlay and a problem report
+ * show it: ours from `outbound-rtp` (a simulcast camera's layers added up,
+ * its size the largest layer's) with what the SFU reports of it
+ * (`remote-inbound-rtp`), pulled ones from `inbound-rtp` with the
+ * connection's round trip.
+ */
+export interface TrackCounters {
+  mid: string;
+  kind: 'audio' | 'video';
+  direction: 'outbound' | 'inbound';
+  /** Bytes sent or received so far. */
+  bytes: number;
+  /** Pulled: packets received and lost so far (for the loss between two readings). */
+  packetsReceived: number;
+  packetsLost: number;
+  /** Ours: the share of packets the SFU last reported lost. */
+  fractionLost: number | null;
+  width: number | null;
+  height: number | null;
+  /** Seconds. */
+  roundTripTime: number | null;
+}
+
+/** Every m-line's counters in one report. */
+export function readTrackCounters(report: StatsLike): TrackCounters[] {
+  const stats = statsOf(report);
+  const pairRtt = pairRoundTrip(selectedPairs(stats).pairs);
+  const remote = new Map(
+    stats.filter((stat) => stat.type === 'remote-inbound-rtp' && stat.localId).map((s) => [s.localId!, s]),
+  );
+  const tracks = new Map<string, TrackCounters>();
+  for (const stat of stats) {
+    const direction =
+      stat.type === 'outbound-rtp' ? 'outbound' : stat.type === 'inbound-rtp' ? 'inbound' : null;
+    if (!direction || stat.mid === undefined || (stat.kind !== 'audio' && stat.kind !== 'video')) continue;
+    const key = `${direction} ${stat.mid}`;
+    const track = tracks.get(key) ?? {
+      mid: stat.mid,
+      kind: stat.kind,
+      direction,
+      bytes: 0,
+      packetsReceived: 0,
+      packetsLost: 0,
+      fractionLost: null,
+      width: null,
+      height: null,
+      roundTripTime: direction === 'inbound' ? pairRtt : null,
+    };
+    tracks.set(key, track);
+    track.bytes += (direction === 'outbound' ? stat.bytesSent : stat.bytesReceived) ?? 0;
+    track.packetsReceived += stat.packetsReceived ?? 0;
+    track.packetsLost += stat.packetsLost ?? 0;
+    if (stat.frameWidth !== undefined && stat.frameWidth > (track.width ?? -1)) {
+      track.width = stat.frameWidth;
+      track.height = stat.frameHeight ?? null;
+    }
+    // Of a camera's layers, the worst the SFU reports.
+    const report = remote.get(stat.id);
+    if (report?.fractionLost !== undefined)
+      track.fractionLost = Math.max(track.fractionLost ?? 0, report.fractionLost);
+    if (report?.roundTripTime !== undefined)
+      track.roundTripTime = Math.max(track.roundTripTime ?? 0, report.roundTripTime);
+  }
+  return [...tracks.values()];
 }
 
 /** Fewer packets than this on a track in one interval say nothing reliable about its loss. */

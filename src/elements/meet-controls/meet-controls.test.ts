@@ -16,7 +16,10 @@ import { MeetControls } from './meet-controls.js';
 defineElement('meet-controls', MeetControls);
 
 const you = fakeParticipant({ id: 'you', name: 'You', joinedAt: 1 });
-const buttons = (el: MeetControls) => [...el.shadowRoot!.querySelectorAll('button')];
+/** The toolbar's buttons (not what opens under More). */
+const buttons = (el: MeetControls) => [
+  ...el.shadowRoot!.querySelectorAll<HTMLButtonElement>('button[part~="button"]'),
+];
 const button = (el: MeetControls, part: string) =>
   el.shadowRoot!.querySelector<HTMLButtonElement>(`button[part~="${part}"]`);
 const pressed = (el: MeetControls, part: string) => button(el, part)!.getAttribute('aria-pressed');

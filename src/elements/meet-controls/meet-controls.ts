@@ -46,6 +46,7 @@ const shortcuts: Record<Action, Shortcut> = {
  * @tagname meet-controls
  *
  * @event meet-leave - The user pressed Leave. Cancelable: `preventDefault()` keeps them in the meeting.
+ * @event meet-report-problem - The user chose "Report a problem" under More; `<meet-room>` opens its report dialog.
  *
  * @csspart toolbar - The toolbar around the buttons.
  * @csspart button - Every button (each also has its own part, below).
@@ -55,9 +56,10 @@ const shortcuts: Record<Action, Shortcut> = {
  * @csspart screen-share - The screen share button (absent where sharing is not supported).
  * @csspart raise-hand - The raise hand button.
  * @csspart leave - The leave button.
- * @csspart more - The More button, which opens the options (data saver, audio only).
+ * @csspart more - The More button, which opens the options (data saver, audio only, report a problem).
  * @csspart options - The options under More.
  * @csspart option - Each option under More: a checkbox and what it does.
+ * @csspart report-problem - "Report a problem" under More.
  */
 export class MeetControls extends MeetElement {
   static override styles = [themeStyles, controlStyles, meetControlsStyles];
@@ -209,7 +211,17 @@ export class MeetControls extends MeetElement {
           meeting?.setDataSaver(on),
         )}
         ${option('Audio only', 'Receive no video', !!receive?.audioOnly, (on) => meeting?.setAudioOnly(on))}
+        <button type="button" part="report-problem" @click=${() => this.#reportProblem()}>
+          Report a problem…
+        </button>
       </div>`;
+  }
+
+  /** Closes More (focus back on it, where the report dialog returns it) and asks for the report. */
+  #reportProblem(): void {
+    this.optionsOpen = false;
+    this.moreButton?.focus();
+    dispatchMeetEvent(this, 'meet-report-problem', {});
   }
 
   #closeOnEscape(event: KeyboardEvent): void {

@@ -31,6 +31,7 @@ import { meetingContext } from '../meeting-context.js';
 import { ObserveController } from '../observe-controller.js';
 import { lobbyPreview, lobbyPreviewStyles } from './lobby-preview.js';
 import type { MeetingView } from './meeting-view.js';
+import type { RoomFeedback } from './room-feedback.js';
 import { meetRoomStyles } from './meet-room.styles.js';
 
 /** Where the lobby remembers the name a visitor typed last time. */
@@ -90,6 +91,15 @@ function loadMeetingLayout(): Promise<void> {
  * asks first). The visitor a host acted on is told who did it; a removed
  * visitor is told why and stays out.
  *
+ * After leaving a meeting (or when it ends), the room asks once how the
+ * call was: a 1–5 rating and an optional comment, skippable, never again
+ * for that meeting (remembered in `localStorage`; not asked of a visitor a
+ * host removed). `no-feedback` turns it off. "Report a problem" under More
+ * in the controls, or `reportProblem()`, sends the visitor's words with
+ * diagnostics shown to them before sending. Ctrl+Alt+G (⌥⌘G on a Mac)
+ * opens a debug overlay: meeting and Calls session ids and each track's
+ * numbers, with a Copy button.
+ *
  * @tagname meet-room
  *
  * @slot - Replaces the default meeting layout (grid, people, controls) while joined.
@@ -104,6 +114,7 @@ function loadMeetingLayout(): Promise<void> {
  * @event meet-quality - Someone's connection quality changed (you included): `detail.participant`, `detail.quality` (`good`, `fair`, `poor`, `lost`).
  * @event meet-ai-state - The AI agent's state changed (from the default `<meet-ai-toggle>`). `detail.state`.
  * @event meet-ai-caption - What the AI says (from the default `<meet-ai-toggle>`). `detail.text`, `detail.final`.
+ * @event meet-feedback - This visitor sent a rating or a problem report and the server took it. `detail.kind` (`rating`, `problem`), `detail.id`, `detail.meetingId`, `detail.rating`.
  * @event meet-error - A problem to show or log: the room, a device or the media connection.
  *   `detail.code`, `detail.message`, `detail.fatal`, and `detail.kind` for a device.
  *
@@ -124,6 +135,18 @@ function loadMeetingLayout(): Promise<void> {
  * @csspart controls - The default `<meet-controls>`.
  * @csspart ai - The default `<meet-ai-toggle>` (when the server has an AI).
  * @csspart host-controls - Host actions (End meeting for all).
+ * @csspart debug - The debug overlay (Ctrl+Alt+G).
+ * @csspart debug-ids - Its meeting and Calls session ids and connection states.
+ * @csspart debug-tracks - Its table of tracks: mid, resolution, bitrate, packet loss, round trip.
+ * @csspart debug-copy - Its Copy button (the diagnostics as JSON).
+ * @csspart debug-copied - What Copy did ("Copied").
+ * @csspart debug-close - Its Close button.
+ * @csspart feedback-rating - "How was the call?" after a meeting; the thanks once sent.
+ * @csspart feedback-stars - The 1–5 rating's radio group.
+ * @csspart feedback-error - Why a rating or report was not sent.
+ * @csspart feedback-report - The problem report dialog.
+ * @csspart feedback-diagnostics - What the report sends with the visitor's words.
+ * @csspart feedback-tracks - The report's table of tracks.
  *
  * @cssproperty --meet-room-radius - Corner radius of the room.
  * @cssproperty --meet-room-min-height - Minimum height of the room.
@@ -161,6 +184,8 @@ export class MeetRoom extends MeetElement {
   @property({ type: Number, attribute: 'camera-max-bitrate' }) cameraMaxBitrate = 0;
   /** The most frames per second the camera sends. Read at connect. */
   @property({ type: Number, attribute: 'camera-max-framerate' }) cameraMaxFramerate = 0;
+  /** Never ask "How was the call?" after a meeting. */
+  @property({ type: Boolean, attribute: 'no-feedback' }) noFeedback = false;
   /**
    * Where the visitor is: `lobby`, `joining`, `joined`, `reconnecting` or
    * `left`. Reflected for styling (`meet-room[phase='reconnecting']`); set by
@@ -194,6 +219,8 @@ export class MeetRoom extends MeetElement {
   #poorConnectionTimer: ReturnType<typeof setTimeout> | undefined;
   /** This visitor was told their connection is poor (and may have dismissed it): not again until it recovers. */
   #poorConnectionTold = false;
+  /** The rating prompt, the problem report and the debug overlay, once the meeting layout is here. */
+  #feedback: RoomFeedback | undefined;
 
   readonly #state = new ObserveController<RoomState>(this);
   readonly #connection = new ObserveController<ConnectionStatus>(this);
@@ -218,10 +245,10 @@ export class MeetRoom extends MeetElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (meetingLayout) this.#styleMeetingLayout();
+    if (meetingLayout) this.#adoptMeetingLayout();
     else
       void loadMeetingLayout().then(() => {
-        this.#styleMeetingLayout();
+        this.#adoptMeetingLayout();
         this.requestUpdate();
       });
     if (!this.typedName) this.typedName = readRememberedName();
@@ -344,6 +371,15 @@ export class MeetRoom extends MeetElement {
   /** Audio-only: receive no video at all (tiles show names). Remembered. */
   setAudioOnly(on: boolean): void {
     this.meeting?.setAudioOnly(on);
+  }
+
+  /**
+   * Opens the problem report with `text` filled in, showing what will be
+   * sent with it. Resolves with the report's id once sent, null when cancelled.
+   */
+  reportProblem(text?: string): Promise<string | null> {
+    // The feedback controller comes with the meeting layout, loaded as the room connects.
+    return loadMeetingLayout().then(() => this.#feedback?.reportProblem(text) ?? null);
   }
 
   #connect(): void {
@@ -567,7 +603,7 @@ export class MeetRoom extends MeetElement {
         <span>${this.notice ?? ''}</span>
         <button type="button" @click=${() => this.#showNotice(null)}>Dismiss</button>
       </div>
-      ${over || self ? nothing : this.#renderLobby()}
+      ${this.#feedback?.render()} ${over || self ? nothing : this.#renderLobby()}
       <div part="meeting" class="meeting" ?hidden=${over || !self}>
         <slot
           >${self && meetingLayout ? meetingLayout.renderMeetingView(this.#meetingView(self)) : nothing}</slot
@@ -666,10 +702,12 @@ export class MeetRoom extends MeetElement {
     };
   }
 
-  /** Adds the meeting layout's styles to this room's, once that module is here. */
-  #styleMeetingLayout(): void {
+  /** Adds the meeting layout's styles to this room's, and its feedback controller, once that module is here. */
+  #adoptMeetingLayout(): void {
     if (!meetingLayout || !(this.renderRoot instanceof ShadowRoot)) return;
-    adoptStyles(this.renderRoot, [...MeetRoom.elementStyles, meetingLayout.meetingViewStyles]);
+    const { meetingViewStyles, roomFeedbackStyles, RoomFeedback } = meetingLayout;
+    adoptStyles(this.renderRoot, [...MeetRoom.elementStyles, meetingViewStyles, roomFeedbackStyles]);
+    this.#feedback ??= new RoomFeedback(this);
   }
 
   /** Also waits for the meeting layout while in the meeting, so that what it shows has been rendered. */
