@@ -94,6 +94,34 @@ describe('feedback', () => {
     expect(body.meetings[0]!.feedback.ratings.map((r) => r.rating)).toEqual([3]);
   });
 
+  it('takes a rating after a host ended the meeting and closed every connection, with that key only', async () => {
+    const room = freshRoom('ended');
+    const { socket: host } = await joined(worker, room, 'Hal');
+    const { socket: guest } = await joined(worker, room, 'Gus');
+    const started = host.received.find((m) => m.type === 'meeting-started');
+    if (started?.type !== 'meeting-started') throw new Error('no meeting started');
+    host.send({ type: 'end-meeting' });
+    await Promise.all([host.closed, guest.closed]);
+
+    const meetingId = started.meeting.id;
+    expect(await post(room, guest, { kind: 'rating', meetingId, rating: 4 })).toMatchObject({ status: 201 });
+    expect(await post(room, guest, { kind: 'rating', meetingId, rating: 4 })).toMatchObject({
+      status: 409,
+      code: 'already-rated',
+    });
+    // Another participant's id with this key, or this id with a made-up key: nobody.
+    const forged = await fetch(`${worker().url}/api/rooms/${room}/feedback`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${guest.selfId}.${'f'.repeat(32)}` },
+      body: JSON.stringify({ kind: 'rating', meetingId, rating: 1 }),
+    });
+    expect(forged.status).toBe(401);
+    const { body } = await history(room);
+    expect(body.meetings[0]!.feedback.ratings).toEqual([
+      expect.objectContaining({ rating: 4, participant: { id: guest.selfId, name: 'Gus' } }),
+    ]);
+  });
+
   it('refuses malformed, oversized and unauthenticated feedback with typed errors', async () => {
     const room = freshRoom('bad');
     const { socket, meetingId } = await meetingLeft(room, 'Cy');

@@ -23,6 +23,12 @@ export interface ConnectionState {
   address: string | null;
   /** Proves a media API request comes from this connection; sent only to it. */
   mediaKey: string;
+  /**
+   * SHA-256 of the media key, kept with the meetings this connection takes
+   * part in (its feedback may come after it closed). Absent in attachments
+   * of older versions.
+   */
+  mediaDigest?: string;
   /** SHA-256 of the key that resumes this connection's participant after a drop (the key went only to it). */
   resumeDigest: string;
   /** In the meeting (a member of the roster) rather than in the lobby. */

@@ -59,14 +59,47 @@ export class MeetingStore {
     this.sql.exec('UPDATE meetings SET peak_participants = ? WHERE id = ?', participants, meeting.id);
   }
 
-  /** Someone took part (a resume or a second join of the same participant counts once). */
-  addParticipant(meeting: MeetingRecord, participantId: string): void {
+  /**
+   * Someone took part (a second join of the same participant counts once),
+   * under `name`, with the digest of their connection's media key: what lets
+   * them rate the meeting after their connection closed (a host ended it).
+   * A resumed connection has a new key: `rekey` follows it.
+   */
+  addParticipant(meeting: MeetingRecord, participantId: string, name: string, keyDigest: string): void {
     this.#ensureParticipantsTable();
     this.sql.exec(
-      'INSERT OR IGNORE INTO meeting_participants (meeting_id, participant_id) VALUES (?, ?)',
+      `INSERT INTO meeting_participants (meeting_id, participant_id, name, key_digest) VALUES (?, ?, ?, ?)
+       ON CONFLICT (meeting_id, participant_id) DO UPDATE SET name = excluded.name, key_digest = excluded.key_digest`,
+      meeting.id,
+      participantId,
+      name,
+      keyDigest,
+    );
+  }
+
+  rekey(meeting: MeetingRecord, participantId: string, keyDigest: string): void {
+    this.#ensureParticipantsTable();
+    this.sql.exec(
+      'UPDATE meeting_participants SET key_digest = ? WHERE meeting_id = ? AND participant_id = ?',
+      keyDigest,
       meeting.id,
       participantId,
     );
+  }
+
+  /** The last meeting `participantId` took part in, with the name and key digest they had there. */
+  lastParticipation(
+    participantId: string,
+  ): { meeting: MeetingRecord; name: string; keyDigest: string } | null {
+    if (!this.#tableExists()) return null;
+    const [row] = this.sql
+      .exec<MeetingRow & { name: string; key_digest: string }>(
+        `SELECT m.*, p.name, p.key_digest FROM meeting_participants p JOIN meetings m ON m.id = p.meeting_id
+         WHERE p.participant_id = ? ORDER BY m.started_at DESC LIMIT 1`,
+        participantId,
+      )
+      .toArray();
+    return row ? { meeting: toRecord(row), name: row.name, keyDigest: row.key_digest } : null;
   }
 
   participantCount(meeting: MeetingRecord): number {
@@ -132,7 +165,12 @@ export class MeetingStore {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meeting_participants (
       meeting_id TEXT NOT NULL,
       participant_id TEXT NOT NULL,
+      name TEXT NOT NULL,
+      key_digest TEXT NOT NULL,
       PRIMARY KEY (meeting_id, participant_id)
     ) WITHOUT ROWID`);
+    this.sql.exec(
+      'CREATE INDEX IF NOT EXISTS meeting_participants_by_participant ON meeting_participants (participant_id)',
+    );
   }
 }

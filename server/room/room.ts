@@ -63,6 +63,8 @@ const CLOSE_REPLACED = 4409;
  * client reconnecting on purpose (4000–4999) keeps its participant's place.
  */
 const GOODBYE_CODES = new Set([1000, 1001, 1005]);
+/** How long after a meeting ended someone whose connection closed may still rate it. */
+const LATE_FEEDBACK_MS = 3600 * 1000;
 
 /**
  * One meeting room: connections and their limits, the handshake (with
@@ -180,7 +182,7 @@ export class Room extends DurableObject<Env> {
 
     const mediaKey = newKey();
     const resumeKey = newKey();
-    const resumeDigest = await digestOf(resumeKey);
+    const [resumeDigest, mediaDigest] = await Promise.all([digestOf(resumeKey), digestOf(mediaKey)]);
     // Checked again: the member may have left while the digest was computed.
     const member = handshake.resumes ? this.#roster.get(handshake.resumes) : undefined;
     const id = member?.participant.id ?? newParticipantId();
@@ -201,6 +203,7 @@ export class Room extends DurableObject<Env> {
       tokenExpiresAt: handshake.tokenExpiresAt,
       address: handshake.address,
       mediaKey,
+      mediaDigest,
       resumeDigest,
       joined: !!member,
       meeting: member && this.#meeting ? { id: this.#meeting.id, name: member.participant.name } : null,
@@ -215,6 +218,8 @@ export class Room extends DurableObject<Env> {
       member.dropReason = null;
       delete member.participant.reconnecting;
       this.#roster.save(member);
+      // Their feedback after the meeting comes with the key of this connection now.
+      if (this.#meeting) this.#meetings.rekey(this.#meeting, id, mediaDigest);
       server.send(this.#snapshotFrame(state, resumeKey, true));
       if (wasReconnecting) this.#broadcast.participantChanged(id, { reconnecting: false }, true);
     } else {
@@ -240,11 +245,28 @@ export class Room extends DurableObject<Env> {
 
   /**
    * A rating or problem report (`src/protocol/feedback.ts`), already parsed
-   * by the Worker, from the connection whose media key it carries.
+   * by the Worker, from the connection whose media key it carries, or from
+   * one that took part in a meeting and has closed since (a host ended the
+   * meeting, the page went): that meeting's key still proves who it is, for
+   * `LATE_FEEDBACK_MS` after the meeting ended.
    */
-  feedback(participantId: string, key: string, request: feedback.FeedbackRequest): FeedbackReply {
+  async feedback(
+    participantId: string,
+    key: string,
+    request: feedback.FeedbackRequest,
+  ): Promise<FeedbackReply> {
+    const now = Date.now();
     const connection = this.#connections.get(participantId);
-    if (!connection || !constantTimeEqual(connection.state.mediaKey, key)) {
+    if (connection && constantTimeEqual(connection.state.mediaKey, key)) {
+      const quota = this.#connections.abuseOf(participantId, now, this.#limits.messages).feedback;
+      const taken = quota.take(now);
+      const { state } = connection;
+      const sender = { id: state.id, meeting: state.meeting ?? null, name: state.identity?.name ?? null };
+      return this.#services.takeFeedback(sender, request, taken, taken ? 0 : quota.waitFor(now));
+    }
+    const past = this.#meetings.lastParticipation(participantId);
+    const recent = past && (past.meeting.endedAt === null || now - past.meeting.endedAt <= LATE_FEEDBACK_MS);
+    if (!recent || !constantTimeEqual(past.keyDigest, await digestOf(key))) {
       return {
         status: 401,
         body: {
@@ -252,10 +274,10 @@ export class Room extends DurableObject<Env> {
         },
       };
     }
-    const now = Date.now();
-    const quota = this.#connections.abuseOf(participantId, now, this.#limits.messages).feedback;
+    const quota = this.#services.lateQuota(participantId, now, this.#limits.messages);
     const taken = quota.take(now);
-    return this.#services.takeFeedback(connection, request, taken, taken ? 0 : quota.waitFor(now));
+    const sender = { id: participantId, meeting: { id: past.meeting.id, name: past.name }, name: past.name };
+    return this.#services.takeFeedback(sender, request, taken, taken ? 0 : quota.waitFor(now));
   }
 
   /** The meeting history (`GET /api/rooms/<name>/meetings`), newest first. */
@@ -458,7 +480,7 @@ export class Room extends DurableObject<Env> {
     } else {
       this.#meetings.raisePeak(this.#meeting, count);
     }
-    this.#services.joined(this.#meeting, member.participant, now);
+    this.#services.joined(this.#meeting, member.participant, state.mediaDigest ?? '', now);
     state.meeting = { id: this.#meeting.id, name };
     this.#connections.save(connection);
     this.#broadcast.toAll({ type: 'participant-joined', participant: member.participant });

@@ -16,8 +16,9 @@ import {
   type MeetingEvent,
   type OutboundTarget,
 } from '../services/outbound.js';
-import type { Connection } from './connections.js';
+import type { MessageLimits } from './connections.js';
 import { FeedbackStore } from './feedback-store.js';
+import { TokenBucket } from './rate-limit.js';
 import type { MeetingRecord, MeetingStore } from './meeting-store.js';
 import type { MeetingHistory } from '../services/history.js';
 import { Outbox } from './outbox.js';
@@ -38,9 +39,18 @@ export interface FeedbackReply {
   headers?: Record<string, string>;
 }
 
+/** Who sends feedback: a participant, the meeting they were in last and their name there. */
+export interface FeedbackSender {
+  id: string;
+  meeting: { id: string; name: string } | null;
+  /** Their name when they were in no meeting (from their join token). */
+  name: string | null;
+}
+
 export class RoomServices {
   readonly #outbox: Outbox;
   readonly #feedback: FeedbackStore;
+  readonly #lateQuotas = new Map<string, TokenBucket>();
 
   constructor(
     private readonly env: Env,
@@ -64,8 +74,8 @@ export class RoomServices {
     );
   }
 
-  joined(meeting: MeetingRecord, participant: Participant, at: number): void {
-    this.meetings.addParticipant(meeting, participant.id);
+  joined(meeting: MeetingRecord, participant: Participant, keyDigest: string, at: number): void {
+    this.meetings.addParticipant(meeting, participant.id, participant.name, keyDigest);
     this.#event(meeting.id, { type: 'participant.joined', data: { participant: ref(participant) } }, at);
   }
 
@@ -99,11 +109,11 @@ export class RoomServices {
   }
 
   /**
-   * A rating or problem report from `connection` (its key already checked):
+   * A rating or problem report from `sender` (its key already checked):
    * about the last meeting it took part in, under the name it had there.
    */
   takeFeedback(
-    connection: Connection,
+    sender: FeedbackSender,
     request: feedback.FeedbackRequest,
     quotaOk: boolean,
     retryMs: number,
@@ -120,8 +130,7 @@ export class RoomServices {
         headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryMs / 1000))) },
       };
     }
-    const { state } = connection;
-    const meeting = state.meeting ?? null;
+    const { meeting } = sender;
     if (request.kind === 'rating' && meeting?.id !== request.meetingId) {
       return error(403, 'not-in-meeting', 'You can only rate a meeting you were in');
     }
@@ -129,7 +138,7 @@ export class RoomServices {
     const entry = {
       id: newMessageId(),
       meetingId: meeting?.id ?? null,
-      participant: { id: state.id, name: meeting?.name ?? state.identity?.name ?? 'Guest' },
+      participant: { id: sender.id, name: meeting?.name ?? sender.name ?? 'Guest' },
       at: now,
       ...(request.kind === 'rating'
         ? {
@@ -160,6 +169,20 @@ export class RoomServices {
       this.pump(now);
     }
     return { status: 201, body: { id: entry.id } };
+  }
+
+  /**
+   * The feedback rate limit of someone whose connection is gone (in memory,
+   * like the connections' own; forgotten past a thousand senders).
+   */
+  lateQuota(id: string, now: number, limits: MessageLimits): TokenBucket {
+    let quota = this.#lateQuotas.get(id);
+    if (!quota) {
+      if (this.#lateQuotas.size >= 1_000) this.#lateQuotas.clear();
+      quota = new TokenBucket(limits.feedbackBurst, limits.feedbackPerSecond, now);
+      this.#lateQuotas.set(id, quota);
+    }
+    return quota;
   }
 
   /** The queue's consumer settled messages: the next of their chains may go. */

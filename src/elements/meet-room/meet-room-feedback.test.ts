@@ -169,6 +169,30 @@ describe('<meet-room> rating prompt', () => {
     expect(again).to.include({ status: 409, code: 'already-rated' });
   });
 
+  it('asks when a host ended the meeting, and the rating goes through although the room closed the connection', async function () {
+    this.timeout(30_000);
+    const name = freshRoom('ended');
+    const ann = await room(name, 'Ann');
+    // One page, one localStorage: only Bob is asked (a meeting is asked about once per browser).
+    ann.noFeedback = true;
+    await join(ann);
+    const bob = await room(name, 'Bob');
+    await join(bob);
+    const meetingId = bob.meeting!.meetingId!;
+    const ended = oneEvent(bob, 'meet-left');
+    ann.meeting!.endMeeting();
+    expect((await ended).detail.reason).to.equal('meeting-ended');
+    await waitUntil(() => part(bob, 'feedback-rating'), 'the rating prompt', { timeout: 5_000 });
+
+    part<HTMLInputElement>(bob, 'feedback-stars')!.querySelectorAll('input')[4]!.click();
+    await bob.updateComplete;
+    const sent = oneEvent(bob, 'meet-feedback');
+    [...part(bob, 'feedback-rating')!.querySelectorAll('button')]
+      .find((b) => b.textContent?.trim() === 'Send')!
+      .click();
+    expect((await sent).detail).to.include({ kind: 'rating', meetingId, rating: 5 });
+  });
+
   it('is not asked again for a meeting once skipped, nor with no-feedback', async function () {
     this.timeout(30_000);
     const name = freshRoom('skip');
