@@ -24,6 +24,12 @@ export interface DeliveryRun {
   p99Ms: number;
   /** POST sent → its 201, median: what the visitor waits for. */
   answerP50Ms: number;
+  /**
+   * The same number of `GET /api/rooms/<room>` at once, median: the cost of
+   * any request into one room on this machine (wrangler dev's proxy, workerd),
+   * the floor under `answerP50Ms`.
+   */
+  summaryP50Ms: number;
   /** Requests the receiver got (failed ones included). */
   requests: number;
 }
@@ -110,6 +116,13 @@ export async function measureDeliveries(scenario: DeliveryScenario, messages: nu
     for (const socket of sockets) socket.terminate();
   }
   const arrivals = receiver.delivered.slice(already);
+  const summaryMs = await Promise.all(
+    Array.from({ length: messages }, async () => {
+      const at = Date.now();
+      await (await fetch(`${worker.url}/api/rooms/${room}`)).json();
+      return Date.now() - at;
+    }),
+  );
   const latencies = arrivals.map((d) => d.at - sentAt.get(d.id)!).sort((a, b) => a - b);
   const end = Math.max(...arrivals.map((d) => d.at));
   return {
@@ -118,7 +131,14 @@ export async function measureDeliveries(scenario: DeliveryScenario, messages: nu
     perSecond: messages / ((end - start) / 1000),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
-    answerP50Ms: percentile(answerMs.sort((a, b) => a - b), 50),
+    answerP50Ms: percentile(
+      answerMs.sort((a, b) => a - b),
+      50,
+    ),
+    summaryP50Ms: percentile(
+      summaryMs.sort((a, b) => a - b),
+      50,
+    ),
     requests: receiver.requests() - requestsBefore,
   };
 }

@@ -371,7 +371,7 @@ async function deliveries() {
   for (const [label, rows] of Object.entries(byScenario)) {
     const m = (pick: (row: DeliveryRun) => number) => median(rows.map(pick));
     console.log(
-      `  ${label.padStart(3)} failures: ${m((r) => r.perSecond).toFixed(0)} messages/s, p50 ${m((r) => r.p50Ms)} ms, p99 ${m((r) => r.p99Ms)} ms; POST answered p50 ${m((r) => r.answerP50Ms)} ms (medians of ${rows.length}; receiver requests ${rows.map((r) => r.requests).join(', ')}; runs p99 ${rows.map((r) => r.p99Ms).join(', ')} ms)`,
+      `  ${label.padStart(3)} failures: ${m((r) => r.perSecond).toFixed(0)} messages/s, p50 ${m((r) => r.p50Ms)} ms, p99 ${m((r) => r.p99Ms)} ms; POST answered p50 ${m((r) => r.answerP50Ms)} ms (as many GET /api/rooms/<room> at once: p50 ${m((r) => r.summaryP50Ms)} ms) (medians of ${rows.length}; receiver requests ${rows.map((r) => r.requests).join(', ')}; runs p99 ${rows.map((r) => r.p99Ms).join(', ')} ms)`,
     );
   }
   results.deliveries = byScenario;
