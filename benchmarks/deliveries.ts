@@ -118,7 +118,10 @@ export async function measureDeliveries(scenario: DeliveryScenario, messages: nu
     perSecond: messages / ((end - start) / 1000),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
-    answerP50Ms: percentile(answerMs.sort((a, b) => a - b), 50),
+    answerP50Ms: percentile(
+      answerMs.sort((a, b) => a - b),
+      50,
+    ),
     requests: receiver.requests() - requestsBefore,
   };
 }
