@@ -59,6 +59,9 @@ export default defineConfig({
         {
           format: 'es',
           minify: true,
+          // Tree-shaking hints (`/* @__PURE__ */`) are for a bundler; this build goes to browsers as is
+          // (the classic one drops them too). Bundlers get `dist/lib/`.
+          comments: { annotation: false },
           chunkFileNames: 'meetkit-chunks/[name]-[hash].js',
           codeSplitting: {
             groups: [

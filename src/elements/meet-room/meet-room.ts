@@ -16,12 +16,7 @@ import type { Quality } from '../../client/quality.js';
 import type { ConnectionStatus } from '../../client/room-client.js';
 import { selfOf, type RoomState } from '../../client/room-state.js';
 import { dispatchMeetEvent } from '../../events/meet-events.js';
-import {
-  NAME_MAX_LENGTH,
-  ROOM_NAME_PATTERN,
-  type ModerationAction,
-  type Participant,
-} from '../../protocol/index.js';
+import { NAME_MAX_LENGTH, ROOM_NAME_PATTERN, type Participant } from '../../protocol/index.js';
 import { scriptOrigin } from '../../script-origin.js';
 import { controlStyles, themeStyles } from '../../styles/tokens.js';
 import { avatarStyles } from '../avatar.js';
@@ -30,6 +25,7 @@ import { MeetElement } from '../meet-element.js';
 import { meetingContext } from '../meeting-context.js';
 import { ObserveController } from '../observe-controller.js';
 import { lobbyPreview, lobbyPreviewStyles } from './lobby-preview.js';
+import type { PoorConnectionNotice } from './meeting-notices.js';
 import type { MeetingView } from './meeting-view.js';
 import type { RoomFeedback } from './room-feedback.js';
 import { meetRoomStyles } from './meet-room.styles.js';
@@ -41,22 +37,10 @@ export const REMEMBERED_NAME_KEY = 'meet-display-name';
 const ROOM_GRACE_MS = 1_000;
 /** How long "Ann muted you" stays. */
 const NOTICE_MS = 8_000;
-/** Your connection poor this long (already smoothed over seconds, see quality.ts) before you are told. */
-const POOR_CONNECTION_NOTICE_MS = 3_000;
-
-const POOR_CONNECTION_NOTICE = 'Your connection is unstable: others may not see or hear you well.';
 const OFFLINE_NOTICE = 'You are offline. The meeting will reconnect when your network is back.';
 
 /** What the notice says: what a host did, how your connection is, or that you are offline. */
 type NoticeKind = 'moderation' | 'poor-connection' | 'offline';
-
-/** What a visitor is told when a host acts on them. */
-const NOTICES: Record<ModerationAction, (host: string) => string> = {
-  mute: (host) => `${host} muted you.`,
-  'camera-off': (host) => `${host} turned your camera off.`,
-  'lower-hand': (host) => `${host} lowered your hand.`,
-  'make-host': (host) => `${host} made you a host.`,
-};
 
 /** The meeting's default layout (`meeting-view.ts`) once it has arrived: the lobby does without it. */
 let meetingLayout: typeof import('./meeting-view.js') | undefined;
@@ -216,9 +200,8 @@ export class MeetRoom extends MeetElement {
   #roomGrace: ReturnType<typeof setTimeout> | undefined;
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #noticeKind: NoticeKind | null = null;
-  #poorConnectionTimer: ReturnType<typeof setTimeout> | undefined;
-  /** This visitor was told their connection is poor (and may have dismissed it): not again until it recovers. */
-  #poorConnectionTold = false;
+  /** Tells this visitor their connection stays poor, once the meeting layout is here. */
+  #poorConnection: PoorConnectionNotice | undefined;
   /** The rating prompt, the problem report and the debug overlay, once the meeting layout is here. */
   #feedback: RoomFeedback | undefined;
 
@@ -460,9 +443,7 @@ export class MeetRoom extends MeetElement {
     this.#activeSpeaker = null;
     this.#talkingMuted = false;
     this.#qualityTold = new Map();
-    clearTimeout(this.#poorConnectionTimer);
-    this.#poorConnectionTimer = undefined;
-    this.#poorConnectionTold = false;
+    this.#poorConnection?.reset();
   }
 
   /** The page goes away (tab closed, navigation): leave now, so the others see it at once. */
@@ -490,19 +471,7 @@ export class MeetRoom extends MeetElement {
     }
     const selfId = this.#state.value?.selfId;
     // Lost is the media connection dropping: the status says "Reconnecting…" instead.
-    const poor = !!selfId && levels.get(selfId) === 'poor';
-    if (!poor) {
-      clearTimeout(this.#poorConnectionTimer);
-      this.#poorConnectionTimer = undefined;
-      this.#poorConnectionTold = false;
-      this.#clearNotice('poor-connection');
-    } else if (!this.#poorConnectionTold && this.#poorConnectionTimer === undefined) {
-      this.#poorConnectionTimer = setTimeout(() => {
-        this.#poorConnectionTimer = undefined;
-        this.#poorConnectionTold = true;
-        this.#showNotice(POOR_CONNECTION_NOTICE, 'poor-connection', 0);
-      }, POOR_CONNECTION_NOTICE_MS);
-    }
+    this.#poorConnection?.update(!!selfId && levels.get(selfId) === 'poor');
   }
 
   #onError(error: MeetingError): void {
@@ -561,7 +530,8 @@ export class MeetRoom extends MeetElement {
         if (event.by !== null) this.endedBy = event.by;
         return;
       case 'moderated':
-        this.#showNotice(NOTICES[event.action](event.by?.name ?? 'A host'));
+        // Only in a meeting, so the meeting layout is here.
+        if (meetingLayout) this.#showNotice(meetingLayout.moderationNotice(event.action, event.by));
         return void dispatchMeetEvent(this, 'meet-moderated', { action: event.action, by: event.by });
     }
   }
@@ -702,12 +672,18 @@ export class MeetRoom extends MeetElement {
     };
   }
 
-  /** Adds the meeting layout's styles to this room's, and its feedback controller, once that module is here. */
+  /**
+   * Adds the meeting layout's styles to this room's, its feedback controller
+   * and its poor-connection notice, once that module is here.
+   */
   #adoptMeetingLayout(): void {
     if (!meetingLayout || !(this.renderRoot instanceof ShadowRoot)) return;
-    const { meetingViewStyles, roomFeedbackStyles, RoomFeedback } = meetingLayout;
+    const { meetingViewStyles, roomFeedbackStyles, RoomFeedback, PoorConnectionNotice } = meetingLayout;
     adoptStyles(this.renderRoot, [...MeetRoom.elementStyles, meetingViewStyles, roomFeedbackStyles]);
     this.#feedback ??= new RoomFeedback(this);
+    this.#poorConnection ??= new PoorConnectionNotice((notice) =>
+      notice ? this.#showNotice(notice, 'poor-connection', 0) : this.#clearNotice('poor-connection'),
+    );
   }
 
   /** Also waits for the meeting layout while in the meeting, so that what it shows has been rendered. */

@@ -4,6 +4,7 @@ import type { Participant } from '../../protocol/index.js';
 import { avatarContent } from '../avatar-picture.js';
 
 export { meetingViewStyles } from './meeting-view.styles.js';
+export { moderationNotice, PoorConnectionNotice } from './meeting-notices.js';
 // What the room does for feedback and bug reports comes with it: the lobby does without that too.
 export { RoomFeedback, roomFeedbackStyles } from './room-feedback.js';
 

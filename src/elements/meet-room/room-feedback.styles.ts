@@ -5,6 +5,13 @@ export const roomFeedbackStyles = css`
   :host {
     position: relative;
   }
+  [part='debug'],
+  [part='feedback-report'] {
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_background);
+    color: var(--_text);
+  }
   [part='debug'] {
     position: absolute;
     z-index: 2;
@@ -12,16 +19,15 @@ export const roomFeedbackStyles = css`
     inset-inline-end: var(--_space);
     max-width: min(40em, calc(100% - var(--_space) * 2));
     max-height: calc(100% - var(--_space) * 2);
-    overflow: auto;
     padding: calc(var(--_space) * 1.5);
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_background);
     box-shadow: 0 4px 16px rgb(0 0 0 / 0.25);
+  }
+  [part='debug'],
+  [part='feedback-diagnostics'] {
+    overflow: auto;
     font-size: 0.875em;
   }
-  [part='debug'] dl,
-  [part='feedback-diagnostics'] dl {
+  dl {
     display: grid;
     grid-template-columns: max-content 1fr;
     gap: calc(var(--_space) / 2) var(--_space);
@@ -88,9 +94,12 @@ export const roomFeedbackStyles = css`
   legend {
     margin-bottom: calc(var(--_space) / 2);
   }
+  /* Not the lobby's name field, which grows. */
+  [part^='feedback'] label {
+    flex: none;
+  }
   fieldset label {
     flex-direction: row;
-    flex: none;
     align-items: center;
     gap: calc(var(--_space) / 2);
     padding: calc(var(--_space) / 2) var(--_space);
@@ -118,22 +127,10 @@ export const roomFeedbackStyles = css`
     width: min(44em, calc(100vw - var(--_space) * 4));
     max-height: calc(100vh - var(--_space) * 4);
     padding: calc(var(--_space) * 2);
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_background);
-    color: var(--_text);
   }
   [part='feedback-report'] form {
     flex-direction: column;
     align-items: stretch;
-  }
-  [part='feedback-rating'] label,
-  [part='feedback-report'] label {
-    flex: none;
-  }
-  [part='feedback-diagnostics'] {
-    overflow: auto;
-    font-size: 0.875em;
   }
   summary {
     cursor: pointer;
