@@ -8,12 +8,8 @@
  * and tracks only. The meeting loads this module when first asked.
  */
 import { exhaustMap, map, pairwise, startWith, timer, type Observable } from 'rxjs';
-import {
-  DIAGNOSTIC_ERRORS_MAX,
-  DIAGNOSTIC_TRACKS_MAX,
-  type Diagnostics,
-  type TrackDiagnostics,
-} from '../protocol/feedback.js';
+import type { Diagnostics, TrackDiagnostics } from '../protocol/feedback.js';
+import { DIAGNOSTIC_ERRORS_MAX, DIAGNOSTIC_TRACKS_MAX } from '../protocol/feedback-limits.js';
 import type { MeetCallClient } from './call-client.js';
 import { readTrackCounters, type TrackCounters } from './media/connection-stats.js';
 import type { MediaSession } from './media/media-session.js';

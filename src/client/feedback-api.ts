@@ -7,7 +7,8 @@
  * again (a rate limit says when in `retryAfterMs`). The meeting loads this
  * module when first asked.
  */
-import { feedback } from '../protocol/index.js';
+import type { FeedbackRequest } from '../protocol/feedback.js';
+import * as feedback from '../protocol/feedback-limits.js';
 import { postWithKey, type ApiCredentials } from './api-request.js';
 
 /**
@@ -37,20 +38,23 @@ export class FeedbackError extends Error {
   }
 }
 
-/** Sends a rating or a problem report to the room's feedback API; resolves with the id the server gave it. */
+/**
+ * Sends a rating or a problem report to the room's feedback API; resolves with
+ * the id the server gave it. The server parses the request whole (and says
+ * what is wrong, as `invalid-request`); here only the answer is parsed, as
+ * with the media API, so that the schemas of what is sent stay out of the
+ * widget. Only the size is checked first: a report too large is said without
+ * sending it.
+ */
 export async function sendFeedback(
   server: string,
   room: string,
   credentials: ApiCredentials | null,
-  body: feedback.FeedbackRequest,
+  body: FeedbackRequest,
 ): Promise<string> {
-  // Checked here too, so a report too large or a rating out of range is said without a round trip.
-  const request = feedback.feedbackRequest.safeParse(body);
-  if (!request.success)
-    throw new FeedbackError(400, 'invalid-request', request.error.issues[0]?.message ?? 'Invalid feedback');
-  if (new TextEncoder().encode(JSON.stringify(request.data)).byteLength > feedback.FEEDBACK_MAX_BYTES)
+  if (new TextEncoder().encode(JSON.stringify(body)).byteLength > feedback.FEEDBACK_MAX_BYTES)
     throw new FeedbackError(413, 'too-large', 'This report is too large to send');
   const url = new URL(`/api/rooms/${encodeURIComponent(room)}/feedback`, server);
-  const { id } = await postWithKey(url, credentials, request.data, feedback.feedbackResponse, FeedbackError);
+  const { id } = await postWithKey(url, credentials, body, feedback.feedbackResponse, FeedbackError);
   return id;
 }

@@ -14,13 +14,14 @@
  */
 import * as z from 'zod/mini';
 
-/** The largest body the feedback API reads. */
-export const FEEDBACK_MAX_BYTES = 32 * 1024;
-export const RATING_COMMENT_MAX_LENGTH = 1_000;
-export const PROBLEM_TEXT_MAX_LENGTH = 2_000;
-/** Recent errors a report carries: the newest ones. */
-export const DIAGNOSTIC_ERRORS_MAX = 20;
-export const DIAGNOSTIC_TRACKS_MAX = 32;
+import {
+  DIAGNOSTIC_ERRORS_MAX,
+  DIAGNOSTIC_TRACKS_MAX,
+  PROBLEM_TEXT_MAX_LENGTH,
+  RATING_COMMENT_MAX_LENGTH,
+} from './feedback-limits.js';
+
+export * from './feedback-limits.js';
 
 const text = (max: number) => z.string().check(z.trim(), z.maxLength(max));
 const meetingId = z.string().check(z.minLength(1), z.maxLength(64));
@@ -82,14 +83,3 @@ export const problemReport = z.object({
 
 export const feedbackRequest = z.discriminatedUnion('kind', [ratingFeedback, problemReport]);
 export type FeedbackRequest = z.infer<typeof feedbackRequest>;
-
-export const feedbackResponse = z.object({ id: z.string() });
-
-export const FEEDBACK_ERROR_CODES = [
-  'invalid-request',
-  'unauthorized',
-  'not-in-meeting',
-  'already-rated',
-  'too-large',
-  'feedback-rate-limited',
-] as const;

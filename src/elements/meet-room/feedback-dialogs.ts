@@ -1,10 +1,7 @@
 import { html } from 'lit';
 import { FeedbackError } from '../../client/feedback-api.js';
-import {
-  PROBLEM_TEXT_MAX_LENGTH,
-  RATING_COMMENT_MAX_LENGTH,
-  type Diagnostics,
-} from '../../protocol/feedback.js';
+import type { Diagnostics } from '../../protocol/feedback.js';
+import { PROBLEM_TEXT_MAX_LENGTH, RATING_COMMENT_MAX_LENGTH } from '../../protocol/feedback-limits.js';
 import { trackTable } from './debug-overlay.js';
 
 const RATINGS = ['Very bad', 'Bad', 'OK', 'Good', 'Very good'] as const;
