@@ -77,7 +77,11 @@ export const problemReport = z.object({
   kind: z.literal('problem'),
   text: z
     .string()
-    .check(z.trim(), z.minLength(1, 'Say what went wrong'), z.maxLength(PROBLEM_TEXT_MAX_LENGTH)),
+    .check(
+      z.trim(),
+      z.minLength(1, 'Say what went wrong'),
+      z.maxLength(PROBLEM_TEXT_MAX_LENGTH, `Say it in at most ${PROBLEM_TEXT_MAX_LENGTH} characters`),
+    ),
   diagnostics,
 });
 
