@@ -3,9 +3,11 @@
  * (`delivery.ts`); then:
  * - delivered: the room forgets it (and hands the queue the next of its
  *   chain), and the message is acked;
- * - the receiver was down, slow or busy: the message comes back after the
- *   backoff (`msg.retry({ delaySeconds })`), up to `DELIVERY_MAX_ATTEMPTS`;
- * - refused for good, or out of attempts: it goes to the dead-letter queue,
+ * - anything else (the receiver down, slow, busy or refusing): the message
+ *   comes back after the backoff (`msg.retry({ delaySeconds })`), up to
+ *   `DELIVERY_MAX_ATTEMPTS`;
+ * - out of attempts, or a setting that cannot work (no URL, a secret that
+ *   cannot sign): it goes to the dead-letter queue,
  *   whose consumer files it with its room, where hosts see it.
  * The queue's own `max_retries` and `dead_letter_queue` (wrangler.jsonc)
  * catch what this cannot: a consumer that keeps failing before it decides.

@@ -84,12 +84,16 @@ describe('a delivery attempt', () => {
     ).toEqual({ kind: 'retry', afterSeconds: 20, reason: 'could not connect' });
   });
 
-  it('fails for good when the receiver refuses the message or redirects it elsewhere', async () => {
+  it('is tried again when the receiver refuses the message or redirects it elsewhere (never followed)', async () => {
     answer = (_req, res) => res.writeHead(400).end();
-    expect(await attempt()).toEqual({ kind: 'failed', reason: 'refused with 400' });
-    answer = (_req, res) => res.writeHead(302, { location: 'http://127.0.0.1:1/' }).end();
-    expect(await attempt()).toEqual({ kind: 'failed', reason: 'redirected (302): not followed' });
-    expect(received).toHaveLength(2);
+    expect(await attempt()).toEqual({ kind: 'retry', afterSeconds: 5, reason: 'answered 400' });
+    answer = (_req, res) => res.writeHead(302, { location: `${url}/elsewhere` }).end();
+    expect(await attempt()).toEqual({
+      kind: 'retry',
+      afterSeconds: 5,
+      reason: 'redirected (302): not followed',
+    });
+    expect(received.map((r) => r.headers['webhook-id'])).toEqual(['msg_1', 'msg_1']);
   });
 
   it('fails for good, sending nothing, when the secret cannot sign', async () => {

@@ -1,8 +1,8 @@
 /**
  * One attempt to hand a message (a webhook event, a feedback report) to the
  * site owner's endpoint, and what to do next: the queue consumer (issue 10)
- * acks what was delivered, retries what may work later, and sends what the
- * receiver refused to the dead-letter queue. Every attempt of one message
+ * acks what was delivered and retries the rest with backoff, until the
+ * last attempt sends it to the dead-letter queue. Every attempt of one message
  * carries the same `webhook-id`, so a receiver that got it before (its answer
  * lost, or too late) recognises it; with a secret it is signed
  * (`webhook-signing.ts`).
@@ -19,12 +19,14 @@ export interface Delivery {
 
 export type DeliveryOutcome =
   | { kind: 'delivered'; status: number }
-  /** The receiver was down, slow or busy (5xx, 408, 429, a timeout, no connection): try again later. */
-  | { kind: 'retry'; afterSeconds: number; reason: string }
   /**
-   * Trying again cannot help: the receiver refused the message itself (another
-   * 4xx, or a redirect), or the secret cannot sign.
+   * Anything but a 2xx (5xx, 4xx, a redirect, which is not followed), a
+   * timeout or no connection: try again later. A receiver that refuses a
+   * message may be mid-deploy or misconfigured for a while; it gets every
+   * try before the message is given up on.
    */
+  | { kind: 'retry'; afterSeconds: number; reason: string }
+  /** Trying again cannot help: the secret cannot sign (the owner's setting, not the receiver). */
   | { kind: 'failed'; reason: string };
 
 export interface DeliveryOptions {
@@ -86,11 +88,8 @@ export async function deliver(delivery: Delivery, options: DeliveryOptions): Pro
   await response.body?.cancel().catch(() => undefined);
   const { status } = response;
   if (status >= 200 && status < 300) return { kind: 'delivered', status };
-  if (status >= 500 || status === 408 || status === 429)
-    return retry(`answered ${status}`, retryAfterSeconds(response.headers.get('retry-after'), now()));
-  if (status >= 300 && status < 400)
-    return { kind: 'failed', reason: `redirected (${status}): not followed` };
-  return { kind: 'failed', reason: `refused with ${status}` };
+  if (status >= 300 && status < 400) return retry(`redirected (${status}): not followed`);
+  return retry(`answered ${status}`, retryAfterSeconds(response.headers.get('retry-after'), now()));
 }
 
 /** `Retry-After` as seconds from now: a number of seconds or an HTTP date; 0 when absent or unreadable. */
