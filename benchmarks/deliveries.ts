@@ -10,10 +10,10 @@
  * rather than the production backoff (5 s, jittered, doubling), so that the
  * figure is the queue path's and not the backoff policy's; the report says so.
  */
+import { NO_DIAGNOSTICS, postFeedback } from '../server/local/dev/feedback-client.js';
 import { RoomSocket } from '../server/local/dev/room-socket.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../server/local/dev/webhook-receiver.js';
 import { startLocalWorker, type LocalWorker } from '../server/local/dev/worker.js';
-import type { feedback } from '../src/protocol/index.js';
 
 export interface DeliveryRun {
   failureRate: number;
@@ -36,16 +36,6 @@ export interface DeliveryRun {
 
 /** The feedback API takes 5 reports at once from one connection. */
 const PER_CONNECTION = 5;
-
-const diagnostics: feedback.Diagnostics = {
-  browser: 'benchmark',
-  meetingId: null,
-  callsSessionId: null,
-  room: 'connected',
-  media: 'none',
-  errors: [],
-  tracks: [],
-};
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -100,13 +90,12 @@ export async function measureDeliveries(scenario: DeliveryScenario, messages: nu
       Array.from({ length: messages }, async (_, i) => {
         const socket = sockets[i % connections]!;
         const at = Date.now();
-        const response = await fetch(`${worker.url}/api/rooms/${room}/feedback`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${socket.selfId}.${socket.snapshot.mediaKey}` },
-          body: JSON.stringify({ kind: 'problem', text: `report ${i}`, diagnostics }),
+        const { status, id } = await postFeedback(worker.url, room, socket, {
+          kind: 'problem',
+          text: `report ${i}`,
+          diagnostics: NO_DIAGNOSTICS,
         });
-        const { id } = (await response.json()) as { id?: string };
-        if (response.status !== 201 || !id) throw new Error(`feedback answered ${response.status}`);
+        if (status !== 201 || !id) throw new Error(`feedback answered ${status}`);
         sentAt.set(id, at);
         answerMs.push(Date.now() - at);
       }),

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { feedback } from '../src/protocol/index.js';
+import { postFeedback } from './local/dev/feedback-client.js';
 import type { RoomSocket } from './local/dev/room-socket.js';
 import type { MeetingHistory } from './services/history.js';
 import { connect, freshRoom, joined, useWorker } from './test-support.js';
@@ -21,16 +22,8 @@ const diagnostics: feedback.Diagnostics = {
   tracks: [{ direction: 'inbound', kind: 'video', mid: '1', width: 640, height: 360, bitrateKbps: 800 }],
 };
 
-async function post(room: string, socket: RoomSocket | null, body: unknown, init: RequestInit = {}) {
-  const response = await fetch(`${worker().url}/api/rooms/${room}/feedback`, {
-    method: 'POST',
-    headers: socket ? { Authorization: `Bearer ${socket.selfId}.${socket.snapshot.mediaKey}` } : {},
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    ...init,
-  });
-  const json = (await response.json()) as { id?: string; error?: { code: string; message: string } };
-  return { status: response.status, code: json.error?.code, id: json.id, headers: response.headers };
-}
+const post = (room: string, socket: RoomSocket | null, body: unknown, key?: string) =>
+  postFeedback(worker().url, room, socket, body, key);
 
 async function history(room: string, query = '') {
   const response = await fetch(`${worker().url}/api/rooms/${room}/meetings${query}`);
@@ -109,13 +102,10 @@ describe('feedback', () => {
       status: 409,
       code: 'already-rated',
     });
-    // Another participant's id with this key, or this id with a made-up key: nobody.
-    const forged = await fetch(`${worker().url}/api/rooms/${room}/feedback`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${guest.selfId}.${'f'.repeat(32)}` },
-      body: JSON.stringify({ kind: 'rating', meetingId, rating: 1 }),
-    });
-    expect(forged.status).toBe(401);
+    // This participant's id with a made-up key: nobody.
+    expect((await post(room, guest, { kind: 'rating', meetingId, rating: 1 }, 'f'.repeat(32))).status).toBe(
+      401,
+    );
     const { body } = await history(room);
     expect(body.meetings[0]!.feedback.ratings).toEqual([
       expect.objectContaining({ rating: 4, participant: { id: guest.selfId, name: 'Gus' } }),
@@ -146,12 +136,9 @@ describe('feedback', () => {
       status: 401,
       code: 'unauthorized',
     });
-    const forged = await fetch(`${worker().url}/api/rooms/${room}/feedback`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${socket.selfId}.${'0'.repeat(32)}` },
-      body: JSON.stringify({ kind: 'rating', meetingId, rating: 1 }),
-    });
-    expect(forged.status).toBe(401);
+    expect((await post(room, socket, { kind: 'rating', meetingId, rating: 1 }, '0'.repeat(32))).status).toBe(
+      401,
+    );
     // None of it was kept; the visitor can still rate.
     expect((await post(room, socket, { kind: 'rating', meetingId, rating: 2 })).status).toBe(201);
     const { body } = await history(room);

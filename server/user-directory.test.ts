@@ -67,6 +67,15 @@ async function joinWith(claims: Parameters<typeof tokenFor>[1]) {
   return participant;
 }
 
+/** Picture URLs neither end may take, by what is wrong with them. */
+const BAD_PICTURES: [string, string][] = [
+  ['javascript:', 'javascript:alert(1)'],
+  ['data:', 'data:image/png;base64,iVBORw0KGgo='],
+  ['http: on a public host', 'http://example.com/ann.png'],
+  ['https: with credentials', 'https://ann:secret@cdn.example/ann.png'],
+  ['longer than the limit', `https://cdn.example/${'a'.repeat(PICTURE_URL_MAX_LENGTH)}`],
+];
+
 describe('a token with sub', () => {
   it("shows the directory's name and picture, asking with the directory's token", async () => {
     const sub = freshSub('auth0|ann');
@@ -116,20 +125,16 @@ describe('a token with sub', () => {
     expect(questionsAbout(sub)).toHaveLength(1);
   });
 
-  it.each([
-    ['javascript:', 'javascript:alert(1)'],
-    ['data:', 'data:image/png;base64,iVBORw0KGgo='],
-    ['http: on a public host', 'http://example.com/ann.png'],
-    ['https: with credentials', 'https://ann:secret@cdn.example/ann.png'],
-    ['longer than the limit', `https://cdn.example/${'a'.repeat(PICTURE_URL_MAX_LENGTH)}`],
-    ['not a string', 42],
-  ])("keeps the directory's name but drops a picture that is %s", async (_label, picture) => {
-    const sub = freshSub('bad-picture');
-    answers.set(sub, profile({ name: 'Named By Directory', picture }));
-    const participant = await joinWith({ sub });
-    expect(participant.name).toBe('Named By Directory');
-    expect(participant).not.toHaveProperty('picture');
-  });
+  it.each([...BAD_PICTURES, ['not a string', 42]])(
+    "keeps the directory's name but drops a picture that is %s",
+    async (_label, picture) => {
+      const sub = freshSub('bad-picture');
+      answers.set(sub, profile({ name: 'Named By Directory', picture }));
+      const participant = await joinWith({ sub });
+      expect(participant.name).toBe('Named By Directory');
+      expect(participant).not.toHaveProperty('picture');
+    },
+  );
 });
 
 describe('a token without sub', () => {
@@ -150,13 +155,7 @@ describe('a token without sub', () => {
 });
 
 describe("a token's picture", () => {
-  it.each([
-    ['javascript:', 'javascript:alert(1)'],
-    ['data:', 'data:image/png;base64,iVBORw0KGgo='],
-    ['http: on a public host', 'http://example.com/ann.png'],
-    ['https: with credentials', 'https://ann:secret@cdn.example/ann.png'],
-    ['longer than the limit', `https://cdn.example/${'a'.repeat(PICTURE_URL_MAX_LENGTH)}`],
-  ])('refuses the token when it is %s', async (_label, picture) => {
+  it.each(BAD_PICTURES)('refuses the token when it is %s', async (_label, picture) => {
     const room = freshRoom('bad-token-picture');
     const socket = await connect(worker, room, { token: await tokenFor(room, { picture }), heartbeatMs: 0 });
     const error = await socket.next('error');

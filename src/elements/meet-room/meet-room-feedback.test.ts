@@ -55,6 +55,18 @@ async function leave(el: MeetRoom): Promise<void> {
   await el.updateComplete;
 }
 
+/** Bob and Ann meet, and Ann leaves: the meeting she was in. */
+async function annLeavesBobsMeeting(label: string) {
+  const name = freshRoom(label);
+  const bob = await room(name, 'Bob');
+  await join(bob);
+  const ann = await room(name, 'Ann');
+  await join(ann);
+  const meetingId = ann.meeting!.meetingId!;
+  await leave(ann);
+  return { ann, bob, meetingId };
+}
+
 afterEach(() => localStorage.removeItem(ASKED_MEETINGS_KEY));
 
 describe('<meet-room> diagnostics and the debug overlay', () => {
@@ -135,13 +147,7 @@ describe('<meet-room> diagnostics and the debug overlay', () => {
 describe('<meet-room> rating prompt', () => {
   it('asks after leaving, works from the keyboard, sends the rating once (the server refuses a second)', async function () {
     this.timeout(30_000);
-    const name = freshRoom('rating');
-    const bob = await room(name, 'Bob');
-    await join(bob);
-    const ann = await room(name, 'Ann');
-    await join(ann);
-    const meetingId = ann.meeting!.meetingId!;
-    await leave(ann);
+    const { ann, meetingId } = await annLeavesBobsMeeting('rating');
 
     const prompt = part(ann, 'feedback-rating')!;
     expect(prompt.textContent).to.contain('How was the call?');
@@ -195,13 +201,7 @@ describe('<meet-room> rating prompt', () => {
 
   it('is not asked again for a meeting once skipped, nor with no-feedback', async function () {
     this.timeout(30_000);
-    const name = freshRoom('skip');
-    const bob = await room(name, 'Bob');
-    await join(bob);
-    const ann = await room(name, 'Ann');
-    await join(ann);
-    const meetingId = ann.meeting!.meetingId!;
-    await leave(ann);
+    const { ann, bob, meetingId } = await annLeavesBobsMeeting('skip');
     const skipButton = [...part(ann, 'feedback-rating')!.querySelectorAll('button')].find(
       (b) => b.textContent?.trim() === 'Skip',
     )!;
