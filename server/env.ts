@@ -107,6 +107,11 @@ export interface Env {
   DELIVERY_MAX_ATTEMPTS?: string;
   /** A receiver slower than this (ms, default 10000) counts as down for that attempt. */
   DELIVERY_TIMEOUT_MS?: string;
+  /**
+   * Tests: how long a message handed to the queue may go unsettled before the
+   * room hands it over again (ms, default 6 h: longer than all its attempts).
+   */
+  DELIVERY_RESEND_AFTER_MS?: string;
   /** Tests: a fixed wait between attempts (seconds) instead of the backoff. */
   DELIVERY_RETRY_SECONDS?: string;
 }

@@ -42,8 +42,26 @@ export class MeetingStore {
     return this.#first('SELECT * FROM meetings ORDER BY started_at DESC LIMIT 1');
   }
 
-  start(id: string, startedAt: number, participants: number): MeetingRecord {
+  /**
+   * The room's own name, as written with its first meeting: a room woken by
+   * its alarm after a restart is not told it (`ctx.id.name` is unset then),
+   * and what it sends out names the room.
+   */
+  roomName(): string | null {
+    const table = this.sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'room_name'")
+      .toArray();
+    if (table.length === 0) return null;
+    return this.sql.exec<{ name: string }>('SELECT name FROM room_name').toArray()[0]?.name ?? null;
+  }
+
+  start(id: string, startedAt: number, participants: number, room: string): MeetingRecord {
     this.#ensureTable();
+    if (room) {
+      this.sql.exec('CREATE TABLE IF NOT EXISTS room_name (name TEXT NOT NULL)');
+      this.sql.exec('DELETE FROM room_name');
+      this.sql.exec('INSERT INTO room_name (name) VALUES (?)', room);
+    }
     this.sql.exec(
       'INSERT INTO meetings (id, started_at, ended_at, peak_participants) VALUES (?, ?, NULL, ?)',
       id,

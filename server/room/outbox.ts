@@ -19,13 +19,20 @@ import type { OutboundMessage, OutboundTarget } from '../services/outbound.js';
 
 export type { DeadLetter };
 
-/** A message handed to the queue that has not settled after this long is handed over again. */
+/**
+ * A message handed to the queue that has not settled after this long is
+ * handed over again: longer than every attempt of it could take (20 with the
+ * backoff span about three hours), so only one the queue lost (or a room
+ * that crashed between marking and handing it over) comes again. Receivers
+ * tell a second copy by its id.
+ */
 export const RESEND_AFTER_MS = 6 * 3600 * 1000;
 /** Dead letters a room keeps (the oldest go first). */
 export const MAX_DEAD_LETTERS = 500;
 
 interface OutboxRow extends Record<string, SqlStorageValue> {
   id: string;
+  room: string;
   seq: number;
   chain: string | null;
   target: string;
@@ -46,7 +53,11 @@ interface DeadRow extends Record<string, SqlStorageValue> {
 export class Outbox {
   #hasTables: boolean | undefined;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    /** `RESEND_AFTER_MS` unless a test says otherwise. */
+    private readonly resendAfterMs = RESEND_AFTER_MS,
+  ) {}
 
   /**
    * Keeps a message until it settles. A chained one is numbered within its
@@ -54,6 +65,7 @@ export class Outbox {
    * order too.
    */
   add(message: {
+    room: string;
     id: string;
     chain: string | null;
     target: OutboundTarget;
@@ -72,7 +84,8 @@ export class Outbox {
       sequence = row!.last;
     }
     this.sql.exec(
-      'INSERT OR IGNORE INTO outbox (id, chain, target, body, sent_at) VALUES (?, ?, ?, ?, NULL)',
+      'INSERT OR IGNORE INTO outbox (room, id, chain, target, body, sent_at) VALUES (?, ?, ?, ?, ?, NULL)',
+      message.room,
       message.id,
       message.chain,
       message.target,
@@ -92,7 +105,7 @@ export class Outbox {
    */
   takeDue(now: number): OutboundMessage[] {
     if (!this.#tablesExist()) return [];
-    const stale = now - RESEND_AFTER_MS;
+    const stale = now - this.resendAfterMs;
     const rows = this.sql
       .exec<OutboxRow>(
         `SELECT * FROM outbox o
@@ -103,7 +116,12 @@ export class Outbox {
       )
       .toArray();
     for (const row of rows) this.sql.exec('UPDATE outbox SET sent_at = ? WHERE id = ?', now, row.id);
-    return rows.map((row) => ({ id: row.id, target: row.target as OutboundTarget, body: row.body }));
+    return rows.map((row) => ({
+      room: row.room,
+      id: row.id,
+      target: row.target as OutboundTarget,
+      body: row.body,
+    }));
   }
 
   /** The queue did not take it: it is due again. */
@@ -111,16 +129,21 @@ export class Outbox {
     this.sql.exec('UPDATE outbox SET sent_at = NULL WHERE id = ?', id);
   }
 
-  /** Whether something waits to be handed over (the alarm tries again), or handed over and not settled. */
-  pending(): { unsent: number; inFlight: number } {
-    if (!this.#tablesExist()) return { unsent: 0, inFlight: 0 };
+  /**
+   * When something must be handed over (again): now for a message the queue
+   * would not take, else when the oldest one handed over is due again; null
+   * when the outbox is empty.
+   */
+  nextDueAt(now: number): number | null {
+    if (!this.#tablesExist()) return null;
     const [row] = this.sql
-      .exec<{ unsent: number; in_flight: number }>(
-        `SELECT COALESCE(SUM(sent_at IS NULL), 0) AS unsent, COALESCE(SUM(sent_at IS NOT NULL), 0) AS in_flight
-         FROM outbox`,
-      )
+      .exec<{
+        unsent: number;
+        oldest: number | null;
+      }>('SELECT COALESCE(SUM(sent_at IS NULL), 0) AS unsent, MIN(sent_at) AS oldest FROM outbox')
       .toArray();
-    return { unsent: row?.unsent ?? 0, inFlight: row?.in_flight ?? 0 };
+    if (row && row.unsent > 0) return now;
+    return row?.oldest == null ? null : row.oldest + this.resendAfterMs;
   }
 
   /** Delivered: forgotten. False when it was settled before (a repeated answer from the queue). */
@@ -182,6 +205,7 @@ export class Outbox {
     // seq orders a chain: SQLite's rowid grows with every insert.
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      room TEXT NOT NULL,
       id TEXT NOT NULL UNIQUE,
       chain TEXT,
       target TEXT NOT NULL,

@@ -47,7 +47,7 @@ import { callsClientFor, type MediaReply } from './media-gateway.js';
 import { MeetingStore, type MeetingRecord } from './meeting-store.js';
 import { Removals } from './removals.js';
 import { Roster, type Member } from './roster.js';
-import { OUTBOX_RETRY_MS, RoomServices, type FeedbackReply, type MeetingHistory } from './services.js';
+import { RoomServices, type FeedbackReply, type MeetingHistory } from './services.js';
 import type { Settlement } from '../services/deliveries.js';
 
 export { ROOM_NAME_HEADER };
@@ -104,6 +104,7 @@ export class Room extends DurableObject<Env> {
     this.#removals = new Removals(ctx.storage.sql);
     this.#removals.load();
     this.#meetings = new MeetingStore(ctx.storage.sql);
+    this.#name ||= this.#meetings.roomName() ?? '';
     this.#meeting = this.#meetings.current();
     this.#services = new RoomServices(
       env,
@@ -154,7 +155,7 @@ export class Room extends DurableObject<Env> {
       this.#services.meetingEnded(this.#meeting);
       this.#meeting = null;
     }
-    if (this.#roster.size > 0 || this.#services.needsRetry())
+    if (this.#roster.size > 0 || this.#services.outboxAlarmAt(now) !== null)
       void ctx.blockConcurrencyWhile(() => this.#scheduleAlarm(now));
   }
 
@@ -471,7 +472,7 @@ export class Room extends DurableObject<Env> {
 
     const count = this.#roster.size;
     if (!this.#meeting) {
-      this.#meeting = this.#meetings.start(crypto.randomUUID(), now, count);
+      this.#meeting = this.#meetings.start(crypto.randomUUID(), now, count, this.#name);
       this.#services.meetingStarted(this.#meeting);
       this.#broadcast.toAll({
         type: 'meeting-started',
@@ -684,16 +685,18 @@ export class Room extends DurableObject<Env> {
 
   /**
    * One alarm, while a meeting is on: the next sweep, or the end of someone's
-   * grace period if sooner; and while the delivery queue would not take one
-   * of the room's messages, the next try. Rooms with only a lobby set none
+   * grace period if sooner; and while the outbox holds messages, when one is
+   * due to be handed to the delivery queue again. Rooms with only a lobby set none
    * (nothing is stored for them); their silent sockets are swept when someone
    * else connects.
    */
   async #scheduleAlarm(now: number): Promise<void> {
-    const retryOutbox = this.#services.needsRetry();
-    if (this.#roster.size === 0 && !retryOutbox) return;
-    let wanted = this.#roster.size > 0 ? now + this.#limits.sweepIntervalMs : now + OUTBOX_RETRY_MS;
-    if (retryOutbox) wanted = Math.min(wanted, now + OUTBOX_RETRY_MS);
+    const outboxAt = this.#services.outboxAlarmAt(now);
+    if (this.#roster.size === 0 && outboxAt === null) return;
+    let wanted = Math.min(
+      this.#roster.size > 0 ? now + this.#limits.sweepIntervalMs : Infinity,
+      outboxAt ?? Infinity,
+    );
     const aiDeadline = this.#ai.deadline();
     if (aiDeadline !== null) wanted = Math.min(wanted, aiDeadline);
     for (const member of this.#roster.members()) {

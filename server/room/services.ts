@@ -21,7 +21,8 @@ import { FeedbackStore } from './feedback-store.js';
 import { TokenBucket } from './rate-limit.js';
 import type { MeetingRecord, MeetingStore } from './meeting-store.js';
 import type { MeetingHistory } from '../services/history.js';
-import { Outbox } from './outbox.js';
+import { numberVar } from './limits.js';
+import { Outbox, RESEND_AFTER_MS } from './outbox.js';
 
 export type { MeetingHistory };
 
@@ -62,7 +63,7 @@ export class RoomServices {
     /** The queue would not take something: ask for the alarm. */
     private readonly retryLater: () => void,
   ) {
-    this.#outbox = new Outbox(sql);
+    this.#outbox = new Outbox(sql, numberVar(env.DELIVERY_RESEND_AFTER_MS, RESEND_AFTER_MS));
     this.#feedback = new FeedbackStore(sql);
   }
 
@@ -161,6 +162,7 @@ export class RoomServices {
               data: { participant: entry.participant, text: entry.text, diagnostics: entry.diagnostics },
             };
       this.#outbox.add({
+        room: this.room(),
         id: entry.id,
         chain: null,
         target: 'feedback',
@@ -238,9 +240,14 @@ export class RoomServices {
     };
   }
 
-  /** Whether the alarm must come back for messages the queue would not take. */
-  needsRetry(): boolean {
-    return this.#outbox.pending().unsent > 0;
+  /**
+   * When the alarm must come back for the outbox: soon for messages the
+   * queue would not take, later for one handed over that never settled
+   * (lost); null when nothing waits.
+   */
+  outboxAlarmAt(now: number): number | null {
+    const due = this.#outbox.nextDueAt(now);
+    return due === null ? null : Math.max(due, now + OUTBOX_RETRY_MS);
   }
 
   /** Hands the queue what is due: unchained messages, and the next of each chain (in batches of 100). */
@@ -249,9 +256,7 @@ export class RoomServices {
     for (let i = 0; i < due.length; i += QUEUE_BATCH) {
       const batch = due.slice(i, i + QUEUE_BATCH);
       this.background(
-        this.env.DELIVERIES.sendBatch(
-          batch.map((message) => ({ body: { room: this.room(), ...message } })),
-        ).catch((error: unknown) => {
+        this.env.DELIVERIES.sendBatch(batch.map((body) => ({ body }))).catch((error: unknown) => {
           console.error(`room: the delivery queue did not take ${batch.length} messages`, error);
           for (const message of batch) this.#outbox.unsent(message.id);
           this.retryLater();
@@ -263,6 +268,7 @@ export class RoomServices {
   #event(meetingId: string, event: MeetingEvent, at: number): void {
     if (!targetUrl(this.env, 'webhook')) return;
     this.#outbox.add({
+      room: this.room(),
       id: newMessageId(),
       chain: meetingId,
       target: 'webhook' satisfies OutboundTarget,

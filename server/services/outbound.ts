@@ -25,8 +25,12 @@ export const queuedDelivery = z.object({
 });
 export type QueuedDelivery = z.infer<typeof queuedDelivery>;
 
-/** An outbox row, ready for the queue once the room's name is added. */
-export type OutboundMessage = Omit<QueuedDelivery, 'room'>;
+/**
+ * An outbox row, ready for the queue. It keeps its room's name: a room woken
+ * by its alarm after a restart may not know its own (`ctx.id.name`), and the
+ * consumer settles the message with the room of that name.
+ */
+export type OutboundMessage = QueuedDelivery;
 
 /** Where a target's messages go; null when the owner set none (or something that is not http(s)). */
 export function targetUrl(env: Env, target: OutboundTarget): string | null {

@@ -4,9 +4,12 @@
  * receiver on 127.0.0.1 that fails on purpose, and what fails for good ends
  * up with its room, where a host reads it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { feedback } from '../../src/protocol/index.js';
 import { signJoinToken } from '../auth/join-token.js';
+import { NO_DIAGNOSTICS, postFeedback } from '../local/dev/feedback-client.js';
 import { RoomSocket } from '../local/dev/room-socket.js';
 import {
   startWebhookReceiver,
@@ -20,39 +23,12 @@ const SECRET = `whsec_${btoa('meetkit-delivery-test-secret-32b')}`;
 /** The Worker stops waiting for the receiver after this long. */
 const TIMEOUT_MS = 400;
 
-const diagnostics: feedback.Diagnostics = {
-  browser: 'test',
-  meetingId: null,
-  callsSessionId: null,
-  room: 'connected',
-  media: 'none',
-  errors: [],
-  tracks: [],
-};
-
 interface Event {
   type: string;
   timestamp: string;
   data: { room: string; meetingId: string | null; sequence?: number; participant?: { id: string } };
 }
 const eventOf = (delivery: ReceivedDelivery) => delivery.body as Event;
-
-async function postFeedback(
-  worker: LocalWorker,
-  room: string,
-  socket: RoomSocket,
-  body: feedback.FeedbackRequest,
-) {
-  const response = await fetch(`${worker.url}/api/rooms/${room}/feedback`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${socket.selfId}.${socket.snapshot.mediaKey}` },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as { id?: string; error?: { code: string } },
-  };
-}
 
 /**
  * A meeting of `people` in `room`: everyone joins, everyone rates it after
@@ -69,21 +45,21 @@ async function meetingWithFeedback(worker: LocalWorker, room: string, people: nu
     for (const [i, socket] of sockets.entries()) {
       socket.send({ type: 'leave' });
       await socket.next('participant-left', (m) => m.id === socket.selfId);
-      const rated = await postFeedback(worker, room, socket, {
+      const rated = await postFeedback(worker.url, room, socket, {
         kind: 'rating',
         meetingId,
         rating: 1 + (i % 5),
       });
       expect(rated.status).toBe(201);
-      ids.push(rated.body.id!);
+      ids.push(rated.id!);
       if (i < problems) {
-        const reported = await postFeedback(worker, room, socket, {
+        const reported = await postFeedback(worker.url, room, socket, {
           kind: 'problem',
           text: `P${i}: echo`,
-          diagnostics,
+          diagnostics: NO_DIAGNOSTICS,
         });
         expect(reported.status).toBe(201);
-        ids.push(reported.body.id!);
+        ids.push(reported.id!);
       }
     }
     return { meetingId, feedbackIds: ids };
@@ -210,7 +186,7 @@ describe('a receiver that is down for good', () => {
     // Each tried 3 times and no more.
     expect(receiver.requests()).toBe(12);
     // Feedback refused by a closed port is tried 3 times, then filed too; it stays in the history.
-    const rated = await postFeedback(worker, room, host, {
+    const rated = await postFeedback(worker.url, room, host, {
       kind: 'rating',
       meetingId: dead[0]!.chain!,
       rating: 4,
@@ -220,12 +196,57 @@ describe('a receiver that is down for good', () => {
       .poll(async () => (await history(hostToken)).body.deadLetters.length, { timeout: 30_000 })
       .toBe(5);
     const { body } = await history(hostToken);
-    expect(body.deadLetters[0]).toMatchObject({ id: rated.body.id, type: 'feedback.rating', attempts: 3 });
+    expect(body.deadLetters[0]).toMatchObject({ id: rated.id, type: 'feedback.rating', attempts: 3 });
     expect(body.meetings[0]!.feedback.ratings).toEqual([
       expect.objectContaining({ rating: 4, participant: expect.objectContaining({ name: 'Hana' }) }),
     ]);
     // Only hosts read it.
     expect((await history(guestToken)).status).toBe(403);
     host.terminate();
+  }, 60_000);
+});
+
+describe('a Worker restart while deliveries wait', () => {
+  it('loses nothing: what waited before is delivered after, in order, and the room ends the meeting on its own', async () => {
+    const persistTo = mkdtempSync(join(tmpdir(), 'meetkit-deliveries-restart-'));
+    // Down at first: the meeting's first event waits in the queue, the next in the room's outbox.
+    const receiver = await startWebhookReceiver({ fail: () => 'status-503' });
+    const vars = {
+      WEBHOOK_URL: `${receiver.url}/events`,
+      DELIVERY_TIMEOUT_MS: String(TIMEOUT_MS),
+      DELIVERY_RETRY_SECONDS: '1',
+      DELIVERY_MAX_ATTEMPTS: '100',
+      // A message handed over and lost (the local queue keeps none across a restart) goes again soon.
+      DELIVERY_RESEND_AFTER_MS: '2000',
+      RESUME_GRACE_MS: '1000',
+    };
+    let worker = await startLocalWorker({ persistTo, vars });
+    const room = `restart-${process.pid}`;
+    try {
+      const socket = await RoomSocket.open(worker.url, room);
+      await socket.join('Ann');
+      await expect.poll(() => receiver.requests(), { timeout: 10_000 }).toBeGreaterThan(0);
+
+      // The Worker dies with Ann in the meeting, and she never comes back.
+      await worker.stop();
+      socket.terminate();
+      receiver.setFailure(null);
+      worker = await startLocalWorker({ persistTo, port: worker.port, vars });
+      // Nobody reaches the room again: its alarm alone ends Ann's wait, the meeting, and the deliveries.
+      await receiver.waitFor(4, 30_000);
+      const events = receiver.delivered.map(eventOf);
+      expect(events.map((e) => e.type)).toEqual([
+        'meeting.started',
+        'participant.joined',
+        'participant.left',
+        'meeting.ended',
+      ]);
+      expect(events.map((e) => e.data.room)).toEqual([room, room, room, room]);
+      expect(events.map((e) => e.data.sequence)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await worker.stop();
+      await receiver.close();
+      rmSync(persistTo, { recursive: true, force: true });
+    }
   }, 60_000);
 });

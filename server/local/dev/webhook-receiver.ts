@@ -45,6 +45,8 @@ export interface WebhookReceiver {
   readonly requests: () => number;
   /** Resolves once `count` distinct messages were accepted. */
   waitFor(count: number, timeoutMs?: number): Promise<void>;
+  /** Fails from now on as `fail` says (null: accepts everything). */
+  setFailure(fail: WebhookReceiverOptions['fail'] | null): void;
   /** Stops listening (connections are refused) until `listen()`. */
   stopListening(): Promise<void>;
   listen(): Promise<void>;
@@ -52,7 +54,8 @@ export interface WebhookReceiver {
 }
 
 export async function startWebhookReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
-  const { secret, fail = () => null, slowMs = 2_000 } = options;
+  const { secret, slowMs = 2_000 } = options;
+  let fail = options.fail ?? (() => null);
   const verifier = secret ? new Webhook(secret) : null;
   const delivered: ReceivedDelivery[] = [];
   const byId = new Map<string, ReceivedDelivery>();
@@ -166,6 +169,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         waiters.add(check);
         check();
       });
+    },
+    setFailure(next) {
+      fail = next ?? (() => null);
     },
     stopListening: stop,
     listen: () => listen(port),
